@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { signContext, stripIdentityHeaders, verifyContext, type Caller } from '../src/index';
+
+const secret = 'unit-test-secret-unit-test-secret-0123';
+const caller: Caller = {
+  membership: {
+    userId: 'u1',
+    sub: 's1',
+    tenantId: '7d0b5a52-2a43-4a5e-9f0c-1a2b3c4d5e6f',
+    role: 'MEMBER',
+    tenantStatus: 'ACTIVE',
+  },
+  requestId: 'req-1',
+  tokenId: 'jti-1',
+  tokenExpiresAt: 2_000_000_000,
+  clientAddress: '127.0.0.1',
+};
+
+describe('router-signed context', () => {
+  it('round-trips a caller', () => {
+    expect(verifyContext(signContext(caller, { secret }), { secret })).toEqual(caller);
+  });
+
+  it('refuses a missing, malformed, re-signed or tampered context', () => {
+    const token = signContext(caller, { secret });
+    expect(() => verifyContext(undefined, { secret })).toThrow(/missing/);
+    expect(() => verifyContext('a.b', { secret })).toThrow(/malformed/);
+    expect(() => verifyContext(token, { secret: `${secret}x` })).toThrow(/bad_signature/);
+    const [h, p, s] = token.split('.');
+    const claims = JSON.parse(Buffer.from(p!, 'base64url').toString()) as { membership: { role: string } };
+    claims.membership.role = 'PLATFORM_ADMIN';
+    const tampered = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
+    expect(() => verifyContext(tampered, { secret })).toThrow(/bad_signature/);
+    const noneAlg = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${p}.`;
+    expect(() => verifyContext(noneAlg, { secret })).toThrow(/malformed/);
+  });
+
+  it('expires after its short lifetime (with clock skew)', () => {
+    const token = signContext(caller, { secret, ttlSeconds: 30, now: () => 1_000 });
+    expect(verifyContext(token, { secret, now: () => 1_034 }).requestId).toBe('req-1');
+    expect(() => verifyContext(token, { secret, now: () => 1_036 })).toThrow(/expired/);
+  });
+
+  it('refuses a non-platform membership without a tenant', () => {
+    const bad = { ...caller, membership: { ...caller.membership!, tenantId: null } };
+    expect(() => verifyContext(signContext(bad, { secret }), { secret })).toThrow(/invalid_claims/);
+  });
+});
+
+describe('stripIdentityHeaders', () => {
+  it('drops identity headers whatever their case, keeps the rest', () => {
+    const out = stripIdentityHeaders({
+      'X-Tenant-Id': 'a',
+      'x-user-id': 'b',
+      'X-User-Role': 'PLATFORM_ADMIN',
+      'x-router-context': 'forged',
+      'x-tenant-anything': 'c',
+      authorization: 'Bearer t',
+      'content-type': 'application/json',
+    });
+    expect(out).toEqual({ authorization: 'Bearer t', 'content-type': 'application/json' });
+  });
+});

@@ -1,0 +1,16 @@
+/**
+ * The one closed list of client-visible error codes (DESIGN.md §3) and the factories that make them.
+ * Anything that is not one of these is unexpected and gets masked by {@link maskError}.
+ */
+export { ErrorCode, isErrorCode } from './codes';
+export {
+  unauthenticated,
+  forbidden,
+  notFound,
+  badUserInput,
+  conflict,
+  rateLimited,
+  serviceUnavailable,
+  notImplemented,
+} from './factories';
+export { maskError, type MaskErrorOptions } from './mask';

@@ -1,0 +1,11 @@
+/**
+ * What every subgraph shares: the server factory that refuses requests without a valid router
+ * signature, the per-request context, role guards, the DateTime scalar and cursor helpers.
+ */
+export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions } from './createSubgraphServer';
+export type { SubgraphContext } from './context';
+export { requireMembership, requireTenantMember, requireRole, type TenantMembership } from './guards';
+export { DateTimeScalar } from './scalars';
+export { encodeCursor, decodeCursor, clampFirst } from './cursor';
+export { listen, stopServer } from './http';
+export { runUntilSignal } from './run';

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type Express } from 'express';
+import type { Caller } from '@lt/context';
+import { maskError } from '@lt/errors';
+import type { Logger } from '@lt/logger';
+import { listen, stopServer } from '@lt/server';
+import type { Authenticator } from './auth/types';
+import { SignedContextDataSource, type RouterContext } from './gateway/dataSource';
+
+export interface RouterOptions {
+  /** Composed supergraph SDL (router/supergraph.graphql). */
+  supergraphSdl: string;
+  /** Overrides of the routing URLs in the supergraph, by subgraph name (tests use port 0). */
+  subgraphUrls?: Record<string, string>;
+  /** Signs the caller context forwarded to subgraphs. */
+  contextSecret: string;
+  authenticator: Authenticator;
+  log: Logger;
+  /** Production: no introspection, no Sandbox landing page. Default false. */
+  production?: boolean;
+  /** Deadline of each subgraph call, ms. Default 10_000. */
+  subgraphTimeoutMs?: number;
+  /** Max HTTP body. Default '1mb'. */
+  bodyLimit?: string;
+  /** Extra Apollo plugins (limits, authorization, metrics). */
+  plugins?: ApolloServerPlugin<RouterContext>[];
+  /** Called with the express app before /graphql is mounted (ops endpoints, dashboard). */
+  extendApp?: (app: Express) => void;
+  /** Called with the HTTP server after start (the WebSocket subscription engine attaches here). */
+  onHttpServer?: (server: Server) => Promise<{ stop(): Promise<void> }> | { stop(): Promise<void> };
+}
+
+export interface Router {
+  httpServer: Server;
+  app: Express;
+  start(port: number, host?: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Best-effort client address for rate limits: the socket peer, never X-Forwarded-For. */
+function clientAddress(req: express.Request): string | null {
+  return req.socket.remoteAddress ?? null;
+}
+
+/**
+ * @apollo/gateway refuses supergraphs whose `@link`s it does not support `for: SECURITY`
+ * (authenticated, requiresScopes: Apollo Router features). The router enforces those itself
+ * (auth/authorization plugin) from the full SDL, so the gateway gets the links without the
+ * `for: SECURITY` purpose, which makes them ignorable metadata for query planning.
+ */
+export function gatewaySupergraph(supergraphSdl: string): string {
+  return supergraphSdl.replace(/,\s*for:\s*SECURITY\s*\)/g, ')');
+}
+
+/**
+ * Builds the router: verifies the caller once, then runs gateway query plans over the subgraphs,
+ * forwarding only the router-signed context.
+ */
+export function createRouter(options: RouterOptions): Router {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const log = options.log;
+  const timeoutMs = options.subgraphTimeoutMs ?? 10_000;
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: gatewaySupergraph(options.supergraphSdl),
+    buildService: ({ name, url }) =>
+      new SignedContextDataSource(options.subgraphUrls?.[name] ?? url ?? '', options.contextSecret, timeoutMs),
+  });
+
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    introspection: !options.production,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      options.production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      ...(options.plugins ?? []),
+    ],
+    formatError: (formatted, original) =>
+      maskError(formatted, original, {
+        onMasked: (f, err) => log.error('unexpected error', { path: f.path, err }),
+      }),
+  });
+
+  let started = false;
+  let attached: { stop(): Promise<void> } | undefined;
+
+  return {
+    httpServer,
+    app,
+    async start(port, host) {
+      if (!started) {
+        await apollo.start();
+        started = true;
+        options.extendApp?.(app);
+        app.use(
+          '/graphql',
+          express.json({ limit: options.bodyLimit ?? '1mb' }),
+          expressMiddleware(apollo, {
+            context: async ({ req }) => {
+              const requestId = randomUUID();
+              const auth = await options.authenticator.authenticate(req.header('authorization'));
+              const caller: Caller = {
+                membership: auth?.membership ?? null,
+                requestId,
+                tokenId: auth?.tokenId ?? null,
+                tokenExpiresAt: auth?.expiresAt ?? null,
+                clientAddress: clientAddress(req),
+              };
+              return { caller };
+            },
+          }),
+        );
+        if (options.onHttpServer) attached = await options.onHttpServer(httpServer);
+      }
+      return listen(httpServer, port, host);
+    },
+    async stop() {
+      await attached?.stop();
+      if (started) await apollo.stop();
+      await stopServer(httpServer);
+    },
+  };
+}

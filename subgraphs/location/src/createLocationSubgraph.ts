@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import type { Db } from '@lt/db';
+import type { Logger } from '@lt/logger';
+import { createSubgraphServer, type SubgraphServer } from '@lt/server';
+import { createResolvers } from './resolvers';
+
+/** The location subgraph's SDL, composed via supergraph.yaml. */
+export const locationTypeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+
+export interface LocationSubgraphDeps {
+  db: Db;
+  log: Logger;
+  /** Shared with the router (ROUTER_CONTEXT_SECRET). */
+  contextSecret: string;
+}
+
+/** Builds the location subgraph from injected dependencies; `index.ts` runs it. */
+export function createLocationSubgraph(deps: LocationSubgraphDeps): SubgraphServer {
+  return createSubgraphServer({
+    name: 'location',
+    typeDefs: locationTypeDefs,
+    resolvers: createResolvers(deps),
+    contextSecret: deps.contextSecret,
+    log: deps.log,
+  });
+}

@@ -1,0 +1,44 @@
+import { defineConfig } from 'vitest/config';
+
+// Three kinds of tests (issue #2): unit (`*.test.ts`, no I/O), integration (`*.int.test.ts`, real
+// Postgres/Redis/Kafka/cognito-local) and end-to-end (`e2e/**/*.e2e.test.ts`, the running supergraph).
+// The global setup makes sure the database exists and is migrated; a missing service fails the run.
+const ignore = ['**/node_modules/**', '**/generated/**', '.data/**'];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: [...ignore, '**/*.int.test.ts', '**/*.e2e.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['**/*.int.test.ts'],
+          exclude: ignore,
+          globalSetup: ['packages/testing/src/globalSetup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['e2e/**/*.e2e.test.ts'],
+          exclude: ignore,
+          globalSetup: ['packages/testing/src/globalSetup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
