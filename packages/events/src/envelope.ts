@@ -1,0 +1,37 @@
+/** Kafka topics of the original system, plus the dead-letter topic for exhausted deliveries. */
+export const Topic = {
+  LOCATION_UPDATES: 'location-updates',
+  SESSION_EVENTS: 'session-events',
+  TENANT_EVENTS: 'tenant-events',
+  DEAD_LETTERS: 'webhook-dead-letters',
+} as const;
+export type TopicName = (typeof Topic)[keyof typeof Topic];
+
+/** Versioned event types. A breaking payload change gets a new version, never an edit. */
+export type EventType =
+  | 'location.recorded.v1'
+  | 'session.started.v1'
+  | 'session.ended.v1'
+  | 'tenant.created.v1'
+  | 'tenant.updated.v1'
+  | 'tenant.suspended.v1'
+  | 'tenant.reactivated.v1'
+  | 'webhook.test.v1';
+
+/** The JSON message on every topic. `id` is unique; consumers deduplicate by it. */
+export interface EventEnvelope<T = Record<string, unknown>> {
+  id: string;
+  type: EventType;
+  tenantId: string;
+  /** ISO-8601. */
+  occurredAt: string;
+  data: T;
+}
+
+/**
+ * Kafka message key. Tenant first, always (STYLE.md §10). `location-updates` and `session-events`
+ * use `tenantId:sessionId` so one session's events stay in one partition, in order.
+ */
+export function eventKey(tenantId: string, entityId?: string): string {
+  return entityId ? `${tenantId}:${entityId}` : tenantId;
+}
