@@ -1,0 +1,9 @@
+/**
+ * Cross-process pub/sub behind one interface (memory for one process, Redis for replicas), the
+ * one helper that names per-tenant channels, and the live-event contract carried on them.
+ */
+export type { PubSub } from './types';
+export { createMemoryPubSub } from './memory';
+export { createRedisPubSub, type RedisPubSubOptions } from './redis';
+export { tenantChannel, type ChannelKind } from './channels';
+export { encodeLiveEvent, parseLiveEvent, type LiveEvent } from './live';
