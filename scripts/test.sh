@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 KAFKAJS_NO_PARTITIONER_WARNING=1
+bash scripts/ensure-tools.sh
 bash scripts/services/up.sh
 mkdir -p test-results
 exec npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@"

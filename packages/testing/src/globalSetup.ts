@@ -7,7 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { Redis } from 'ioredis';
-import { setupDatabase } from '@lt/db';
+import { createHash } from 'node:crypto';
+import { listMigrations, setupDatabase } from '@lt/db';
 
 const env = process.env;
 
@@ -54,14 +55,25 @@ export default async function setup(): Promise<void> {
   if (!(await tcpReachable(c.hostname, Number(c.port || 80))))
     problems.push(`cognito-local at ${cognito} is not reachable`);
 
+  // The test database is named after the migrations it holds: editing or adding a migration gets
+  // a fresh database instead of a checksum mismatch (and parallel runs of different trees don't clash).
+  const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+  const fingerprint = createHash('sha256')
+    .update(
+      listMigrations(migrationsDir)
+        .map((m) => `${m.name}:${m.checksum}`)
+        .join('\n'),
+    )
+    .digest('hex')
+    .slice(0, 12);
   let urls: { ownerUrl: string; appUrl: string } | undefined;
   try {
     urls = await setupDatabase({
       adminUrl,
-      database: env['TEST_DATABASE_NAME'] ?? 'lt_test',
+      database: env['TEST_DATABASE_NAME'] ?? `lt_test_${fingerprint}`,
       ownerPassword: env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
       appPassword: env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-      migrationsDir: fileURLToPath(new URL('../../../prisma/migrations', import.meta.url)),
+      migrationsDir,
     });
   } catch (e) {
     problems.push(`Postgres at ${adminUrl}: ${e instanceof Error ? e.message : String(e)}`);
