@@ -1,0 +1,209 @@
+import type { Kafka, Producer } from 'kafkajs';
+import { withSystem, type Db } from '@lt/db';
+import type { Logger } from '@lt/logger';
+import type { TopicNames } from '../kafka/client';
+
+export interface OutboxRelayOptions {
+  db: Db;
+  kafka: Kafka;
+  topics: TopicNames;
+  log: Logger;
+  /** Only these tenants' rows (tests; each scope has its own lock). Default: every tenant. */
+  tenantIds?: readonly string[];
+  /** Rows per batch. Default 500. */
+  batchSize?: number;
+  /** Idle poll interval when the outbox is empty, ms. Default 200. */
+  pollIntervalMs?: number;
+  /** Backoff after a failed publish grows from this to `maxBackoffMs`, ms. Default 200 / 5_000. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Sent rows are deleted after this, seconds. Default 86_400 (1 day). */
+  retentionSeconds?: number;
+  /** How often cleanup runs, ms. Default 60_000. */
+  cleanupIntervalMs?: number;
+}
+
+export interface OutboxRelay {
+  start(): void;
+  /** Wakes the relay now (e.g. right after an in-process write). */
+  wake(): void;
+  /** Publishes one batch; resolves with the number of rows published (0: empty or another relay holds the lock). */
+  tick(): Promise<number>;
+  /** Unsent rows across tenants and the oldest one's creation time. */
+  backlog(): Promise<{ unsent: number; oldestUnsentAt: Date | null }>;
+  /** Deletes sent rows older than the retention; returns how many. */
+  cleanup(): Promise<number>;
+  readonly published: number;
+  stop(): Promise<void>;
+}
+
+interface ClaimedRow {
+  id: string;
+  seq: bigint;
+  tenant_id: string;
+  topic: string;
+  key: string;
+  type: string;
+  payload: unknown;
+  occurred_at: Date;
+}
+
+/**
+ * Publishes the outbox to Kafka in `seq` order, one batch per transaction: claim (advisory lock +
+ * row locks) → send with the idempotent producer (maxInFlightRequests 1, so per-partition order
+ * survives retries) → mark sent → commit. A failed send rolls the transaction back: the rows stay
+ * unsent and go out when Kafka is back, so nothing is lost. A crash between send and commit
+ * republishes the batch (at-least-once); consumers deduplicate by event id.
+ */
+export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
+  const log = o.log;
+  const scope = o.tenantIds ? [...o.tenantIds] : null;
+  const batchSize = o.batchSize ?? 500;
+  const pollMs = o.pollIntervalMs ?? 200;
+  const minBackoff = o.minBackoffMs ?? 200;
+  const maxBackoff = o.maxBackoffMs ?? 5_000;
+  let producer: Producer | undefined;
+  let connected = false;
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  let published = 0;
+  let cleanupTimer: NodeJS.Timeout | undefined;
+
+  async function ensureProducer(): Promise<Producer> {
+    if (producer && connected) return producer;
+    producer ??= o.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+    });
+    await producer.connect();
+    connected = true;
+    return producer;
+  }
+
+  async function dropProducer(): Promise<void> {
+    const p = producer;
+    producer = undefined;
+    connected = false;
+    await p?.disconnect().catch(() => undefined);
+  }
+
+  async function tick(): Promise<number> {
+    return withSystem(
+      o.db,
+      async (tx) => {
+        const rows = await tx.$queryRaw<
+          ClaimedRow[]
+        >`SELECT * FROM app_outbox_claim(${batchSize}::integer, ${scope}::uuid[])`;
+        if (rows.length === 0) return 0;
+        const p = await ensureProducer();
+        // Grouped by topic; within a topic the batch keeps seq order, so each key's order is kept.
+        const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+        for (const r of rows) {
+          const envelope = {
+            id: r.id,
+            type: r.type,
+            tenantId: r.tenant_id,
+            occurredAt: r.occurred_at.toISOString(),
+            data: r.payload,
+          };
+          const topic = o.topics.of(r.topic);
+          const list = byTopic.get(topic) ?? [];
+          // The tenant travels in a header too (STYLE.md §10): consumers can route before parsing.
+          list.push({
+            key: r.key,
+            value: JSON.stringify(envelope),
+            headers: { 'tenant-id': r.tenant_id, 'event-type': r.type },
+          });
+          byTopic.set(topic, list);
+        }
+        await p.sendBatch({
+          acks: -1,
+          timeout: 5_000,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        await tx.$queryRaw`SELECT app_outbox_mark_sent(${rows.map((r) => r.id)}::uuid[])`;
+        published += rows.length;
+        return rows.length;
+      },
+      // Longer than the producer's worst case (connect + retries + send), so Kafka fails first.
+      { timeoutMs: 30_000 },
+    );
+  }
+
+  async function run(): Promise<void> {
+    let backoff = minBackoff;
+    while (!stopping) {
+      let n = 0;
+      try {
+        n = await tick();
+        backoff = minBackoff;
+      } catch (err) {
+        log.warn('outbox relay: publish failed; rows stay in the outbox', { err: String(err), retryInMs: backoff });
+        await dropProducer();
+        await idle(backoff);
+        backoff = Math.min(backoff * 2, maxBackoff);
+        continue;
+      }
+      if (n < batchSize) await idle(pollMs);
+    }
+  }
+
+  function idle(ms: number): Promise<void> {
+    if (stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        wakeUp = undefined;
+        resolve();
+      }, ms);
+      wakeUp = () => {
+        clearTimeout(t);
+        wakeUp = undefined;
+        resolve();
+      };
+    });
+  }
+
+  async function cleanup(): Promise<number> {
+    const rows = await withSystem(
+      o.db,
+      (tx) =>
+        tx.$queryRaw<
+          { n: number }[]
+        >`SELECT app_outbox_cleanup(${o.retentionSeconds ?? 86_400}::integer, 5000::integer) AS n`,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  return {
+    get published() {
+      return published;
+    },
+    start() {
+      if (loop) return;
+      loop = run();
+      cleanupTimer = setInterval(() => {
+        cleanup().catch((err: unknown) => log.warn('outbox cleanup failed', { err: String(err) }));
+      }, o.cleanupIntervalMs ?? 60_000);
+      cleanupTimer.unref();
+    },
+    wake: () => wakeUp?.(),
+    tick,
+    cleanup,
+    async backlog() {
+      const rows = await withSystem(
+        o.db,
+        (tx) => tx.$queryRaw<{ unsent: bigint; oldest_unsent_at: Date | null }[]>`SELECT * FROM app_outbox_backlog()`,
+      );
+      return { unsent: Number(rows[0]?.unsent ?? 0), oldestUnsentAt: rows[0]?.oldest_unsent_at ?? null };
+    },
+    async stop() {
+      stopping = true;
+      clearInterval(cleanupTimer);
+      wakeUp?.();
+      await loop;
+      await dropProducer();
+    },
+  };
+}

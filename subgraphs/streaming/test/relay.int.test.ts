@@ -1,0 +1,142 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, withTenant, type Db } from '@lt/db';
+import { appendOutbox, Topic } from '@lt/events';
+import { createLogger } from '@lt/logger';
+import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor, type TestTenant } from '@lt/testing';
+import { createKafka, ensureTopics, topicNames } from '../src/kafka/client';
+import { createOutboxRelay } from '../src/relay/outboxRelay';
+import { collectTopics } from './support/kafkaCollector';
+
+const log = createLogger({ level: 'silent' });
+const cleanup = new Cleanup();
+let db: Db;
+let a: TestTenant;
+let b: TestTenant;
+
+beforeAll(async () => {
+  db = createDb({ url: testEnv().databaseUrl });
+  cleanup.add(() => db.$disconnect());
+  a = await createTestTenant(db, 'relay-a');
+  b = await createTestTenant(db, 'relay-b');
+});
+afterAll(() => cleanup.run());
+
+async function setup(prefix: string) {
+  const names = topicNames(prefix);
+  const kafka = createKafka({ brokers: testEnv().kafkaBrokers, clientId: prefix, log });
+  const all = [Topic.LOCATION_UPDATES, Topic.SESSION_EVENTS, Topic.TENANT_EVENTS].map(names.of);
+  await ensureTopics(kafka, all);
+  const collector = await collectTopics(kafka, all);
+  cleanup.add(() => collector.stop());
+  return { names, kafka, collector };
+}
+
+/** Writes `n` location events of one session (data.i = 0..n-1) in separate transactions. */
+async function writePoints(tenantId: string, sessionId: string, n: number, from = 0) {
+  for (let i = from; i < from + n; i++) {
+    await withTenant(db, tenantId, (tx) =>
+      appendOutbox(tx, [
+        { topic: Topic.LOCATION_UPDATES, type: 'location.recorded.v1', tenantId, entityId: sessionId, data: { i } },
+      ]),
+    );
+  }
+}
+
+const unsentCount = (tenantId: string) =>
+  withTenant(db, tenantId, (tx) => tx.outbox.count({ where: { sentAt: null } }));
+
+function expectOrdered(
+  values: { key: string; value: { type: string; data: Record<string, unknown> } }[],
+  key: string,
+  n: number,
+) {
+  const seen = values
+    .filter((m) => m.key === key && m.value.type === 'location.recorded.v1')
+    .map((m) => m.value.data['i']);
+  expect(seen).toEqual(Array.from({ length: n }, (_, i) => i));
+}
+
+describe('outbox relay', () => {
+  it('publishes every row once, in order per key, to the right topics, and marks them sent', async () => {
+    const prefix = uniqueName('relay') + '.';
+    const { names, kafka, collector } = await setup(prefix);
+    const s1 = crypto.randomUUID();
+    const s2 = crypto.randomUUID();
+    await writePoints(a.id, s1, 15);
+    await writePoints(b.id, s2, 5);
+    await withTenant(db, b.id, (tx) =>
+      appendOutbox(tx, [
+        { topic: Topic.SESSION_EVENTS, type: 'session.started.v1', tenantId: b.id, entityId: s2, data: {} },
+        { topic: Topic.TENANT_EVENTS, type: 'tenant.updated.v1', tenantId: b.id, data: {} },
+      ]),
+    );
+    const relay = createOutboxRelay({ db, kafka, topics: names, log, tenantIds: [a.id, b.id], batchSize: 7 });
+    relay.start();
+    cleanup.add(() => relay.stop());
+    await collector.waitForCount(22);
+    expectOrdered(collector.messages, `${a.id}:${s1}`, 15);
+    expectOrdered(collector.messages, `${b.id}:${s2}`, 5);
+    expect(new Set(collector.messages.map((m) => m.value.id)).size).toBe(22);
+    const tenantEvent = collector.messages.find((m) => m.value.type === 'tenant.updated.v1')!;
+    expect(tenantEvent.topic).toBe(names.of(Topic.TENANT_EVENTS));
+    expect(tenantEvent.key).toBe(b.id);
+    expect(tenantEvent.headers['tenant-id']).toBe(b.id);
+    // Marked sent in the same transaction, committed right after the publish.
+    await waitFor(async () => (await unsentCount(a.id)) === 0 && (await unsentCount(b.id)) === 0, {
+      what: 'rows marked sent',
+    });
+  });
+
+  it('two relays on the same outbox never publish a row twice and keep per-key order', async () => {
+    const prefix = uniqueName('relay2') + '.';
+    const { names, kafka, collector } = await setup(prefix);
+    const tenants = await Promise.all([createTestTenant(db, 'r2a'), createTestTenant(db, 'r2b')]);
+    const ids = tenants.map((t) => t.id);
+    const r1 = createOutboxRelay({ db, kafka, topics: names, log, tenantIds: ids, batchSize: 5, pollIntervalMs: 10 });
+    const r2 = createOutboxRelay({ db, kafka, topics: names, log, tenantIds: ids, batchSize: 5, pollIntervalMs: 10 });
+    r1.start();
+    r2.start();
+    cleanup.add(() => r1.stop());
+    cleanup.add(() => r2.stop());
+    const sessions = [crypto.randomUUID(), crypto.randomUUID()];
+    await Promise.all([writePoints(ids[0]!, sessions[0]!, 30), writePoints(ids[1]!, sessions[1]!, 30)]);
+    await collector.waitForCount(60);
+    expect(new Set(collector.messages.map((m) => m.value.id)).size).toBe(60);
+    expect(collector.messages).toHaveLength(60);
+    expectOrdered(collector.messages, `${ids[0]}:${sessions[0]}`, 30);
+    expectOrdered(collector.messages, `${ids[1]}:${sessions[1]}`, 30);
+  });
+
+  it('keeps rows while Kafka is unreachable and drains them once it is back (nothing lost)', async () => {
+    const prefix = uniqueName('relay3') + '.';
+    const { names, kafka, collector } = await setup(prefix);
+    const t = await createTestTenant(db, 'r3');
+    // A port with nothing listening: the relay's "Kafka is down".
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const closedPort = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const downKafka = createKafka({
+      brokers: [`127.0.0.1:${closedPort}`],
+      clientId: prefix,
+      log,
+      retry: { retries: 0, initialRetryTime: 50 },
+      connectionTimeoutMs: 300,
+    });
+    const down = createOutboxRelay({ db, kafka: downKafka, topics: names, log, tenantIds: [t.id] });
+    const session = crypto.randomUUID();
+    await writePoints(t.id, session, 10);
+    await expect(down.tick()).rejects.toThrow();
+    await writePoints(t.id, session, 10, 10); // writes keep succeeding while Kafka is down
+    expect(await unsentCount(t.id)).toBe(20);
+    await down.stop();
+
+    const up = createOutboxRelay({ db, kafka, topics: names, log, tenantIds: [t.id] });
+    up.start();
+    cleanup.add(() => up.stop());
+    await collector.waitForCount(20);
+    expectOrdered(collector.messages, `${t.id}:${session}`, 20);
+    await waitFor(async () => (await unsentCount(t.id)) === 0, { what: 'backlog drained' });
+  });
+});
