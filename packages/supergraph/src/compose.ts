@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import { parse, printSchema } from 'graphql';
 import YAML from 'yaml';
 
 export interface SubgraphEntry {
@@ -26,13 +26,21 @@ export function readSupergraphConfig(configPath: string): SubgraphEntry[] {
   });
 }
 
-/** Composes the subgraphs; throws with every composition error listed. */
-export function composeFromConfig(configPath: string): { supergraphSdl: string; subgraphs: SubgraphEntry[] } {
+/**
+ * Composes the subgraphs; throws with every composition error listed. `apiSdl` is the client-facing
+ * schema (what Sandbox shows and what codegen types clients from).
+ */
+export function composeFromConfig(configPath: string): {
+  supergraphSdl: string;
+  apiSdl: string;
+  subgraphs: SubgraphEntry[];
+} {
   const subgraphs = readSupergraphConfig(configPath);
   const result = composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.sdl) })));
   if (result.errors && result.errors.length > 0) {
     throw new Error(`Composition failed:\n${result.errors.map((e) => `  - ${e.message}`).join('\n')}`);
   }
-  if (!result.supergraphSdl) throw new Error('Composition produced no supergraph');
-  return { supergraphSdl: result.supergraphSdl, subgraphs };
+  if (!result.supergraphSdl || !result.schema) throw new Error('Composition produced no supergraph');
+  const apiSdl = printSchema(result.schema.toAPISchema().toGraphQLJSSchema()) + '\n';
+  return { supergraphSdl: result.supergraphSdl, apiSdl, subgraphs };
 }
