@@ -4,39 +4,8 @@
  * through {@link IdentityInvalidation}; routers listen with {@link IdentityWatch}.
  * Implementations: in-memory (one process) and Redis (pub/sub + keys), same contract tests.
  */
-import type { Role, TenantStatus } from '@lt/context';
-
-export type IdentityEvent =
-  | { type: 'tenant.status'; tenantId: string; status: TenantStatus }
-  | {
-      type: 'user.changed';
-      userId: string;
-      sub: string;
-      tenantId: string | null;
-      role: Role | null; /* null = removed */
-    }
-  | { type: 'token.revoked'; tokenId: string; sub: string; expiresAt: number };
-
-/** What subgraphs call after committing a change that affects who may do what. */
-export interface IdentityInvalidation {
-  publish(event: IdentityEvent): Promise<void>;
-}
-
-/** What routers use to hear about changes. Returns an unsubscribe function. */
-export interface IdentityWatch {
-  subscribe(listener: (event: IdentityEvent) => void): () => void;
-}
-
-/** One-process implementation (embedded mode, unit tests). */
-export function createMemoryIdentityBus(): IdentityInvalidation & IdentityWatch {
-  const listeners = new Set<(e: IdentityEvent) => void>();
-  return {
-    async publish(event) {
-      for (const l of listeners) l(event);
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
-}
+export type { IdentityEvent, IdentityInvalidation, IdentityWatch } from './types';
+export { createMemoryIdentityBus } from './memory';
+export { createRedisIdentityBus, type RedisIdentityBus, type RedisIdentityBusOptions } from './redis';
+export { identityKeys } from './keys';
+export { parseIdentityEvent } from './event';

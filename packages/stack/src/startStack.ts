@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
 import { createDb, type Db } from '@lt/db';
+import { createMemoryIdentityBus, type IdentityInvalidation, type IdentityWatch } from '@lt/identity';
 import type { Logger } from '@lt/logger';
 import type { SubgraphServer } from '@lt/server';
 import { createRouter, type Router } from '@lt/router';
-import { anonymousAuthenticator, type Authenticator } from '@lt/router/auth';
+import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
 import { createAuthSubgraph } from '@lt/subgraph-auth';
+import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
 import { createLocationSubgraph } from '@lt/subgraph-location';
 import { createStreamingSubgraph } from '@lt/subgraph-streaming';
@@ -21,6 +24,24 @@ export interface StackOptions {
   host?: string;
   authenticator?: Authenticator;
   production?: boolean;
+  /**
+   * Identity changes (tenant suspension, user removal, logout) from subgraphs to the router.
+   * Default: one in-memory bus shared by everything in this process.
+   */
+  identity?: IdentityInvalidation & IdentityWatch;
+  /**
+   * Real identity (issue #3): Cognito (cognito-local or AWS) for the auth subgraph and the router's
+   * token verification, plus Redis for the shared membership cache and login rate limits (both
+   * optional: in-process stand-ins without it). Omitted: `authenticator` (default anonymous).
+   */
+  auth?: StackAuthOptions;
+}
+
+export interface StackAuthOptions {
+  /** Pool, client, endpoint (omit for AWS); `issuer` overrides the expected `iss` (cognito-local). */
+  cognito: CognitoOptions & { issuer?: string };
+  /** Owned by the caller (not closed by `stop`). */
+  redis?: Redis;
 }
 
 export type SubgraphName = 'auth' | 'tenant' | 'location' | 'streaming';
@@ -30,6 +51,10 @@ export interface Stack {
   router: Router;
   routerUrl: string;
   subgraphUrls: Record<SubgraphName, string>;
+  /** With `auth`: the router's identity path (authenticator, membership cache + stats). */
+  routerIdentity?: Identity;
+  /** With `auth`: the Cognito client the auth subgraph uses. */
+  cognito?: Cognito;
   /** Stops in order: router first (drains clients), then subgraphs, then the database pool. */
   stop(): Promise<void>;
 }
@@ -42,9 +67,24 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const host = o.host ?? '127.0.0.1';
   const db = createDb({ url: o.databaseUrl });
   const deps = { db, contextSecret: o.contextSecret };
+  const identity = o.identity ?? createMemoryIdentityBus();
+  const cognito = o.auth ? new Cognito(o.auth.cognito) : undefined;
+  const routerIdentity = o.auth
+    ? createIdentity({
+        db,
+        cognito: o.auth.cognito,
+        watch: identity,
+        ...(o.auth.redis ? { redis: o.auth.redis } : {}),
+      })
+    : undefined;
+  const authDeps = {
+    identity,
+    ...(cognito ? { cognito } : {}),
+    ...(o.auth?.redis ? { redis: o.auth.redis } : {}),
+  };
   const subgraphs: Record<SubgraphName, SubgraphServer> = {
-    auth: createAuthSubgraph({ ...deps, log: o.log.child({ service: 'auth' }) }),
-    tenant: createTenantSubgraph({ ...deps, log: o.log.child({ service: 'tenant' }) }),
+    auth: createAuthSubgraph({ ...deps, ...authDeps, log: o.log.child({ service: 'auth' }) }),
+    tenant: createTenantSubgraph({ ...deps, identity, log: o.log.child({ service: 'tenant' }) }),
     location: createLocationSubgraph({ ...deps, log: o.log.child({ service: 'location' }) }),
     streaming: createStreamingSubgraph({ ...deps, log: o.log.child({ service: 'streaming' }) }),
   };
@@ -60,7 +100,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       supergraphSdl: supergraphSdl(),
       subgraphUrls,
       contextSecret: o.contextSecret,
-      authenticator: o.authenticator ?? anonymousAuthenticator,
+      authenticator: o.authenticator ?? routerIdentity?.authenticator ?? anonymousAuthenticator,
       log: o.log.child({ service: 'router' }),
       production: o.production ?? false,
     });
@@ -70,14 +110,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       router,
       routerUrl: `http://${host}:${port}/graphql`,
       subgraphUrls,
+      ...(routerIdentity ? { routerIdentity } : {}),
+      ...(cognito ? { cognito } : {}),
       async stop() {
         await router.stop();
         await Promise.all(started.map((s) => s.stop()));
+        await routerIdentity?.stop();
         await db.$disconnect();
       },
     };
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.stop()));
+    await routerIdentity?.stop();
     await db.$disconnect();
     throw err;
   }

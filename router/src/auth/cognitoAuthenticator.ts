@@ -1,0 +1,52 @@
+import { unauthenticated } from '@lt/errors';
+import type { Authenticated, Authenticator } from './types';
+import type { MembershipResolver } from './membership';
+import { failureReason, type AccessTokenVerifier, type AuthFailureReason } from './verifier';
+
+export interface CognitoAuthenticatorOptions {
+  verifier: AccessTokenVerifier;
+  memberships: MembershipResolver;
+  /** Counts refusals by reason (metrics). */
+  onFailure?: (reason: AuthFailureReason) => void;
+}
+
+const BEARER = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i;
+
+/**
+ * Cognito access token → verified membership. A pure function of the authorization string (no
+ * HTTP), so the WebSocket engine uses it for `connectionParams.authorization` too. Every refusal
+ * is the same UNAUTHENTICATED error: the reason goes to metrics, never to the client.
+ */
+export function createCognitoAuthenticator(o: CognitoAuthenticatorOptions): Authenticator {
+  const refuse = (reason: AuthFailureReason): never => {
+    o.onFailure?.(reason);
+    throw unauthenticated('Invalid or expired credentials');
+  };
+  return {
+    async authenticate(authorization): Promise<Authenticated | null> {
+      if (authorization === undefined || authorization.trim() === '') return null;
+      const token = BEARER.exec(authorization)?.[1];
+      if (!token) return refuse('malformed');
+      let claims;
+      try {
+        claims = await o.verifier.verify(token);
+      } catch (err) {
+        return refuse(failureReason(err));
+      }
+      const r = await o.memberships.resolve(claims.sub, claims.tokenId, claims.exp);
+      switch (r.kind) {
+        case 'revoked':
+          return refuse('revoked');
+        case 'unknown_user':
+          return refuse('unknown_user');
+        case 'ok':
+          if (r.membership.tenantStatus === 'SUSPENDED') return refuse('tenant_suspended');
+          return { membership: r.membership, tokenId: claims.tokenId, expiresAt: claims.exp };
+        default: {
+          const never: never = r;
+          return never;
+        }
+      }
+    },
+  };
+}

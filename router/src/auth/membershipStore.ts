@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import type { Membership } from '@lt/context';
+import { identityKeys, type IdentityWatch } from '@lt/identity';
+
+/** What the shared (L2) cache answers for one request in one round trip. */
+export interface StoreLookup {
+  /** undefined = not cached. */
+  membership: Membership | undefined;
+  revoked: boolean;
+}
+
+/**
+ * The membership cache shared by router replicas, plus the revocation list. Entries never outlive
+ * the token that filled them (`ttlSeconds` is capped by the caller at the token's expiry).
+ */
+export interface MembershipStore {
+  lookup(sub: string, tokenId: string | null): Promise<StoreLookup>;
+  put(membership: Membership, ttlSeconds: number): Promise<void>;
+  /** Readiness probe. */
+  ping(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function parse(raw: string | null): Membership | undefined {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as Membership;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Redis: `identity:membership:<sub>` (JSON, EX ≤ token), `identity:revoked:<tokenId>` written by
+ * the Redis identity bus, `identity:tenant:<id>:subs` so a tenant's entries can be dropped at once.
+ * Invalidation is written by the publisher (`createRedisIdentityBus`); every router that hears the
+ * event deletes again, which narrows the read-DB-then-write-cache race window.
+ */
+export function createRedisMembershipStore(redis: Redis, watch?: IdentityWatch): MembershipStore {
+  const unsubscribe = watch?.subscribe((e) => {
+    if (e.type === 'user.changed') void redis.del(identityKeys.membership(e.sub)).catch(() => undefined);
+  });
+  return {
+    async lookup(sub, tokenId) {
+      const p = redis.pipeline().get(identityKeys.membership(sub));
+      if (tokenId) p.exists(identityKeys.revoked(tokenId));
+      const res = (await p.exec()) ?? [];
+      for (const [err] of res) if (err) throw err;
+      return { membership: parse(res[0]?.[1] as string | null), revoked: tokenId ? res[1]?.[1] === 1 : false };
+    },
+    async put(m, ttlSeconds) {
+      const p = redis.multi().set(identityKeys.membership(m.sub), JSON.stringify(m), 'EX', ttlSeconds);
+      if (m.tenantId) {
+        const set = identityKeys.tenantSubs(m.tenantId);
+        // The index lives as long as the longest entry it names (+ a margin).
+        p.sadd(set, m.sub)
+          .expire(set, ttlSeconds + 60, 'GT')
+          .expire(set, ttlSeconds + 60, 'NX');
+      }
+      await p.exec();
+    },
+    async ping() {
+      await redis.ping();
+    },
+    async stop() {
+      unsubscribe?.();
+    },
+  };
+}
+
+/**
+ * One process (no Redis): the same semantics in a Map. It applies the identity events itself,
+ * since the in-memory bus records nothing durable.
+ */
+export function createMemoryMembershipStore(watch?: IdentityWatch, now: () => number = Date.now): MembershipStore {
+  const entries = new Map<string, { m: Membership; until: number }>();
+  const revoked = new Map<string, number>();
+  const unsubscribe = watch?.subscribe((e) => {
+    switch (e.type) {
+      case 'user.changed':
+        entries.delete(e.sub);
+        break;
+      case 'tenant.status':
+        for (const [sub, v] of entries) if (v.m.tenantId === e.tenantId) entries.delete(sub);
+        break;
+      case 'token.revoked':
+        revoked.set(e.tokenId, e.expiresAt * 1000);
+        break;
+    }
+  });
+  return {
+    async lookup(sub, tokenId) {
+      const t = now();
+      const e = entries.get(sub);
+      if (e && e.until <= t) entries.delete(sub);
+      const r = tokenId ? revoked.get(tokenId) : undefined;
+      if (r !== undefined && r <= t) revoked.delete(tokenId!);
+      return { membership: e && e.until > t ? e.m : undefined, revoked: r !== undefined && r > t };
+    },
+    async put(m, ttlSeconds) {
+      entries.set(m.sub, { m, until: now() + ttlSeconds * 1000 });
+    },
+    async ping() {},
+    async stop() {
+      unsubscribe?.();
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { JwtVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+
+/** Verified claims the router uses from a Cognito access token. */
+export interface AccessClaims {
+  sub: string;
+  /** `origin_jti` (shared by every access token refreshed from one login) else `jti`. */
+  tokenId: string | null;
+  exp: number;
+}
+
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<AccessClaims>;
+  /** Loads the JWKS ahead of the first request (start-up, /readyz). */
+  hydrate(): Promise<void>;
+}
+
+export interface AccessTokenVerifierOptions {
+  userPoolId: string;
+  clientId: string;
+  /** cognito-local (e.g. http://127.0.0.1:9229): generic verifier with issuer `<endpoint>/<pool>`. */
+  endpoint?: string;
+  /** Real Cognito region (issuer https://cognito-idp.<region>.amazonaws.com/<pool>). Default us-east-1. */
+  region?: string;
+  /** Overrides the expected issuer (cognito-local's COGNITO_ISSUER_DOMAIN + '/' + pool id). */
+  issuer?: string;
+  /** Clock skew tolerated on exp/nbf, seconds. Default 5. */
+  graceSeconds?: number;
+  /** Deadline of a JWKS download, ms. Default 3_000. */
+  jwksTimeoutMs?: number;
+}
+
+function claims(payload: JwtPayload): AccessClaims {
+  const tokenId =
+    typeof payload['origin_jti'] === 'string'
+      ? payload['origin_jti']
+      : typeof payload.jti === 'string'
+        ? payload.jti
+        : null;
+  if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw new Error('missing sub/exp');
+  return { sub: payload.sub, tokenId, exp: payload.exp };
+}
+
+/**
+ * Verifies Cognito access tokens: RS256 signature against the pool's JWKS (cached, refetched when
+ * an unknown `kid` shows up, with a penalty box against floods), issuer, `client_id`,
+ * `token_use: access`, expiry with a small grace. `alg: none`, ID tokens, other pools' or other
+ * clients' tokens all fail. Real Cognito uses `CognitoJwtVerifier`; cognito-local's `local_…` pool
+ * ids and http JWKS need the generic verifier (STACK.md).
+ */
+export function createAccessTokenVerifier(o: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const graceSeconds = o.graceSeconds ?? 5;
+  if (!o.endpoint && !o.issuer) {
+    const v = CognitoJwtVerifier.create({
+      userPoolId: o.userPoolId,
+      clientId: o.clientId,
+      tokenUse: 'access',
+      graceSeconds,
+    });
+    return { verify: async (t) => claims(await v.verify(t)), hydrate: () => v.hydrate() };
+  }
+  const issuer = o.issuer ?? `${o.endpoint!.replace(/\/$/, '')}/${o.userPoolId}`;
+  const timeoutMs = o.jwksTimeoutMs ?? 3_000;
+  const jwksCache = new SimpleJwksCache({
+    fetcher: {
+      // aws-jwt-verify wants the raw body as an ArrayBuffer (scripts/services/README.md).
+      fetch: async (uri: string) => {
+        const res = await fetch(uri, { signal: AbortSignal.timeout(timeoutMs) });
+        if (!res.ok) throw new Error(`JWKS ${uri}: HTTP ${res.status}`);
+        return res.arrayBuffer();
+      },
+    },
+  });
+  const v = JwtVerifier.create(
+    {
+      issuer,
+      audience: null,
+      jwksUri: `${issuer}/.well-known/jwks.json`,
+      graceSeconds,
+      customJwtCheck: ({ payload }) => {
+        if (payload['token_use'] !== 'access') throw new Error('not an access token');
+        if (payload['client_id'] !== o.clientId) throw new Error('issued to another client');
+      },
+    },
+    { jwksCache },
+  );
+  return { verify: async (t) => claims(await v.verify(t)), hydrate: () => v.hydrate() };
+}
+
+/** Why a token was refused (metrics label; never sent to the client). */
+export type AuthFailureReason =
+  | 'malformed'
+  | 'expired'
+  | 'bad_signature'
+  | 'wrong_issuer'
+  | 'wrong_claims'
+  | 'unknown_key'
+  | 'jwks_unavailable'
+  | 'revoked'
+  | 'unknown_user'
+  | 'tenant_suspended';
+
+/** Maps aws-jwt-verify's error classes to a reason. */
+export function failureReason(err: unknown): AuthFailureReason {
+  const name = (err as { name?: string; constructor?: { name?: string } })?.constructor?.name ?? '';
+  if (name === 'JwtExpiredError' || name === 'JwtNotBeforeError') return 'expired';
+  if (name === 'JwtInvalidSignatureError' || name === 'JwtInvalidSignatureAlgorithmError') return 'bad_signature';
+  if (name === 'JwtInvalidIssuerError') return 'wrong_issuer';
+  if (name === 'KidNotFoundInJwksError' || name === 'JwkInvalidKtyError') return 'unknown_key';
+  if (name === 'JwksNotAvailableInCacheError' || name === 'FetchError' || name === 'WaitPeriodNotYetEndedJwkError')
+    return 'jwks_unavailable';
+  if (name === 'JwtParseError' || name === 'ParameterValidationError') return 'malformed';
+  return 'wrong_claims';
+}
