@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Db } from '@lt/db';
 import type { Logger } from '@lt/logger';
+import type { PubSub } from '@lt/pubsub';
 import { createSubgraphServer, type SubgraphServer } from '@lt/server';
 import { createResolvers } from './resolvers';
 
@@ -12,6 +13,10 @@ export interface LocationSubgraphDeps {
   log: Logger;
   /** Shared with the router (ROUTER_CONTEXT_SECRET). */
   contextSecret: string;
+  /** Live channel for router fan-out (Redis across replicas, memory embedded). None: no live events. */
+  pubsub?: PubSub;
+  /** Clock (tests). Default `new Date()`. */
+  now?: () => Date;
 }
 
 /** Builds the location subgraph from injected dependencies; `index.ts` runs it. */

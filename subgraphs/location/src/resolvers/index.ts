@@ -1,19 +1,14 @@
-import { notImplemented } from '@lt/errors';
 import { DateTimeScalar } from '@lt/server';
 import type { LocationSubgraphDeps } from '../createLocationSubgraph';
+import { createMutationResolvers } from './mutations';
+import { createQueryResolvers } from './queries';
+import { createTypeResolvers } from './types';
 
-export function createResolvers(_deps: LocationSubgraphDeps) {
-  const todo = (name: string) => () => {
-    throw notImplemented(name);
-  };
+export function createResolvers(deps: LocationSubgraphDeps) {
   return {
     DateTime: DateTimeScalar,
-    Query: { locationSession: todo('locationSession'), locationSessions: todo('locationSessions') },
-    Mutation: {
-      startLocationSession: todo('startLocationSession'),
-      recordLocation: todo('recordLocation'),
-      recordLocations: todo('recordLocations'),
-      stopLocationSession: todo('stopLocationSession'),
-    },
+    Query: createQueryResolvers(deps),
+    Mutation: createMutationResolvers(deps),
+    ...createTypeResolvers(deps),
   };
 }

@@ -1,0 +1,178 @@
+import { withTenant, type Db, type Tx } from '@lt/db';
+import { appendOutbox } from '@lt/events';
+import { conflict, notFound } from '@lt/errors';
+import { locationRecordedEvents } from '../events/outbox';
+import { checkNotBeforeStart, type LocationInput } from '../validation';
+import { isUuid, type Scope } from './scope';
+
+export interface PointRow {
+  id: string;
+  latitude: number;
+  longitude: number;
+  accuracy: number | null;
+  altitude: number | null;
+  speed: number | null;
+  heading: number | null;
+  recordedAt: Date;
+  receivedAt: Date;
+}
+
+export interface RecordResult {
+  /** Points written by this call, oldest first. */
+  inserted: PointRow[];
+  /** Inputs that were already stored (retries). */
+  duplicates: number;
+  sessionId: string;
+  userId: string;
+}
+
+interface LockedSession {
+  id: string;
+  user_id: string;
+  status: 'ACTIVE' | 'ENDED';
+  started_at: Date;
+}
+
+const RETURNING = `id, latitude, longitude, accuracy, altitude, speed, heading,
+  recorded_at AS "recordedAt", received_at AS "receivedAt"`;
+
+/**
+ * Records points into a session, all or nothing, in one transaction: locks the session row (so a
+ * concurrent stop or batch serialises with this one), inserts every point with one set-based
+ * statement that skips retries (`ON CONFLICT DO NOTHING` on (session, recordedAt) and (session,
+ * idempotencyKey)), writes one outbox event per new point, and bumps the denormalised counters.
+ */
+export async function recordPoints(
+  db: Db,
+  scope: Scope,
+  sessionId: string,
+  inputs: LocationInput[],
+  fieldOf: (i: number) => string,
+): Promise<RecordResult> {
+  if (!isUuid(sessionId)) throw notFound('Location session', 'sessionId');
+  return withTenant(
+    db,
+    scope.tenantId,
+    async (tx) => {
+      const [session] = await tx.$queryRaw<LockedSession[]>`
+        SELECT id, user_id, status::text AS status, started_at FROM location_sessions
+        WHERE id = ${sessionId}::uuid FOR UPDATE`;
+      if (!session || (scope.ownOnly && session.user_id !== scope.userId))
+        throw notFound('Location session', 'sessionId');
+      if (session.status === 'ENDED') throw conflict('The session has ended', 'sessionId');
+      checkNotBeforeStart(inputs, session.started_at, fieldOf);
+
+      const inserted = await insertPoints(tx, scope.tenantId, sessionId, inputs);
+      inserted.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || a.id.localeCompare(b.id));
+      const newest = inserted[inserted.length - 1];
+      if (newest) {
+        await tx.$executeRaw`
+          UPDATE location_sessions s SET
+            point_count = s.point_count + ${inserted.length},
+            last_point_id = CASE
+              WHEN s.last_point_id IS NULL
+                OR ${newest.recordedAt} >= (SELECT p.recorded_at FROM location_points p WHERE p.id = s.last_point_id)
+              THEN ${newest.id}::uuid ELSE s.last_point_id END,
+            updated_at = now()
+          WHERE s.id = ${sessionId}::uuid`;
+        await appendOutbox(tx, locationRecordedEvents(scope.tenantId, sessionId, session.user_id, inserted));
+      }
+      return { inserted, duplicates: inputs.length - inserted.length, sessionId, userId: session.user_id };
+    },
+    { timeoutMs: 30_000 },
+  );
+}
+
+/** One INSERT … SELECT FROM unnest(…) for the whole batch: one round trip for 1 or 1,000 points. */
+async function insertPoints(tx: Tx, tenantId: string, sessionId: string, inputs: LocationInput[]): Promise<PointRow[]> {
+  const col = <T>(f: (p: LocationInput) => T): T[] => inputs.map(f);
+  return tx.$queryRawUnsafe<PointRow[]>(
+    `INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, accuracy, altitude, speed,
+       heading, recorded_at, idempotency_key, received_at, created_at, updated_at)
+     SELECT gen_random_uuid(), $1::uuid, $2::uuid, u.lat, u.lng, u.acc, u.alt, u.spd, u.hdg, u.rec, u.ikey,
+       now(), now(), now()
+     FROM unnest($3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
+       $9::timestamptz[], $10::text[]) AS u(lat, lng, acc, alt, spd, hdg, rec, ikey)
+     ON CONFLICT DO NOTHING
+     RETURNING ${RETURNING}`,
+    tenantId,
+    sessionId,
+    col((p) => p.latitude),
+    col((p) => p.longitude),
+    col((p) => p.accuracy ?? null),
+    col((p) => p.altitude ?? null),
+    col((p) => p.speed ?? null),
+    col((p) => p.heading ?? null),
+    col((p) => p.recordedAt.toISOString()),
+    col((p) => p.idempotencyKey ?? null),
+  );
+}
+
+/** The stored point a retried single `recordLocation` refers to (same idempotency key or recordedAt). */
+export async function findRetriedPoint(
+  db: Db,
+  scope: Scope,
+  sessionId: string,
+  input: LocationInput,
+): Promise<PointRow | null> {
+  return withTenant(db, scope.tenantId, async (tx) => {
+    const rows = await tx.$queryRawUnsafe<PointRow[]>(
+      `SELECT ${RETURNING} FROM location_points
+       WHERE session_id = $1::uuid AND (recorded_at = $2::timestamptz OR ($3::text IS NOT NULL AND idempotency_key = $3))
+       ORDER BY (idempotency_key IS NOT DISTINCT FROM $3) DESC LIMIT 1`,
+      sessionId,
+      input.recordedAt.toISOString(),
+      input.idempotencyKey ?? null,
+    );
+    return rows[0] ?? null;
+  });
+}
+
+/** Points of a session, newest first, keyset-paginated on (recordedAt, id): an index range scan. */
+export async function listPoints(
+  db: Db,
+  tenantId: string,
+  sessionId: string,
+  first: number,
+  after: [string, string] | null,
+): Promise<PointRow[]> {
+  return withTenant(db, tenantId, (tx) =>
+    tx.locationPoint.findMany({
+      where: {
+        sessionId,
+        ...(after
+          ? {
+              OR: [
+                { recordedAt: { lt: new Date(after[0]) } },
+                { recordedAt: new Date(after[0]), id: { lt: after[1] } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ recordedAt: 'desc' }, { id: 'desc' }],
+      take: first + 1,
+      select: {
+        id: true,
+        latitude: true,
+        longitude: true,
+        accuracy: true,
+        altitude: true,
+        speed: true,
+        heading: true,
+        recordedAt: true,
+        receivedAt: true,
+      },
+    }),
+  );
+}
+
+/** One point of a session in the caller's scope (live re-reads), else null. */
+export async function findPoint(tx: Tx, sessionId: string, pointId: string): Promise<PointRow | null> {
+  if (!isUuid(pointId)) return null;
+  const rows = await tx.$queryRawUnsafe<PointRow[]>(
+    `SELECT ${RETURNING} FROM location_points WHERE id = $1::uuid AND session_id = $2::uuid`,
+    pointId,
+    sessionId,
+  );
+  return rows[0] ?? null;
+}

@@ -1,0 +1,8 @@
+import { encodeCursor } from '@lt/server';
+
+/** Relay connection from `first + 1` fetched rows (the extra row only says there is a next page). */
+export function toConnection<T>(rows: T[], first: number, cursorOf: (row: T) => (string | number)[]) {
+  const page = rows.slice(0, first);
+  const edges = page.map((node) => ({ cursor: encodeCursor(cursorOf(node)), node }));
+  return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+}

@@ -1,0 +1,83 @@
+import { badUserInput, notFound } from '@lt/errors';
+import { requireTenantMember, type SubgraphContext } from '@lt/server';
+import type { LocationSubgraphDeps } from '../createLocationSubgraph';
+import { findRetriedPoint, recordPoints, type RecordResult } from '../data/points';
+import { scopeOf } from '../data/scope';
+import { startSession, stopSession, type SessionRow } from '../data/sessions';
+import { publishLive } from '../events/live';
+import { MAX_DEVICE_ID_LENGTH, validateBatch, validateLocation, type LocationInput } from '../validation';
+
+export function createMutationResolvers(deps: LocationSubgraphDeps) {
+  const { db } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const announceSession = (s: SessionRow, type: 'STARTED' | 'ENDED', at: Date, ctx: SubgraphContext) =>
+    publishLive(deps.pubsub, ctx.log, {
+      kind: 'session',
+      tenantId: s.tenantId,
+      sessionId: s.id,
+      userId: s.userId,
+      type,
+      at: at.toISOString(),
+      publishedAt: Date.now(),
+    });
+
+  const announcePoints = (tenantId: string, r: RecordResult, ctx: SubgraphContext) =>
+    r.inserted.length === 0
+      ? Promise.resolve()
+      : publishLive(deps.pubsub, ctx.log, {
+          kind: 'location',
+          tenantId,
+          sessionId: r.sessionId,
+          userId: r.userId,
+          points: r.inserted.map((p) => ({ id: p.id, recordedAt: p.recordedAt.toISOString() })),
+          publishedAt: Date.now(),
+        });
+
+  return {
+    async startLocationSession(
+      _: unknown,
+      args: { input?: { deviceId?: string | null } | null },
+      ctx: SubgraphContext,
+    ) {
+      const scope = scopeOf(requireTenantMember(ctx));
+      const deviceId = args.input?.deviceId ?? null;
+      if (deviceId !== null && (deviceId.length === 0 || deviceId.length > MAX_DEVICE_ID_LENGTH))
+        throw badUserInput(`deviceId must be 1 to ${MAX_DEVICE_ID_LENGTH} characters`, 'input.deviceId');
+      const at = now();
+      const session = await startSession(db, scope, deviceId, at);
+      await announceSession(session, 'STARTED', at, ctx);
+      return session;
+    },
+
+    async recordLocation(_: unknown, args: { sessionId: string; location: LocationInput }, ctx: SubgraphContext) {
+      const scope = scopeOf(requireTenantMember(ctx));
+      validateLocation(args.location, 'location', now());
+      const r = await recordPoints(db, scope, args.sessionId, [args.location], () => 'location');
+      await announcePoints(scope.tenantId, r, ctx);
+      if (r.inserted[0]) return r.inserted[0];
+      // A retry: answer with the point the first attempt stored.
+      const stored = await findRetriedPoint(db, scope, args.sessionId, args.location);
+      if (!stored) throw notFound('Location point');
+      return stored;
+    },
+
+    async recordLocations(_: unknown, args: { sessionId: string; locations: LocationInput[] }, ctx: SubgraphContext) {
+      const scope = scopeOf(requireTenantMember(ctx));
+      validateBatch(args.locations, now());
+      const r = await recordPoints(db, scope, args.sessionId, args.locations, (i) => `locations[${i}]`);
+      await announcePoints(scope.tenantId, r, ctx);
+      // `session` is resolved only when selected (RecordLocationsPayload.session).
+      return { accepted: r.inserted.length, duplicates: r.duplicates, sessionId: args.sessionId };
+    },
+
+    async stopLocationSession(_: unknown, args: { id: string }, ctx: SubgraphContext) {
+      const scope = scopeOf(requireTenantMember(ctx));
+      const at = now();
+      const r = await stopSession(db, scope, args.id, at);
+      if (!r) throw notFound('Location session', 'id');
+      if (r.ended) await announceSession(r.session, 'ENDED', at, ctx);
+      return r.session;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { clampFirst, decodeCursor, requireTenantMember, type SubgraphContext } from '@lt/server';
+import type { LocationSubgraphDeps } from '../createLocationSubgraph';
+import { listPoints, type PointRow } from '../data/points';
+import { getSession, type SessionRow } from '../data/sessions';
+import { scopeOf } from '../data/scope';
+import { toConnection } from './connection';
+
+export function createTypeResolvers({ db }: LocationSubgraphDeps) {
+  return {
+    RecordLocationsPayload: {
+      async session(p: { sessionId: string }, _: unknown, ctx: SubgraphContext) {
+        return getSession(db, scopeOf(requireTenantMember(ctx)), p.sessionId);
+      },
+    },
+    LocationSession: {
+      /** Entity reference from another subgraph: same visibility as `locationSession`, else null. */
+      async __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
+        return getSession(db, scopeOf(requireTenantMember(ctx)), ref.id);
+      },
+      // Entity references: the auth and tenant subgraphs resolve the rest of User / Tenant.
+      user: (s: SessionRow) => ({ __typename: 'User', id: s.userId }),
+      tenant: (s: SessionRow) => ({ __typename: 'Tenant', id: s.tenantId }),
+      lastPoint: (s: SessionRow) => s.lastPoint ?? null,
+      async points(s: SessionRow, args: { first?: number | null; after?: string | null }) {
+        const first = clampFirst(args.first, { def: 50, max: 500 });
+        const after = args.after ? (decodeCursor(args.after, 2) as [string, string]) : null;
+        const rows = await listPoints(db, s.tenantId, s.id, first, after);
+        return toConnection(rows, first, (p: PointRow) => [p.recordedAt.toISOString(), p.id]);
+      },
+    },
+  };
+}
