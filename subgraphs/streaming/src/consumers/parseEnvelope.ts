@@ -1,0 +1,22 @@
+import type { EventEnvelope } from '@lt/events';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The one validation gate for Kafka messages (STYLE.md §9): an envelope, or null for poison. */
+export function parseEnvelope(value: Buffer | null): EventEnvelope | null {
+  if (!value) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(value.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== 'object') return null;
+  const e = v as Record<string, unknown>;
+  if (typeof e['id'] !== 'string' || !UUID.test(e['id'])) return null;
+  if (typeof e['tenantId'] !== 'string' || !UUID.test(e['tenantId'])) return null;
+  if (typeof e['type'] !== 'string' || !/^[a-z]+(\.[a-z_]+)*\.v\d+$/.test(e['type'])) return null;
+  if (typeof e['occurredAt'] !== 'string' || Number.isNaN(Date.parse(e['occurredAt']))) return null;
+  if (!e['data'] || typeof e['data'] !== 'object' || Array.isArray(e['data'])) return null;
+  return e as unknown as EventEnvelope;
+}

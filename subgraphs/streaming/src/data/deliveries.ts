@@ -1,0 +1,82 @@
+import type { Tx } from '@lt/db';
+import type { EventEnvelope } from '@lt/events';
+import type { StreamTopic } from '../kafka/client';
+
+export type DeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED' | 'DEAD';
+
+/**
+ * Parks one event for each sink as a PENDING delivery (the dispatcher owns it from here). Unique
+ * (tenant, sink, event) makes a redelivered Kafka message a no-op.
+ */
+export async function parkDeliveries(
+  tx: Tx,
+  event: EventEnvelope,
+  topic: StreamTopic,
+  orderingKey: string,
+  sinkIds: string[],
+): Promise<number> {
+  if (sinkIds.length === 0) return 0;
+  const now = new Date();
+  const { count } = await tx.delivery.createMany({
+    data: sinkIds.map((sinkId) => ({
+      tenantId: event.tenantId,
+      sinkId,
+      eventId: event.id,
+      topic,
+      type: event.type,
+      payload: event as unknown as object,
+      orderingKey,
+      nextAttemptAt: now,
+    })),
+    skipDuplicates: true,
+  });
+  return count;
+}
+
+/** Counts by status and the last success, for `StreamSink.stats`. */
+export async function sinkStats(tx: Tx, sinkId: string) {
+  const groups = await tx.delivery.groupBy({ by: ['status'], where: { sinkId }, _count: { _all: true } });
+  const count = (s: DeliveryStatus) => groups.find((g) => g.status === s)?._count._all ?? 0;
+  const last = await tx.delivery.findFirst({
+    where: { sinkId, status: 'DELIVERED' },
+    orderBy: { deliveredAt: 'desc' },
+    select: { deliveredAt: true },
+  });
+  return {
+    delivered: count('DELIVERED'),
+    pending: count('PENDING'),
+    failed: count('FAILED'),
+    dead: count('DEAD'),
+    lastDeliveredAt: last?.deliveredAt ?? null,
+  };
+}
+
+/** Newest first, keyset-paginated on (createdAt, id). */
+export function listDeliveries(
+  tx: Tx,
+  sinkId: string,
+  o: { status?: DeliveryStatus | null; take: number; after?: { createdAt: Date; id: string } },
+) {
+  return tx.delivery.findMany({
+    where: {
+      sinkId,
+      ...(o.status ? { status: o.status } : {}),
+      ...(o.after
+        ? {
+            OR: [{ createdAt: { lt: o.after.createdAt } }, { createdAt: o.after.createdAt, id: { lt: o.after.id } }],
+          }
+        : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: o.take,
+  });
+}
+
+/** DEAD → PENDING (fresh attempt budget, due now, same webhook-id). Returns how many. */
+export async function requeueDead(tx: Tx, sinkId: string): Promise<number> {
+  const { count } = await tx.delivery.updateMany({
+    where: { sinkId, status: 'DEAD' },
+    data: { status: 'PENDING', attempts: 0, nextAttemptAt: new Date(), lastError: null },
+  });
+  return count;
+}

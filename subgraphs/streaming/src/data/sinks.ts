@@ -1,0 +1,28 @@
+import type { Tx } from '@lt/db';
+import type { StreamTopic } from '../kafka/client';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids that cannot exist are simply not found (no error that tells them apart). */
+export const isUuid = (id: string): boolean => UUID.test(id);
+
+/** The caller's tenant's sinks (RLS limits `tx` to it). */
+export function listSinks(tx: Tx) {
+  return tx.streamSink.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+}
+
+/** One sink of the tenant in `tx`, or null — also for other tenants' ids (RLS hides them). */
+export function findSink(tx: Tx, id: string) {
+  return isUuid(id) ? tx.streamSink.findUnique({ where: { id } }) : Promise.resolve(null);
+}
+
+export function insertSink(
+  tx: Tx,
+  data: { tenantId: string; name: string; url: string; topics: StreamTopic[]; secretEnc: string },
+) {
+  return tx.streamSink.create({ data });
+}
+
+/** ACTIVE sinks of the tenant in `tx` subscribed to `topic`. */
+export function activeSinksFor(tx: Tx, topic: StreamTopic) {
+  return tx.streamSink.findMany({ where: { status: 'ACTIVE', topics: { has: topic } }, select: { id: true } });
+}

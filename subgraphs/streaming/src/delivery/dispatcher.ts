@@ -1,0 +1,268 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleAll,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import { withSystem, withTenant, type Db, type DeliveryModel, type StreamSinkModel } from '@lt/db';
+import type { Logger } from '@lt/logger';
+import { decryptSecret } from '../crypto/secrets';
+import { createAgents, postWebhook, type AttemptOutcome } from './httpPost';
+import { afterFailure, type DeliveryPolicy } from './schedule';
+import { webhookHeaders } from './signature';
+import type { UrlPolicy } from './urlPolicy';
+import { recordOutcome } from './recordOutcome';
+
+/** What goes to the dead-letter topic when a delivery exhausted its retries. */
+export interface DeadLetter {
+  deliveryId: string;
+  sinkId: string;
+  tenantId: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  deadAt: string;
+  event: unknown;
+}
+
+export interface DispatcherOptions {
+  db: Db;
+  log: Logger;
+  /** AES-256-GCM key of the sinks' secrets. */
+  secretKey: Buffer;
+  urlPolicy: UrlPolicy;
+  policy: DeliveryPolicy;
+  /** Publishes a dead letter (Kafka); failures are logged, the DEAD row stays the record. */
+  deadLetter?: (letter: DeadLetter) => Promise<void>;
+  /** Attempts in flight at most. Default 32. */
+  concurrency?: number;
+  /** Poll for due retries (and other replicas' work) this often, ms. Default 500. */
+  pollIntervalMs?: number;
+  /** Only these tenants (tests). Default: every tenant. */
+  tenantIds?: readonly string[];
+}
+
+export interface Dispatcher {
+  start(): void;
+  /** New work is parked: look now instead of at the next poll. */
+  wake(): void;
+  /** The breaker state of a sink in this process ('closed' when it never failed). */
+  breakerState(sinkId: string): 'closed' | 'open' | 'half-open' | 'isolated';
+  stop(): Promise<void>;
+}
+
+interface Leased {
+  tenant_id: string;
+  sink_id: string;
+  delivery_id: string;
+}
+
+/**
+ * Delivers PENDING deliveries. Each round leases the due *head* of every (sink, session) chain
+ * (SQL app_deliveries_lease), so a session's events reach a sink in order even under retries, while
+ * different sessions and sinks proceed in parallel. Each sink has its own circuit breaker: an open
+ * breaker reschedules without an HTTP call, so a dead endpoint costs no connections or timeouts.
+ */
+export function createDispatcher(o: DispatcherOptions): Dispatcher {
+  const concurrency = o.concurrency ?? 32;
+  const pollMs = o.pollIntervalMs ?? 500;
+  // Lease = longest an attempt can take, plus margin; a crashed attempt is retried after it.
+  const leaseMs = o.policy.attemptTimeoutMs * 2 + 5_000;
+  const scope = o.tenantIds ? [...o.tenantIds] : null;
+  const breakers = new Map<string, CircuitBreakerPolicy>();
+  const inflight = new Set<Promise<void>>();
+  const perSink = new Map<string, number>();
+  const agents = createAgents();
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let woken = false;
+  let wakeUp: (() => void) | undefined;
+
+  const breakerOf = (sinkId: string): CircuitBreakerPolicy => {
+    let b = breakers.get(sinkId);
+    if (!b) {
+      b = circuitBreaker(handleAll, {
+        halfOpenAfter: o.policy.breakerHalfOpenAfterMs,
+        breaker: new ConsecutiveBreaker(o.policy.breakerThreshold),
+      });
+      breakers.set(sinkId, b);
+    }
+    return b;
+  };
+
+  async function attempt(l: Leased): Promise<void> {
+    const loaded = await withTenant(o.db, l.tenant_id, async (tx) => {
+      const d = await tx.delivery.findUnique({ where: { id: l.delivery_id } });
+      const sink = d && (await tx.streamSink.findUnique({ where: { id: l.sink_id } }));
+      return d && sink && d.status === 'PENDING' && sink.status === 'ACTIVE' ? { d, sink } : null;
+    });
+    if (!loaded) return; // paused/deleted meanwhile: the lease simply runs out
+    const { d, sink } = loaded;
+    const busy = perSink.get(sink.id) ?? 0;
+    if (busy >= o.policy.maxInFlightPerSink) {
+      // Bulkhead full: hand the lease back shortly instead of queueing behind a slow endpoint.
+      await reschedule(l.tenant_id, d.id, pollMs, null);
+      return;
+    }
+    perSink.set(sink.id, busy + 1);
+    try {
+      await attemptWith(l, d, sink);
+    } finally {
+      const n = (perSink.get(sink.id) ?? 1) - 1;
+      if (n <= 0) perSink.delete(sink.id);
+      else perSink.set(sink.id, n);
+    }
+  }
+
+  async function reschedule(
+    tenantId: string,
+    deliveryId: string,
+    inMs: number,
+    lastError: string | null,
+  ): Promise<void> {
+    await withTenant(o.db, tenantId, (tx) =>
+      tx.delivery.update({
+        where: { id: deliveryId },
+        data: { nextAttemptAt: new Date(Date.now() + inMs), ...(lastError ? { lastError } : {}) },
+      }),
+    );
+  }
+
+  async function attemptWith(l: Leased, d: DeliveryModel, sink: StreamSinkModel): Promise<void> {
+    const breaker = breakerOf(sink.id);
+    const now = Date.now();
+    const secrets = [decryptSecret(sink.secretEnc, o.secretKey)];
+    if (sink.previousSecretEnc && sink.previousSecretExpiresAt && sink.previousSecretExpiresAt.getTime() > now) {
+      secrets.push(decryptSecret(sink.previousSecretEnc, o.secretKey));
+    }
+    const body = JSON.stringify(d.payload);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await breaker.execute(async () => {
+        const headers = webhookHeaders(secrets, d.eventId, body, Math.floor(Date.now() / 1000));
+        const r = await postWebhook(sink.url, { ...headers }, body, {
+          timeoutMs: o.policy.attemptTimeoutMs,
+          policy: o.urlPolicy,
+          maxBodyBytes: o.policy.maxResponseBodyBytes,
+          agents,
+        });
+        // The breaker counts failures by exceptions; 410 is an answer, not an outage.
+        if (r.kind === 'failed' || r.kind === 'refused') throw new AttemptFailed(r);
+        return r;
+      });
+    } catch (err) {
+      if (err instanceof AttemptFailed) outcome = err.outcome;
+      else if (err instanceof BrokenCircuitError) {
+        // Not attempted: try again when the breaker lets a probe through; attempts unchanged.
+        await reschedule(l.tenant_id, d.id, o.policy.breakerHalfOpenAfterMs, 'circuit open');
+        return;
+      } else throw err;
+    }
+    const result = await recordOutcome(o.db, { delivery: d, sink, outcome, policy: o.policy, afterFailure });
+    if (result.deadLetter && o.deadLetter) {
+      await o
+        .deadLetter(result.deadLetter)
+        .catch((err: unknown) =>
+          o.log.warn('dead-letter publish failed (the DEAD delivery row remains)', {
+            deliveryId: d.id,
+            err: String(err),
+          }),
+        );
+    }
+    if (result.disabled)
+      o.log.warn('sink disabled', { sinkId: sink.id, tenantId: sink.tenantId, reason: result.disabled });
+  }
+
+  async function lease(limit: number): Promise<Leased[]> {
+    return withSystem(
+      o.db,
+      (tx) =>
+        tx.$queryRaw<
+          Leased[]
+        >`SELECT * FROM app_deliveries_lease(${limit}::integer, ${leaseMs}::integer, ${scope}::uuid[])`,
+    );
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      woken = false;
+      const free = concurrency - inflight.size;
+      let leased: Leased[] = [];
+      if (free > 0) {
+        try {
+          leased = await lease(free);
+        } catch (err) {
+          o.log.warn('delivery lease failed', { err: String(err) });
+        }
+      }
+      for (const l of leased) {
+        const p: Promise<void> = attempt(l)
+          .catch((err: unknown) =>
+            o.log.error('delivery attempt crashed', { deliveryId: l.delivery_id, err: String(err) }),
+          )
+          .finally(() => {
+            inflight.delete(p);
+            wake();
+          });
+        inflight.add(p);
+      }
+      if (leased.length === 0 || inflight.size >= concurrency) await idle(pollMs);
+    }
+    await Promise.allSettled([...inflight]);
+  }
+
+  function idle(ms: number): Promise<void> {
+    if (stopping || woken) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        wakeUp = undefined;
+        resolve();
+      }, ms);
+      wakeUp = () => {
+        clearTimeout(t);
+        wakeUp = undefined;
+        resolve();
+      };
+    });
+  }
+
+  function wake(): void {
+    woken = true;
+    wakeUp?.();
+  }
+
+  return {
+    start() {
+      loop ??= run();
+    },
+    wake,
+    breakerState(sinkId) {
+      const s = breakers.get(sinkId)?.state ?? CircuitState.Closed;
+      switch (s) {
+        case CircuitState.Closed:
+          return 'closed';
+        case CircuitState.Open:
+          return 'open';
+        case CircuitState.HalfOpen:
+          return 'half-open';
+        case CircuitState.Isolated:
+          return 'isolated';
+      }
+    },
+    async stop() {
+      stopping = true;
+      wakeUp?.();
+      await loop;
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
+
+class AttemptFailed extends Error {
+  constructor(readonly outcome: Extract<AttemptOutcome, { kind: 'failed' | 'refused' }>) {
+    super(outcome.error);
+  }
+}

@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, withTenant, type Db } from '@lt/db';
+import { Topic } from '@lt/events';
+import { createLogger } from '@lt/logger';
+import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor, type TestTenant } from '@lt/testing';
+import { requeueDead } from '../src/data/deliveries';
+import { startStreamingPipeline, type StreamingPipeline } from '../src/pipeline';
+import { collectTopics } from './support/kafkaCollector';
+import { createSink, emit, testSecretKey } from './support/fixtures';
+import { startReceiver, type Behaviour } from './support/receiver';
+
+const log = createLogger({ level: 'silent' });
+const cleanup = new Cleanup();
+const key = testSecretKey();
+let db: Db;
+let pipeline: StreamingPipeline;
+const t: TestTenant[] = [];
+
+beforeAll(async () => {
+  db = createDb({ url: testEnv().databaseUrl });
+  cleanup.add(() => db.$disconnect());
+  for (let i = 0; i < 8; i++) t.push(await createTestTenant(db, `pipe${i}`));
+  pipeline = await startStreamingPipeline({
+    db,
+    log,
+    brokers: testEnv().kafkaBrokers,
+    groupId: uniqueName('webhooks'),
+    topicPrefix: uniqueName('pipe') + '.',
+    secretKey: key,
+    urlPolicy: { allowLoopback: true },
+    delivery: {
+      retryScheduleMs: [30, 60],
+      attemptTimeoutMs: 500,
+      breakerThreshold: 4,
+      breakerHalfOpenAfterMs: 60_000,
+      maxInFlightPerSink: 4,
+    },
+    relayPollIntervalMs: 20,
+    dispatcherPollIntervalMs: 50,
+    tenantIds: t.map((x) => x.id),
+  });
+  cleanup.add(() => pipeline.stop());
+});
+afterAll(() => cleanup.run());
+
+async function receiver(behaviour?: Behaviour) {
+  const r = await startReceiver(behaviour);
+  cleanup.add(() => r.stop());
+  return r;
+}
+
+const deliveriesOf = (tenantId: string, sinkId: string) =>
+  withTenant(db, tenantId, (tx) => tx.delivery.findMany({ where: { sinkId }, orderBy: { seq: 'asc' } }));
+
+describe('webhook pipeline (outbox → Kafka → consumer → signed delivery)', () => {
+  it("delivers all three topics, signed, to the right tenant's subscribed sinks only", async () => {
+    const [a, b] = [t[0]!, t[1]!];
+    const all = await receiver();
+    const tenantOnly = await receiver();
+    const other = await receiver();
+    const sAll = await createSink(db, key, a.id, all.url, ['LOCATION_UPDATES', 'SESSION_EVENTS', 'TENANT_EVENTS']);
+    const sTenant = await createSink(db, key, a.id, tenantOnly.url, ['TENANT_EVENTS']);
+    const sOther = await createSink(db, key, b.id, other.url, ['LOCATION_UPDATES', 'SESSION_EVENTS', 'TENANT_EVENTS']);
+    all.setSecrets([sAll.secret]);
+    tenantOnly.setSecrets([sTenant.secret]);
+    other.setSecrets([sOther.secret]);
+    const session = crypto.randomUUID();
+    const e1 = await emit(db, a.id, Topic.LOCATION_UPDATES, { lat: 1 }, session);
+    const e2 = await emit(db, a.id, Topic.SESSION_EVENTS, { sessionId: session }, session);
+    const e3 = await emit(db, a.id, Topic.TENANT_EVENTS, { name: 'x' });
+    const eb = await emit(db, b.id, Topic.LOCATION_UPDATES, { lat: 2 }, crypto.randomUUID());
+
+    await all.until(() => all.accepted().length >= 3, 20_000, '3 events at the all-topics sink');
+    await tenantOnly.until(() => tenantOnly.accepted().length >= 1);
+    await other.until(() => other.accepted().length >= 1);
+    expect(all.all.every((r) => r.verified)).toBe(true);
+    expect(new Set(all.accepted().map((r) => r.id))).toEqual(new Set([e1.id, e2.id, e3.id]));
+    expect(all.accepted().map((r) => r.body.tenantId)).toEqual([a.id, a.id, a.id]);
+    expect(tenantOnly.accepted().map((r) => r.id)).toEqual([e3.id]);
+    expect(other.accepted().map((r) => r.id)).toEqual([eb.id]);
+    const first = all.accepted()[0]!;
+    expect(first.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/=]+$/);
+    expect(first.body).toMatchObject({ id: first.id, tenantId: a.id });
+    await waitFor(async () => (await deliveriesOf(a.id, sAll.sink.id)).every((d) => d.status === 'DELIVERED'), {
+      what: 'deliveries DELIVERED',
+    });
+    // Tenant B sees no row of tenant A's deliveries (RLS), even by sink id.
+    expect(await deliveriesOf(b.id, sAll.sink.id)).toEqual([]);
+  });
+
+  it('a receiver failing the first attempts gets the event exactly once in the end, same webhook-id', async () => {
+    const tn = t[2]!;
+    const r = await receiver(({ nth }) => (nth <= 2 ? 503 : 200));
+    const s = await createSink(db, key, tn.id, r.url, ['LOCATION_UPDATES']);
+    r.setSecrets([s.secret]);
+    const e = await emit(db, tn.id, Topic.LOCATION_UPDATES, { n: 1 }, crypto.randomUUID());
+    await r.until(() => r.accepted().length === 1);
+    expect(r.all.map((x) => [x.id, x.status])).toEqual([
+      [e.id, 503],
+      [e.id, 503],
+      [e.id, 200],
+    ]);
+    const [d] = await waitFor(async () => {
+      const ds = await deliveriesOf(tn.id, s.sink.id);
+      return ds[0]?.status === 'DELIVERED' ? ds : undefined;
+    });
+    expect(d).toMatchObject({ attempts: 3, lastStatusCode: 200, eventId: e.id });
+    // Redelivering the same Kafka message is a no-op: still one delivery, still one success.
+    expect(await deliveriesOf(tn.id, s.sink.id)).toHaveLength(1);
+    expect(r.accepted()).toHaveLength(1);
+  });
+
+  it('410 Gone disables the sink and stops deliveries to it', async () => {
+    const tn = t[3]!;
+    const r = await receiver(() => 410);
+    const s = await createSink(db, key, tn.id, r.url, ['TENANT_EVENTS']);
+    r.setSecrets([s.secret]);
+    await emit(db, tn.id, Topic.TENANT_EVENTS, { n: 1 });
+    const sink = await waitFor(async () => {
+      const x = await withTenant(db, tn.id, (tx) => tx.streamSink.findUnique({ where: { id: s.sink.id } }));
+      return x?.status === 'DISABLED' ? x : undefined;
+    });
+    expect(sink.disabledReason).toMatch(/410/);
+    const [d] = await deliveriesOf(tn.id, s.sink.id);
+    expect(d).toMatchObject({ status: 'FAILED', lastStatusCode: 410, attempts: 1 });
+    expect(r.all).toHaveLength(1);
+  });
+
+  it('exhausted deliveries go DEAD and to the dead-letter topic, and replay delivers them', async () => {
+    const tn = t[4]!;
+    let healthy = false;
+    const r = await receiver(() => (healthy ? 200 : 500));
+    const s = await createSink(db, key, tn.id, r.url, ['SESSION_EVENTS']);
+    r.setSecrets([s.secret]);
+    const dlq = await collectTopics(pipeline.kafka, [pipeline.topics.deadLetters]);
+    cleanup.add(() => dlq.stop());
+    const e = await emit(db, tn.id, Topic.SESSION_EVENTS, { n: 1 }, crypto.randomUUID());
+    await dlq.waitForCount(1);
+    const letter = dlq.messages[0]!.value as unknown as {
+      sinkId: string;
+      tenantId: string;
+      attempts: number;
+      event: { id: string };
+    };
+    expect(letter).toMatchObject({ sinkId: s.sink.id, tenantId: tn.id, attempts: 3, event: { id: e.id } });
+    const [dead] = await deliveriesOf(tn.id, s.sink.id);
+    expect(dead).toMatchObject({ status: 'DEAD', attempts: 3, lastStatusCode: 500 });
+    expect(dead!.responseBody!.length).toBe(1_024); // truncated (the receiver sent 5 000 bytes)
+    expect(r.all).toHaveLength(3);
+
+    healthy = true;
+    expect(await withTenant(db, tn.id, (tx) => requeueDead(tx, s.sink.id))).toBe(1);
+    pipeline.dispatcher.wake();
+    await r.until(() => r.accepted().length === 1);
+    expect(r.accepted()[0]!.id).toBe(e.id);
+    await waitFor(async () => (await deliveriesOf(tn.id, s.sink.id))[0]?.status === 'DELIVERED');
+  });
+
+  it("keeps one session's order at a sink while events are retried", async () => {
+    const tn = t[5]!;
+    // Every even event fails its first attempt: without chain ordering, odd ones would overtake.
+    const r = await receiver(({ nth, body }) => (Number(body.data['i']) % 2 === 0 && nth === 1 ? 500 : 200));
+    const s = await createSink(db, key, tn.id, r.url, ['LOCATION_UPDATES']);
+    r.setSecrets([s.secret]);
+    const session = crypto.randomUUID();
+    const other = crypto.randomUUID();
+    for (let i = 0; i < 8; i++) {
+      await emit(db, tn.id, Topic.LOCATION_UPDATES, { i }, session);
+      await emit(db, tn.id, Topic.LOCATION_UPDATES, { i, other: true }, other);
+    }
+    await r.until(() => r.accepted().length === 16, 20_000, '16 deliveries');
+    const order = (mine: boolean) =>
+      r
+        .accepted()
+        .filter((x) => (x.body.data['other'] === true) !== mine)
+        .map((x) => x.body.data['i']);
+    expect(order(true)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(order(false)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(r.all.filter((x) => x.status === 500)).toHaveLength(8);
+  });
+
+  it('opens the breaker of a dead sink while a healthy sink keeps its latency', async () => {
+    const tn = t[6]!;
+    const dead = await receiver(() => 'hang');
+    const ok = await receiver();
+    const sDead = await createSink(db, key, tn.id, dead.url, ['LOCATION_UPDATES']);
+    const sOk = await createSink(db, key, tn.id, ok.url, ['LOCATION_UPDATES']);
+    dead.setSecrets([sDead.secret]);
+    ok.setSecrets([sOk.secret]);
+    const sent = new Map<string, number>();
+    for (let i = 0; i < 12; i++) {
+      const e = await emit(db, tn.id, Topic.LOCATION_UPDATES, { i }, crypto.randomUUID());
+      sent.set(e.id, Date.now());
+    }
+    await ok.until(() => ok.accepted().length === 12, 20_000, 'healthy sink got all 12');
+    const latencies = ok.accepted().map((x) => x.at - sent.get(x.id)!);
+    await waitFor(() => pipeline.dispatcher.breakerState(sDead.sink.id) === 'open', { what: 'breaker open' });
+    // The dead sink held at most `maxInFlightPerSink` (4) hanging attempts at a time and got at most
+    // threshold + bulkhead - 1 (= 7) before the breaker opened; the rest never left the process.
+    const bound = 4 + 4 - 1;
+    expect(dead.all.length).toBeLessThanOrEqual(bound);
+    // Healthy deliveries never waited on the dead sink's 500 ms timeouts.
+    expect(Math.max(...latencies)).toBeLessThan(1_500);
+    // Deliveries behind the open breaker wait for the half-open probe, without attempts.
+    await waitFor(
+      async () =>
+        (await deliveriesOf(tn.id, sDead.sink.id)).filter((d) => d.lastError === 'circuit open').length >= 12 - bound,
+      { what: 'the rest parked behind the open breaker' },
+    );
+    expect(dead.all.length).toBeLessThanOrEqual(bound);
+  });
+});
