@@ -6,6 +6,8 @@ import type { GraphQLError } from 'graphql';
 export function isInfrastructureError(err: unknown): boolean {
   if (err instanceof TaskCancelledError) return true;
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $fault?: string; code?: string };
+  // cognito-local answers operations it lacks (e.g. AdminUserGlobalSignOut) with a 500 "Unsupported".
+  if (e?.name === 'Unsupported') return false;
   if (e?.$fault === 'server') return true;
   const status = e?.$metadata?.httpStatusCode;
   if (typeof status === 'number' && status >= 500) return true;

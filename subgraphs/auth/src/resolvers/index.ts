@@ -1,22 +1,15 @@
-import { notImplemented } from '@lt/errors';
 import { DateTimeScalar } from '@lt/server';
-import type { AuthSubgraphDeps } from '../createAuthSubgraph';
+import type { AuthServices } from '../services';
+import { sessionResolvers } from './session';
+import { userResolvers } from './users';
 
-export function createResolvers(_deps: AuthSubgraphDeps) {
-  const todo = (name: string) => () => {
-    throw notImplemented(name);
-  };
+export function createResolvers(s: AuthServices) {
+  const users = userResolvers(s);
   return {
     DateTime: DateTimeScalar,
-    Query: { me: todo('me') },
-    Mutation: {
-      login: todo('login'),
-      refreshToken: todo('refreshToken'),
-      register: todo('register'),
-      logout: todo('logout'),
-      inviteUser: todo('inviteUser'),
-      changeUserRole: todo('changeUserRole'),
-      removeUser: todo('removeUser'),
-    },
+    Query: users.Query,
+    Mutation: { ...sessionResolvers(s), ...users.Mutation },
+    User: users.User,
+    Tenant: users.Tenant,
   };
 }

@@ -1,0 +1,228 @@
+/**
+ * The whole identity flow through the router (issue #3): platform admin → invite tenant admin →
+ * register → login → invite member → register → refresh → logout, then role rules and isolation.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestTenant } from '@lt/testing';
+import { codes, gql } from '../support/graphql';
+import {
+  bearer,
+  createUserWithToken,
+  startAuthedStack,
+  testEmail,
+  testPassword,
+  type AuthedStack,
+} from '../support/identity';
+
+let stack: AuthedStack;
+beforeAll(async () => {
+  stack = await startAuthedStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const INVITE = `mutation($input: InviteUserInput!) { inviteUser(input: $input) { code email role expiresAt tenant { id } } }`;
+const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { accessToken idToken refreshToken expiresIn user { id email role tenant { id } } } }`;
+const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken refreshToken expiresIn user { id role } } }`;
+const REFRESH = `mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken expiresIn user { id } } }`;
+const ME = `{ me { id email role tenant { id } } }`;
+
+type Payload = { accessToken: string; refreshToken: string; expiresIn: number; user: { id: string; role: string } };
+
+describe('identity flow', () => {
+  it('platform admin → tenant admin → member → refresh → logout', async () => {
+    const platform = await createUserWithToken(stack, { role: 'PLATFORM_ADMIN' });
+    const tenant = await createTestTenant(stack.db);
+
+    // 1. the platform admin invites the tenant's first admin
+    const adminEmail = testEmail('tadmin');
+    const inv = await gql<{ inviteUser: { code: string; role: string; tenant: { id: string } } }>(
+      stack.routerUrl,
+      INVITE,
+      { input: { email: adminEmail, role: 'TENANT_ADMIN', tenantId: tenant.id } },
+      bearer(platform),
+    );
+    expect(inv.errors).toBeUndefined();
+    expect(inv.data!.inviteUser).toMatchObject({ role: 'TENANT_ADMIN', tenant: { id: tenant.id } });
+
+    // 2. register with it (single use)
+    const adminPassword = testPassword();
+    const reg = await gql<{ register: Payload & { user: { tenant: { id: string } } } }>(stack.routerUrl, REGISTER, {
+      input: { invitationCode: inv.data!.inviteUser.code, email: adminEmail, password: adminPassword },
+    });
+    expect(reg.errors).toBeUndefined();
+    expect(reg.data!.register.user).toMatchObject({
+      email: adminEmail,
+      role: 'TENANT_ADMIN',
+      tenant: { id: tenant.id },
+    });
+    const again = await gql(stack.routerUrl, REGISTER, {
+      input: { invitationCode: inv.data!.inviteUser.code, email: adminEmail, password: adminPassword },
+    });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'invitationCode' });
+
+    // 3. login
+    const login = await gql<{ login: Payload }>(stack.routerUrl, LOGIN, { email: adminEmail, password: adminPassword });
+    expect(login.errors).toBeUndefined();
+    expect(login.data!.login.expiresIn).toBeGreaterThan(60);
+    const admin = { accessToken: login.data!.login.accessToken };
+    const me = await gql<{ me: { id: string; role: string } }>(stack.routerUrl, ME, {}, bearer(admin));
+    expect(me.data!.me).toMatchObject({ id: reg.data!.register.user.id, role: 'TENANT_ADMIN' });
+
+    // 4. the tenant admin invites a member (into its own tenant, without naming it)
+    const memberEmail = testEmail('member');
+    const inv2 = await gql<{ inviteUser: { code: string } }>(
+      stack.routerUrl,
+      INVITE,
+      { input: { email: memberEmail, role: 'MEMBER' } },
+      bearer(admin),
+    );
+    expect(inv2.errors).toBeUndefined();
+    const memberPassword = testPassword();
+    const reg2 = await gql<{ register: Payload }>(stack.routerUrl, REGISTER, {
+      input: { invitationCode: inv2.data!.inviteUser.code, email: memberEmail, password: memberPassword },
+    });
+    expect(reg2.errors).toBeUndefined();
+    expect(reg2.data!.register.user.role).toBe('MEMBER');
+
+    // 5. refresh
+    const refreshed = await gql<{ refreshToken: Payload }>(stack.routerUrl, REFRESH, {
+      t: reg2.data!.register.refreshToken,
+    });
+    expect(refreshed.errors).toBeUndefined();
+    const member = { accessToken: refreshed.data!.refreshToken.accessToken };
+    const meMember = await gql<{ me: { role: string } }>(stack.routerUrl, ME, {}, bearer(member));
+    expect(meMember.data!.me.role).toBe('MEMBER');
+
+    // 6. logout: the same token is refused within a second, and the refresh token is dead
+    const out = await gql<{ logout: boolean }>(
+      stack.routerUrl,
+      'mutation($t: String) { logout(refreshToken: $t) }',
+      { t: reg2.data!.register.refreshToken },
+      bearer(member),
+    );
+    expect(out.errors).toBeUndefined();
+    const t0 = Date.now();
+    const after = await gql(stack.routerUrl, ME, {}, bearer(member));
+    expect(codes(after)).toEqual(['UNAUTHENTICATED']);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    const deadRefresh = await gql(stack.routerUrl, REFRESH, { t: reg2.data!.register.refreshToken });
+    expect(codes(deadRefresh)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('rules', () => {
+  it('a wrong password and an unknown email get the same UNAUTHENTICATED answer', async () => {
+    const tenant = await createTestTenant(stack.db);
+    const u = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    const wrong = await gql(stack.routerUrl, LOGIN, { email: u.email, password: 'Wrong-password-1' });
+    const unknown = await gql(stack.routerUrl, LOGIN, { email: testEmail('nobody'), password: 'Wrong-password-1' });
+    expect(codes(wrong)).toEqual(['UNAUTHENTICATED']);
+    expect(codes(unknown)).toEqual(['UNAUTHENTICATED']);
+    expect(wrong.errors![0]!.message).toBe(unknown.errors![0]!.message);
+  });
+
+  it('a MEMBER is refused on admin operations', async () => {
+    const tenant = await createTestTenant(stack.db);
+    const member = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    const other = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    for (const [q, v] of [
+      [INVITE, { input: { email: testEmail(), role: 'MEMBER' } }],
+      ['mutation($id: ID!) { changeUserRole(userId: $id, role: TENANT_ADMIN) { id } }', { id: other.userId }],
+      ['mutation($id: ID!) { removeUser(userId: $id) }', { id: other.userId }],
+    ] as const) {
+      const r = await gql(stack.routerUrl, q, v, bearer(member));
+      expect(r.data ?? null).toBeNull();
+      expect(['FORBIDDEN', 'UNAUTHORIZED_FIELD_OR_TYPE']).toContain(codes(r)[0]);
+    }
+  });
+
+  it("another tenant's users and tenant answer NOT_FOUND", async () => {
+    const [a, b] = [await createTestTenant(stack.db), await createTestTenant(stack.db)];
+    const adminA = await createUserWithToken(stack, { tenantId: a.id, role: 'TENANT_ADMIN' });
+    const memberB = await createUserWithToken(stack, { tenantId: b.id, role: 'MEMBER' });
+    const role = await gql(
+      stack.routerUrl,
+      'mutation($id: ID!) { changeUserRole(userId: $id, role: TENANT_ADMIN) { id } }',
+      { id: memberB.userId },
+      bearer(adminA),
+    );
+    expect(codes(role)).toEqual(['NOT_FOUND']);
+    const rm = await gql(
+      stack.routerUrl,
+      'mutation($id: ID!) { removeUser(userId: $id) }',
+      { id: memberB.userId },
+      bearer(adminA),
+    );
+    expect(codes(rm)).toEqual(['NOT_FOUND']);
+    const inv = await gql(
+      stack.routerUrl,
+      INVITE,
+      { input: { email: testEmail(), role: 'MEMBER', tenantId: b.id } },
+      bearer(adminA),
+    );
+    expect(codes(inv)).toEqual(['NOT_FOUND']);
+    // and B's member is untouched
+    const me = await gql<{ me: { role: string } }>(stack.routerUrl, ME, {}, bearer(memberB));
+    expect(me.data!.me.role).toBe('MEMBER');
+  });
+
+  it('a role change and a removal take effect on the next request', async () => {
+    const tenant = await createTestTenant(stack.db);
+    const admin = await createUserWithToken(stack, { tenantId: tenant.id, role: 'TENANT_ADMIN' });
+    const user = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    expect((await gql<{ me: { role: string } }>(stack.routerUrl, ME, {}, bearer(user))).data!.me.role).toBe('MEMBER');
+    const ch = await gql(
+      stack.routerUrl,
+      'mutation($id: ID!) { changeUserRole(userId: $id, role: TENANT_ADMIN) { id role } }',
+      { id: user.userId },
+      bearer(admin),
+    );
+    expect(ch.errors).toBeUndefined();
+    expect((await gql<{ me: { role: string } }>(stack.routerUrl, ME, {}, bearer(user))).data!.me.role).toBe(
+      'TENANT_ADMIN',
+    );
+    const rm = await gql(
+      stack.routerUrl,
+      'mutation($id: ID!) { removeUser(userId: $id) }',
+      { id: user.userId },
+      bearer(admin),
+    );
+    expect(rm.errors).toBeUndefined();
+    expect(codes(await gql(stack.routerUrl, ME, {}, bearer(user)))).toEqual(['UNAUTHENTICATED']);
+    expect(await stack.cognito!.userExists(user.sub)).toBe(false);
+  });
+
+  it('spoofed x-tenant-*/x-user-* headers are ignored', async () => {
+    const [a, b] = [await createTestTenant(stack.db), await createTestTenant(stack.db)];
+    const member = await createUserWithToken(stack, { tenantId: a.id, role: 'MEMBER' });
+    const spoof = {
+      'x-tenant-id': b.id,
+      'x-user-id': '00000000-0000-0000-0000-000000000000',
+      'x-user-role': 'PLATFORM_ADMIN',
+      'x-role': 'PLATFORM_ADMIN',
+      'x-router-context': 'forged',
+    };
+    const me = await gql<{ me: { role: string; tenant: { id: string } } }>(
+      stack.routerUrl,
+      ME,
+      {},
+      {
+        ...bearer(member),
+        ...spoof,
+      },
+    );
+    expect(me.data!.me).toMatchObject({ role: 'MEMBER', tenant: { id: a.id } });
+    const anon = await gql(stack.routerUrl, ME, {}, spoof);
+    expect(codes(anon)[0]).toMatch(/UNAUTHENTICATED|UNAUTHORIZED_FIELD_OR_TYPE/);
+  });
+
+  it('login attempts are rate-limited per email with a retry-after', async () => {
+    const email = testEmail('limited');
+    let last;
+    for (let i = 0; i < 11; i++) last = await gql(stack.routerUrl, LOGIN, { email, password: 'Nope-nope-1' });
+    expect(last!.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(last!.errors![0]!.extensions!['retryAfter']).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,80 @@
+import { isRole } from '@lt/context';
+import { badUserInput, rateLimited, serviceUnavailable, unauthenticated } from '@lt/errors';
+import type { SubgraphContext } from '@lt/server';
+import { rateLimitKey } from '../data/rateLimit';
+import { findUser, inScope, resolveMembership, type UserRow } from '../data/users';
+import { registerSaga } from '../sagas/register';
+import type { AuthServices } from '../services';
+import { authPayload } from './payload';
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+
+/** The user row behind a Cognito `sub`; UNAUTHENTICATED when none (same words as a bad password). */
+async function userOf(s: AuthServices, sub: string): Promise<UserRow> {
+  const m = await resolveMembership(s.db, sub);
+  if (!m || !isRole(m.role)) throw unauthenticated('Incorrect email or password');
+  if (m.tenantStatus === 'SUSPENDED') throw unauthenticated('Tenant is suspended');
+  const user = await inScope(s.db, m, (tx) => findUser(tx, m.userId));
+  if (!user) throw unauthenticated('Incorrect email or password');
+  return user;
+}
+
+/** Public session operations: login, refreshToken, register, plus logout. */
+export function sessionResolvers(s: AuthServices) {
+  const cognito = () => {
+    if (!s.cognito) throw serviceUnavailable('Identity provider not configured');
+    return s.cognito;
+  };
+  const limit = async (key: string, max: number) => {
+    const r = await s.limiter.hit(key, max, s.loginLimits.windowSeconds);
+    if (!r.allowed) throw rateLimited(r.retryAfterSeconds);
+  };
+  return {
+    async login(_: unknown, args: { email: string; password: string }, ctx: SubgraphContext) {
+      const email = args.email.trim().toLowerCase();
+      if (!EMAIL.test(email)) throw badUserInput('Invalid email address', 'email');
+      // Both limits count every attempt, before Cognito is asked anything.
+      await limit(rateLimitKey('login-email', email), s.loginLimits.perEmail);
+      if (ctx.caller.clientAddress)
+        await limit(rateLimitKey('login-address', ctx.caller.clientAddress), s.loginLimits.perAddress);
+      const tokens = await cognito().passwordAuth(email, args.password);
+      return authPayload(tokens, await userOf(s, tokens.sub));
+    },
+
+    async refreshToken(_: unknown, args: { refreshToken: string }) {
+      const tokens = await cognito().refresh(args.refreshToken);
+      return authPayload(tokens, await userOf(s, tokens.sub));
+    },
+
+    async register(_: unknown, args: { input: { invitationCode: string; email: string; password: string } }) {
+      if (!EMAIL.test(args.input.email.trim())) throw badUserInput('Invalid email address', 'email');
+      const { user, tokens } = await registerSaga(s, args.input);
+      return authPayload(tokens, user);
+    },
+
+    /**
+     * Revokes the caller's token family at every router (within a second, through the identity bus)
+     * and at Cognito: the given refresh token (RevokeToken), else every refresh token of the user
+     * (global sign-out; cognito-local lacks it, which is logged and skipped).
+     */
+    async logout(_: unknown, args: { refreshToken?: string | null }, ctx: SubgraphContext) {
+      const m = ctx.caller.membership;
+      if (!m) throw unauthenticated();
+      const { tokenId, tokenExpiresAt } = ctx.caller;
+      if (tokenId && tokenExpiresAt) {
+        await s.identity.publish({ type: 'token.revoked', tokenId, sub: m.sub, expiresAt: tokenExpiresAt });
+      }
+      if (args.refreshToken) await cognito().revokeToken(args.refreshToken);
+      else {
+        await cognito()
+          .adminUserGlobalSignOut(m.sub)
+          .catch((err: unknown) => {
+            if ((err as { cause?: { name?: string } }).cause?.name !== 'Unsupported') throw err;
+            ctx.log.warn('global sign-out not supported by this Cognito; refresh tokens stay valid');
+          });
+      }
+      ctx.log.info('logged out', { userId: m.userId });
+      return true;
+    },
+  };
+}

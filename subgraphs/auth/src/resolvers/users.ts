@@ -1,0 +1,129 @@
+import { Role, type Membership } from '@lt/context';
+import { withPlatform, withTenant } from '@lt/db';
+import { badUserInput, conflict, forbidden, notFound } from '@lt/errors';
+import {
+  clampFirst,
+  decodeCursor,
+  encodeCursor,
+  requireMembership,
+  requireRole,
+  requireTenantMember,
+  type SubgraphContext,
+} from '@lt/server';
+import { insertInvitation, newInvitationCode } from '../data/invitations';
+import { emailRegistered, findUser, inScope, pageUsers, updateRole, type UserRow } from '../data/users';
+import { removeUserSaga } from '../sagas/removeUser';
+import type { AuthServices } from '../services';
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]+$/;
+
+/** me, inviteUser, changeUserRole, removeUser, User and Tenant.users. */
+export function userResolvers(s: AuthServices) {
+  return {
+    Query: {
+      async me(_: unknown, __: unknown, ctx: SubgraphContext) {
+        const m = requireMembership(ctx);
+        return inScope(s.db, m, (tx) => findUser(tx, m.userId));
+      },
+    },
+    Mutation: {
+      async inviteUser(
+        _: unknown,
+        { input }: { input: { email: string; role: Role; tenantId?: string | null } },
+        ctx: SubgraphContext,
+      ) {
+        const m = requireRole(ctx, 'TENANT_ADMIN', 'PLATFORM_ADMIN');
+        const tenantId = invitationTenant(m, input.tenantId ?? null);
+        const email = input.email.trim().toLowerCase();
+        if (!EMAIL.test(email)) throw badUserInput('Invalid email address', 'input.email');
+        if (input.role === 'PLATFORM_ADMIN') throw badUserInput('Cannot invite a platform admin', 'input.role');
+        if (await emailRegistered(s.db, email)) throw conflict('This email already has an account', 'input.email');
+        const { code, codeHash } = newInvitationCode();
+        const expiresAt = new Date(s.now() + s.invitationTtlSeconds * 1000);
+        const run = m.role === 'PLATFORM_ADMIN' ? withPlatform : null;
+        const invitation = run
+          ? await withPlatform(
+              s.db,
+              async (tx) => {
+                if (!(await tx.tenant.findUnique({ where: { id: tenantId }, select: { id: true } })))
+                  throw notFound('Tenant', 'input.tenantId');
+                return insertInvitation(tx, {
+                  tenantId,
+                  email,
+                  role: input.role,
+                  codeHash,
+                  expiresAt,
+                  createdById: m.userId,
+                });
+              },
+              { tenantId },
+            )
+          : await withTenant(s.db, tenantId, (tx) =>
+              insertInvitation(tx, { tenantId, email, role: input.role, codeHash, expiresAt, createdById: m.userId }),
+            );
+        ctx.log.info('invitation created', { invitationId: invitation.id, tenantId });
+        return { code, email, role: invitation.role, expiresAt, tenant: { __typename: 'Tenant', id: tenantId } };
+      },
+
+      async changeUserRole(_: unknown, args: { userId: string; role: Role }, ctx: SubgraphContext) {
+        requireRole(ctx, 'TENANT_ADMIN');
+        const m = requireTenantMember(ctx);
+        if (args.role === 'PLATFORM_ADMIN') throw badUserInput('Tenant users cannot be platform admins', 'role');
+        if (args.userId === m.userId) throw badUserInput('You cannot change your own role', 'userId');
+        const user = await withTenant(s.db, m.tenantId, async (tx) => {
+          const u = await findUser(tx, args.userId);
+          if (!u) throw notFound('User', 'userId');
+          return u.role === args.role ? u : updateRole(tx, u.id, args.role);
+        });
+        await s.identity.publish({
+          type: 'user.changed',
+          userId: user.id,
+          sub: user.cognitoSub,
+          tenantId: user.tenantId,
+          role: user.role,
+        });
+        return user;
+      },
+
+      async removeUser(_: unknown, args: { userId: string }, ctx: SubgraphContext) {
+        requireRole(ctx, 'TENANT_ADMIN');
+        return removeUserSaga(s, requireTenantMember(ctx), args.userId);
+      },
+    },
+    User: {
+      async __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
+        const m = ctx.caller.membership;
+        if (!m) return null;
+        return inScope(s.db, m, (tx) => findUser(tx, ref.id));
+      },
+      tenant: (u: UserRow) => (u.tenantId ? { __typename: 'Tenant', id: u.tenantId } : null),
+    },
+    Tenant: {
+      async users(t: { id: string }, args: { first?: number | null; after?: string | null }, ctx: SubgraphContext) {
+        const m = requireRole(ctx, 'TENANT_ADMIN', 'PLATFORM_ADMIN');
+        if (m.role !== 'PLATFORM_ADMIN' && m.tenantId !== t.id) throw notFound('Tenant');
+        const first = clampFirst(args.first);
+        const after = args.after ? (decodeCursor(args.after, 2) as [string, string]) : null;
+        const page = await withTenant(s.db, t.id, (tx) => pageUsers(tx, first, after));
+        const edges = page.rows.map((u) => ({ cursor: encodeCursor([u.createdAt.toISOString(), u.id]), node: u }));
+        return {
+          edges,
+          totalCount: page.totalCount,
+          pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+        };
+      },
+    },
+  };
+}
+
+/** TENANT_ADMIN: own tenant only; PLATFORM_ADMIN: must name one. */
+function invitationTenant(m: Membership, requested: string | null): string {
+  if (m.role === 'PLATFORM_ADMIN') {
+    if (!requested) throw badUserInput('tenantId is required for platform admins', 'input.tenantId');
+    if (!/^[0-9a-f-]{36}$/i.test(requested)) throw notFound('Tenant', 'input.tenantId');
+    return requested;
+  }
+  if (!m.tenantId) throw forbidden();
+  if (requested && requested !== m.tenantId) throw notFound('Tenant', 'input.tenantId');
+  return m.tenantId;
+}
