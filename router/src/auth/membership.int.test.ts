@@ -1,0 +1,171 @@
+/**
+ * The membership cache, against the in-process store and Redis (one contract): hits after the
+ * first lookup, entries never outlive the token, identity events drop them at once.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Membership } from '@lt/context';
+import type { Db } from '@lt/db';
+import {
+  createMemoryIdentityBus,
+  createRedisIdentityBus,
+  identityKeys,
+  type IdentityInvalidation,
+  type IdentityWatch,
+} from '@lt/identity';
+import { testEnv, waitFor } from '@lt/testing';
+import { MembershipResolver } from './membership';
+import { createMemoryMembershipStore, createRedisMembershipStore, type MembershipStore } from './membershipStore';
+
+/** A database stand-in that answers app_resolve_membership from a map and counts queries. */
+function fakeDb(rows: Map<string, Membership>) {
+  const db = {
+    queries: 0,
+    $transaction: async (work: (tx: unknown) => Promise<unknown>) =>
+      work({
+        $queryRaw: async (_s: TemplateStringsArray, sub: string) => {
+          db.queries++;
+          const m = rows.get(sub);
+          return m ? [{ user_id: m.userId, tenant_id: m.tenantId, role: m.role, tenant_status: m.tenantStatus }] : [];
+        },
+      }),
+  };
+  return db;
+}
+
+const conns: Redis[] = [];
+afterAll(() => conns.forEach((c) => c.disconnect()));
+const redis = () => {
+  const c = new Redis(testEnv().redisUrl, { maxRetriesPerRequest: 1 });
+  conns.push(c);
+  return c;
+};
+
+type Make = () => Promise<{ bus: IdentityInvalidation & IdentityWatch; store: MembershipStore; redis?: Redis }>;
+
+function contract(name: string, make: Make) {
+  describe(`membership cache: ${name}`, () => {
+    const member = (): Membership => ({
+      userId: randomUUID(),
+      sub: randomUUID(),
+      tenantId: randomUUID(),
+      role: 'MEMBER',
+      tenantStatus: 'ACTIVE',
+    });
+    const exp = () => Math.floor(Date.now() / 1000) + 3600;
+
+    it('asks the database once, then hits; drops on role change, removal and suspension', async () => {
+      const { bus, store } = await make();
+      const m = member();
+      const rows = new Map([[m.sub, m]]);
+      const db = fakeDb(rows);
+      const r = new MembershipResolver({ db: db as unknown as Db, store, watch: bus });
+      expect(await r.resolve(m.sub, 't1', exp())).toEqual({ kind: 'ok', membership: m });
+      expect(await r.resolve(m.sub, 't1', exp())).toEqual({ kind: 'ok', membership: m });
+      // a second token of the same user: not in L1, but in the shared store
+      expect(await r.resolve(m.sub, 't2', exp())).toEqual({ kind: 'ok', membership: m });
+      expect(db.queries).toBe(1);
+      expect(r.stats).toEqual({ localHits: 1, sharedHits: 1, misses: 1 });
+
+      rows.set(m.sub, { ...m, role: 'TENANT_ADMIN' });
+      await bus.publish({
+        type: 'user.changed',
+        userId: m.userId,
+        sub: m.sub,
+        tenantId: m.tenantId,
+        role: 'TENANT_ADMIN',
+      });
+      await waitFor(
+        async () => {
+          const x = await r.resolve(m.sub, 't1', exp());
+          return x.kind === 'ok' && x.membership.role === 'TENANT_ADMIN';
+        },
+        { timeoutMs: 1_000, what: 'role change seen' },
+      );
+
+      rows.set(m.sub, { ...m, tenantStatus: 'SUSPENDED' });
+      await bus.publish({ type: 'tenant.status', tenantId: m.tenantId!, status: 'SUSPENDED' });
+      await waitFor(
+        async () => {
+          const x = await r.resolve(m.sub, 't1', exp());
+          return x.kind === 'ok' && x.membership.tenantStatus === 'SUSPENDED';
+        },
+        { timeoutMs: 1_000, what: 'suspension seen' },
+      );
+
+      rows.delete(m.sub);
+      await bus.publish({ type: 'user.changed', userId: m.userId, sub: m.sub, tenantId: m.tenantId, role: null });
+      await waitFor(async () => (await r.resolve(m.sub, 't2', exp())).kind === 'unknown_user', {
+        timeoutMs: 1_000,
+        what: 'removal seen',
+      });
+      r.stop();
+      await store.stop();
+    });
+
+    it('a revoked token is refused at once; other tokens of the user still work', async () => {
+      const { bus, store } = await make();
+      const m = member();
+      const r = new MembershipResolver({ db: fakeDb(new Map([[m.sub, m]])) as unknown as Db, store, watch: bus });
+      const [a, b] = [randomUUID(), randomUUID()];
+      expect((await r.resolve(m.sub, a, exp())).kind).toBe('ok');
+      await bus.publish({ type: 'token.revoked', tokenId: a, sub: m.sub, expiresAt: exp() });
+      await waitFor(async () => (await r.resolve(m.sub, a, exp())).kind === 'revoked', { timeoutMs: 1_000 });
+      expect((await r.resolve(m.sub, b, exp())).kind).toBe('ok');
+      // a replica that never heard the event (fresh L1, no bus) still refuses it via the store
+      const fresh = new MembershipResolver({ db: fakeDb(new Map([[m.sub, m]])) as unknown as Db, store });
+      if (name === 'redis') expect((await fresh.resolve(m.sub, a, exp())).kind).toBe('revoked');
+      fresh.stop();
+      r.stop();
+      await store.stop();
+    });
+
+    it('never keeps an entry longer than the token lives', async () => {
+      const { bus, store, redis: conn } = await make();
+      const m = member();
+      const db = fakeDb(new Map([[m.sub, m]]));
+      const r = new MembershipResolver({ db: db as unknown as Db, store, watch: bus, maxTtlSeconds: 300 });
+      await r.resolve(m.sub, 'x', Math.floor(Date.now() / 1000) + 20);
+      if (conn) {
+        const ttl = await conn.ttl(identityKeys.membership(m.sub));
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(20);
+      }
+      r.stop();
+      await store.stop();
+    });
+  });
+}
+
+describe('membership cache: memory store clock', () => {
+  it('caps the entry at the token expiry', async () => {
+    let now = Date.now();
+    const store = createMemoryMembershipStore(undefined, () => now);
+    const m: Membership = {
+      userId: 'u',
+      sub: randomUUID(),
+      tenantId: null,
+      role: 'PLATFORM_ADMIN',
+      tenantStatus: null,
+    };
+    const db = fakeDb(new Map([[m.sub, m]]));
+    const r = new MembershipResolver({ db: db as unknown as Db, store, now: () => now, maxTtlSeconds: 300 });
+    await r.resolve(m.sub, 'x', Math.floor(now / 1000) + 20);
+    now += 19_000;
+    expect((await store.lookup(m.sub, null)).membership).toEqual(m);
+    now += 2_000;
+    expect((await store.lookup(m.sub, null)).membership).toBeUndefined();
+  });
+});
+
+contract('memory', async () => {
+  const bus = createMemoryIdentityBus();
+  return { bus, store: createMemoryMembershipStore(bus) };
+});
+
+contract('redis', async () => {
+  const cmd = redis();
+  const bus = await createRedisIdentityBus({ redis: cmd, subscriber: redis() });
+  return { bus, store: createRedisMembershipStore(cmd, bus), redis: cmd };
+});
