@@ -162,14 +162,12 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     }
     const result = await recordOutcome(o.db, { delivery: d, sink, outcome, policy: o.policy, afterFailure });
     if (result.deadLetter && o.deadLetter) {
-      await o
-        .deadLetter(result.deadLetter)
-        .catch((err: unknown) =>
-          o.log.warn('dead-letter publish failed (the DEAD delivery row remains)', {
-            deliveryId: d.id,
-            err: String(err),
-          }),
-        );
+      await o.deadLetter(result.deadLetter).catch((err: unknown) =>
+        o.log.warn('dead-letter publish failed (the DEAD delivery row remains)', {
+          deliveryId: d.id,
+          err: String(err),
+        }),
+      );
     }
     if (result.disabled)
       o.log.warn('sink disabled', { sinkId: sink.id, tenantId: sink.tenantId, reason: result.disabled });
