@@ -13,6 +13,7 @@ import type { Logger } from '@lt/logger';
 import { listen, stopServer } from '@lt/server';
 import type { Authenticator } from './auth/types';
 import { SignedContextDataSource, type RouterContext } from './gateway/dataSource';
+import { authorizationPlugin, bodyLimitErrorHandler, limitsPlugin, type OperationLimits } from './plugins';
 
 export interface RouterOptions {
   /** Composed supergraph SDL (router/supergraph.graphql). */
@@ -29,7 +30,9 @@ export interface RouterOptions {
   subgraphTimeoutMs?: number;
   /** Max HTTP body. Default '1mb'. */
   bodyLimit?: string;
-  /** Extra Apollo plugins (limits, authorization, metrics). */
+  /** Depth / alias / root-field limits (auth/plugins/limits.ts defaults). Always enforced. */
+  limits?: OperationLimits;
+  /** Extra Apollo plugins (metrics...). Authorization (@authenticated/@requiresScopes) and limits are built in. */
   plugins?: ApolloServerPlugin<RouterContext>[];
   /** Called with the express app before /graphql is mounted (ops endpoints, dashboard). */
   extendApp?: (app: Express) => void;
@@ -86,6 +89,9 @@ export function createRouter(options: RouterOptions): Router {
       options.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      // Security is not opt-in: every router enforces the limits and the SDL's access rules.
+      limitsPlugin(options.limits),
+      authorizationPlugin(options.supergraphSdl),
       ...(options.plugins ?? []),
     ],
     formatError: (formatted, original) =>
@@ -123,6 +129,8 @@ export function createRouter(options: RouterOptions): Router {
             },
           }),
         );
+        // A body over the limit (or not JSON) gets a GraphQL-shaped error, not express's HTML page.
+        app.use('/graphql', bodyLimitErrorHandler);
         if (options.onHttpServer) attached = await options.onHttpServer(httpServer);
       }
       return listen(httpServer, port, host);

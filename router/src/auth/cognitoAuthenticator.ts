@@ -20,7 +20,10 @@ const BEARER = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i
 export function createCognitoAuthenticator(o: CognitoAuthenticatorOptions): Authenticator {
   const refuse = (reason: AuthFailureReason): never => {
     o.onFailure?.(reason);
-    throw unauthenticated('Invalid or expired credentials');
+    const err = unauthenticated('Invalid or expired credentials');
+    // Apollo Server uses (and strips) extensions.http: the HTTP answer is a 401.
+    Object.assign(err.extensions, { http: { status: 401 } });
+    throw err;
   };
   return {
     async authenticate(authorization): Promise<Authenticated | null> {

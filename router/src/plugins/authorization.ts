@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import {
+  buildASTSchema,
+  getNamedType,
+  GraphQLError,
+  Kind,
+  parse,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type ConstDirectiveNode,
+  type DocumentNode,
+  type FieldNode,
+} from 'graphql';
+import type { Membership } from '@lt/context';
+import { ErrorCode } from '@lt/errors';
+import type { RouterContext } from '../gateway/dataSource';
+
+/** One access rule from the SDL: `@authenticated`, or `@requiresScopes` (OR of AND-lists). */
+export interface AccessRule {
+  authenticated: boolean;
+  scopes: string[][] | null;
+}
+
+/** Rules by `Type` and `Type.field`, read from the full supergraph SDL (it keeps the directives). */
+export interface AccessRules {
+  types: Map<string, AccessRule>;
+  fields: Map<string, AccessRule>;
+}
+
+function ruleOf(directives: readonly ConstDirectiveNode[] | undefined): AccessRule | null {
+  let rule = null as AccessRule | null;
+  for (const d of directives ?? []) {
+    if (d.name.value === 'authenticated') rule = { authenticated: true, scopes: rule ? rule.scopes : null };
+    if (d.name.value === 'requiresScopes') {
+      const arg = d.arguments?.find((a) => a.name.value === 'scopes')?.value;
+      const scopes =
+        arg?.kind === Kind.LIST
+          ? arg.values.map((inner) =>
+              inner.kind === Kind.LIST ? inner.values.map((v) => (v.kind === Kind.STRING ? v.value : '')) : [],
+            )
+          : [];
+      rule = { authenticated: true, scopes };
+    }
+  }
+  return rule;
+}
+
+export function readAccessRules(supergraphSdl: string): AccessRules {
+  const rules: AccessRules = { types: new Map(), fields: new Map() };
+  for (const def of parse(supergraphSdl).definitions) {
+    if (
+      def.kind !== Kind.OBJECT_TYPE_DEFINITION &&
+      def.kind !== Kind.OBJECT_TYPE_EXTENSION &&
+      def.kind !== Kind.INTERFACE_TYPE_DEFINITION
+    )
+      continue;
+    const typeRule = ruleOf(def.directives);
+    if (typeRule) rules.types.set(def.name.value, typeRule);
+    for (const f of def.fields ?? []) {
+      const r = ruleOf(f.directives);
+      if (r) rules.fields.set(`${def.name.value}.${f.name.value}`, r);
+    }
+  }
+  return rules;
+}
+
+/** Roles are the scopes (DESIGN.md §2). */
+export function allowed(rule: AccessRule, m: Membership | null): boolean {
+  if (!m) return false;
+  if (!rule.scopes) return true;
+  return rule.scopes.some((all) => all.every((s) => s === m.role));
+}
+
+export interface Removal {
+  path: string[];
+}
+
+/**
+ * Removes the fields the caller may not see (field rule, or a rule on the type it returns) and any
+ * selection left empty by that. Returns the new document and the response paths removed.
+ */
+export function filterDocument(
+  schema: ReturnType<typeof buildASTSchema>,
+  rules: AccessRules,
+  document: DocumentNode,
+  membership: Membership | null,
+): { document: DocumentNode; removed: Removal[] } {
+  const typeInfo = new TypeInfo(schema);
+  const removed: Removal[] = [];
+  const path: string[] = [];
+  const check = (parent: string, field: string, returns: string | undefined): boolean => {
+    const r = rules.fields.get(`${parent}.${field}`);
+    if (r && !allowed(r, membership)) return false;
+    const t = returns ? rules.types.get(returns) : undefined;
+    return !t || allowed(t, membership);
+  };
+  const out = visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field: {
+        enter(node: FieldNode) {
+          const parent = typeInfo.getParentType()?.name;
+          const def = typeInfo.getFieldDef();
+          const key = node.alias?.value ?? node.name.value;
+          if (parent && def && !check(parent, node.name.value, getNamedType(def.type)?.name)) {
+            removed.push({ path: [...path, key] });
+            return null;
+          }
+          path.push(key);
+          return undefined;
+        },
+        leave(node: FieldNode) {
+          path.pop();
+          if (node.selectionSet && node.selectionSet.selections.length === 0) {
+            removed.push({ path: [...path, node.alias?.value ?? node.name.value] });
+            return null;
+          }
+          return undefined;
+        },
+      },
+    }),
+  );
+  return { document: out, removed };
+}
+
+const unauthorized = (path: string[]) =>
+  new GraphQLError('Unauthorized field or type', {
+    path,
+    extensions: { code: ErrorCode.UNAUTHORIZED_FIELD_OR_TYPE },
+  }).toJSON();
+
+/**
+ * Enforces `@authenticated` / `@requiresScopes` before the gateway plans (Apollo Router's
+ * behaviour, which @apollo/gateway lacks): unauthorized fields are removed from the operation,
+ * answered with `null` and one UNAUTHORIZED_FIELD_OR_TYPE error each. The query-plan cache key
+ * includes what was removed, so plans never leak between callers. Subgraphs check again.
+ */
+export function authorizationPlugin(supergraphSdl: string): ApolloServerPlugin<RouterContext> {
+  const rules = readAccessRules(supergraphSdl);
+  const schema = buildASTSchema(parse(supergraphSdl), { assumeValidSDL: true });
+  return {
+    async requestDidStart() {
+      let removed: Removal[] = [];
+      return {
+        async responseForOperation(rc: GraphQLRequestContext<RouterContext>) {
+          const filtered = filterDocument(schema, rules, rc.document!, rc.contextValue.caller.membership);
+          removed = filtered.removed;
+          if (removed.length === 0) return null;
+          const op = filtered.document.definitions.find(
+            (d) => d.kind === Kind.OPERATION_DEFINITION && (!rc.operationName || d.name?.value === rc.operationName),
+          );
+          if (!op || (op.kind === Kind.OPERATION_DEFINITION && op.selectionSet.selections.length === 0)) {
+            // Nothing left to run: answer without calling any subgraph.
+            const data = Object.fromEntries(removed.filter((r) => r.path.length === 1).map((r) => [r.path[0], null]));
+            const errors = removed.map((r) => unauthorized(r.path));
+            removed = [];
+            return { http: rc.response.http, body: { kind: 'single', singleResult: { data, errors } } };
+          }
+          const mutable = rc as { document: DocumentNode; queryHash: string };
+          mutable.document = filtered.document;
+          mutable.queryHash = createHash('sha256')
+            .update(rc.queryHash!)
+            .update(JSON.stringify(removed.map((r) => r.path)))
+            .digest('hex');
+          return null;
+        },
+        async willSendResponse(rc) {
+          if (removed.length === 0 || rc.response.body.kind !== 'single') return;
+          const result = rc.response.body.singleResult;
+          const data = (result.data ?? {}) as Record<string, unknown>;
+          for (const r of removed) if (r.path.length === 1) data[r.path[0]!] = null;
+          result.data = data;
+          result.errors = [...(result.errors ?? []), ...removed.map((r) => unauthorized(r.path))];
+        },
+      };
+    },
+  };
+}
