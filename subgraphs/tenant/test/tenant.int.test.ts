@@ -180,6 +180,12 @@ describe('reading tenants', () => {
     expect(times).toEqual([...times].sort((x, y) => y - x));
   });
 
+  it('first: 0 returns no edges but tells whether tenants exist', async () => {
+    const r = await platform<{ tenants: ConnectionOut }>(LIST, { first: 0 });
+    expect(r.data!.tenants.edges).toEqual([]);
+    expect(r.data!.tenants.pageInfo).toEqual({ hasNextPage: true, endCursor: null });
+  });
+
   it('refuses a malformed cursor and an out-of-range first', async () => {
     const bad = await platform(LIST, { first: 2, after: 'bm90IGEgY3Vyc29y' });
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
@@ -320,6 +326,15 @@ describe('suspendTenant / reactivateTenant', () => {
     expect((await platform<{ tenant: TenantOut }>(GET, { id: t.id })).data!.tenant.status).toBe('ACTIVE');
     expect(codes(await platform(SUSPEND, { id: randomUUID() }))).toEqual(['NOT_FOUND']);
     expect(codes(await platform(REACTIVATE, { id: 'nope' }))).toEqual(['NOT_FOUND']);
+  });
+
+  it('a TENANT_ADMIN whose signed membership still says ACTIVE cannot update a suspended tenant', async () => {
+    const t = await create('Stale');
+    await platform(SUSPEND, { id: t.id });
+    const stale = h.as('TENANT_ADMIN', t.id, 'ACTIVE');
+    expect(codes(await stale(UPDATE, { id: t.id, input: { name: 'Sneaky' } }))).toEqual(['UNAUTHENTICATED']);
+    expect((await platform<{ tenant: TenantOut }>(GET, { id: t.id })).data!.tenant.name).toBe('Stale');
+    expect((await h.tenantEvents(t.id)).map((e) => e.type)).toEqual(['tenant.created.v1', 'tenant.suspended.v1']);
   });
 
   it('a caller whose tenant is suspended is refused everything', async () => {

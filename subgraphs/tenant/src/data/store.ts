@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TenantStatus } from '@lt/context';
 import { isUniqueViolation, type Db } from '@lt/db';
-import { conflict, notFound } from '@lt/errors';
+import { conflict, notFound, unauthenticated } from '@lt/errors';
 import { appendOutbox } from '@lt/events';
 import { tenantEvent, type TenantEventType } from '../events/tenantEvents';
 import { runIn, type Scope } from './scope';
@@ -60,6 +60,8 @@ export function createTenantStore(db: Db) {
       return runIn(db, scope, async (tx) => {
         const before = await findTenant(tx, scope.tenantId);
         if (!before) throw notFound('Tenant', 'id');
+        // The caller's signed membership may be up to a few seconds old: the row decides.
+        if (scope.kind === 'tenant' && before.status === 'SUSPENDED') throw unauthenticated('Tenant is suspended');
         const changed = (Object.keys(changes) as (keyof typeof changes)[]).filter((k) => changes[k] !== before[k]);
         if (changed.length === 0) return before;
         const tenant = await updateTenantFields(tx, before.id, changes);

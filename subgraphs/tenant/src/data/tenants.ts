@@ -46,15 +46,12 @@ export async function pageTenants(
       }
     : {};
   // Sequential: one transaction is one connection; Prisma would queue them anyway.
-  const rows =
-    first === 0
-      ? []
-      : await tx.tenant.findMany({
-          where,
-          select: tenantColumns,
-          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-          take: first + 1,
-        });
+  const rows = await tx.tenant.findMany({
+    where,
+    select: tenantColumns,
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: first + 1,
+  });
   const totalCount = await tx.tenant.count();
   return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount };
 }
