@@ -9,3 +9,8 @@ export {
   type EmbeddedPostgresOptions,
 } from './postgres/startEmbeddedPostgres';
 export type { WireServerStats } from './postgres/wireServer';
+export {
+  startEmbeddedCognito,
+  type EmbeddedCognito,
+  type EmbeddedCognitoOptions,
+} from './cognito/startEmbeddedCognito';
