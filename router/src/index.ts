@@ -1,10 +1,15 @@
 // Runs the router alone: reads config, starts, stops on SIGTERM. The only router file that does.
 import { readFileSync } from 'node:fs';
-import { commonConfig, int, loadConfig, str } from '@lt/config';
+import { Redis } from 'ioredis';
+import { commonConfig, int, loadConfig, str, url } from '@lt/config';
+import { createDb, type Db } from '@lt/db';
+import { createMemoryIdentityBus, createRedisIdentityBus } from '@lt/identity';
 import { createLogger } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
+import { createIdentity, type Identity } from './auth/createIdentity';
 import { anonymousAuthenticator } from './auth/types';
 import { createRouter } from './createRouter';
+import { createRouterOps, type ReadinessCheck } from './ops';
 
 const config = loadConfig(
   {
@@ -15,17 +20,102 @@ const config = loadConfig(
       default: new URL('../supergraph.graphql', import.meta.url).pathname,
       description: 'composed supergraph SDL',
     }),
+    DATABASE_URL: url({
+      protocols: ['postgresql', 'postgres'],
+      optional: true,
+      description: 'services role (lt_app); membership lookups by Cognito sub (required with COGNITO_USER_POOL_ID)',
+    }),
+    REDIS_URL: url({
+      protocols: ['redis', 'rediss'],
+      optional: true,
+      description: 'shared membership cache, revocations and identity events; without it: in process only',
+    }),
+    COGNITO_USER_POOL_ID: str({ optional: true, description: 'Cognito pool; unset = every caller anonymous' }),
+    COGNITO_CLIENT_ID: str({ optional: true, description: 'app client whose access tokens are accepted' }),
+    COGNITO_ENDPOINT: url({
+      protocols: ['http', 'https'],
+      optional: true,
+      description: 'cognito-local (e.g. http://127.0.0.1:9229); unset = AWS Cognito',
+    }),
+    COGNITO_ISSUER: url({
+      protocols: ['http', 'https'],
+      optional: true,
+      description: 'expected iss (default <endpoint>/<pool>)',
+    }),
+    BODY_LIMIT: str({ default: '1mb', description: 'max request body (express size string)' }),
+    LIMIT_MAX_DEPTH: int({ default: 12, min: 1, description: 'max selection depth' }),
+    LIMIT_MAX_ALIASES: int({ default: 30, min: 0, description: 'max aliases per operation' }),
+    LIMIT_MAX_ROOT_FIELDS: int({ default: 20, min: 1, description: 'max root fields per operation' }),
   },
   process.env,
 );
 const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'router' } });
+
+const redis = config.REDIS_URL
+  ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 3_000 })
+  : undefined;
+const subscriber = redis?.duplicate();
+const redisBus = redis
+  ? await createRedisIdentityBus({
+      redis,
+      subscriber: subscriber!,
+      onError: (err) => log.warn('identity event', { err }),
+    })
+  : undefined;
+const bus = redisBus ?? createMemoryIdentityBus();
+
+let db: Db | undefined;
+let identity: Identity | undefined;
+const checks: Record<string, ReadinessCheck> = {};
+if (config.COGNITO_USER_POOL_ID) {
+  if (!config.COGNITO_CLIENT_ID || !config.DATABASE_URL)
+    throw new Error('COGNITO_USER_POOL_ID needs COGNITO_CLIENT_ID and DATABASE_URL');
+  db = createDb({ url: config.DATABASE_URL });
+  identity = createIdentity({
+    db,
+    cognito: {
+      userPoolId: config.COGNITO_USER_POOL_ID,
+      clientId: config.COGNITO_CLIENT_ID,
+      ...(config.COGNITO_ENDPOINT ? { endpoint: config.COGNITO_ENDPOINT } : {}),
+      ...(config.COGNITO_ISSUER ? { issuer: config.COGNITO_ISSUER } : {}),
+    },
+    watch: bus,
+    ...(redis ? { redis } : {}),
+    onFailure: (reason) => ops.metrics.authFailures.inc(reason),
+  });
+  const d = db;
+  const verifier = identity.verifier;
+  checks['postgres'] = async () => void (await d.$queryRaw`SELECT 1`);
+  checks['cognito'] = () => verifier.probe();
+} else {
+  log.warn('COGNITO_USER_POOL_ID not set: every caller is anonymous');
+}
+if (redis) checks['redis'] = async () => void (await redis.ping());
+const ops = createRouterOps(checks);
+if (identity) ops.watchIdentity(identity);
+
 const router = createRouter({
   supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
   contextSecret: config.ROUTER_CONTEXT_SECRET,
-  authenticator: anonymousAuthenticator,
+  authenticator: identity?.authenticator ?? anonymousAuthenticator,
   log,
   production: config.NODE_ENV === 'production',
+  bodyLimit: config.BODY_LIMIT,
+  limits: {
+    maxDepth: config.LIMIT_MAX_DEPTH,
+    maxAliases: config.LIMIT_MAX_ALIASES,
+    maxRootFields: config.LIMIT_MAX_ROOT_FIELDS,
+  },
+  plugins: [ops.plugin],
+  extendApp: ops.mount,
 });
 const port = await router.start(config.PORT, config.HOST);
 log.info('listening', { url: `http://${config.HOST}:${port}/graphql` });
-runUntilSignal(() => router.stop(), log);
+runUntilSignal(async () => {
+  await router.stop();
+  await identity?.stop();
+  await redisBus?.close();
+  subscriber?.disconnect();
+  redis?.disconnect();
+  await db?.$disconnect();
+}, log);

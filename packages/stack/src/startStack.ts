@@ -6,6 +6,7 @@ import type { Logger } from '@lt/logger';
 import type { SubgraphServer } from '@lt/server';
 import { createRouter, type Router } from '@lt/router';
 import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
+import { createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
 import { createAuthSubgraph } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
@@ -55,6 +56,8 @@ export interface Stack {
   routerIdentity?: Identity;
   /** With `auth`: the Cognito client the auth subgraph uses. */
   cognito?: Cognito;
+  /** The router's metrics and readiness checks. */
+  ops: RouterOps;
   /** Stops in order: router first (drains clients), then subgraphs, then the database pool. */
   stop(): Promise<void>;
 }
@@ -69,14 +72,24 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const deps = { db, contextSecret: o.contextSecret };
   const identity = o.identity ?? createMemoryIdentityBus();
   const cognito = o.auth ? new Cognito(o.auth.cognito) : undefined;
+  // /healthz, /readyz, /metrics on the router (issue #3).
+  const checks: Record<string, ReadinessCheck> = { postgres: async () => void (await db.$queryRaw`SELECT 1`) };
+  const ops = createRouterOps(checks);
   const routerIdentity = o.auth
     ? createIdentity({
         db,
         cognito: o.auth.cognito,
         watch: identity,
         ...(o.auth.redis ? { redis: o.auth.redis } : {}),
+        onFailure: (reason) => ops.metrics.authFailures.inc(reason),
       })
     : undefined;
+  if (routerIdentity) {
+    ops.watchIdentity(routerIdentity);
+    checks['cognito'] = () => routerIdentity.verifier.probe();
+  }
+  const authRedis = o.auth?.redis;
+  if (authRedis) checks['redis'] = async () => void (await authRedis.ping());
   const authDeps = {
     identity,
     ...(cognito ? { cognito } : {}),
@@ -103,6 +116,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       authenticator: o.authenticator ?? routerIdentity?.authenticator ?? anonymousAuthenticator,
       log: o.log.child({ service: 'router' }),
       production: o.production ?? false,
+      plugins: [ops.plugin],
+      extendApp: ops.mount,
     });
     const port = await router.start(o.routerPort ?? 0, host);
     return {
@@ -112,6 +127,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       subgraphUrls,
       ...(routerIdentity ? { routerIdentity } : {}),
       ...(cognito ? { cognito } : {}),
+      ops,
       async stop() {
         await router.stop();
         await Promise.all(started.map((s) => s.stop()));

@@ -13,8 +13,16 @@ export interface AccessClaims {
 
 export interface AccessTokenVerifier {
   verify(token: string): Promise<AccessClaims>;
-  /** Loads the JWKS ahead of the first request (start-up, /readyz). */
+  /** Loads the JWKS ahead of the first request (start-up). */
   hydrate(): Promise<void>;
+  /** Fetches the JWKS now (readiness: the identity provider answers). */
+  probe(): Promise<void>;
+}
+
+async function fetchOk(uri: string, timeoutMs: number): Promise<ArrayBuffer> {
+  const res = await fetch(uri, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`JWKS ${uri}: HTTP ${res.status}`);
+  return res.arrayBuffer();
 }
 
 export interface AccessTokenVerifierOptions {
@@ -22,7 +30,7 @@ export interface AccessTokenVerifierOptions {
   clientId: string;
   /** cognito-local (e.g. http://127.0.0.1:9229): generic verifier with issuer `<endpoint>/<pool>`. */
   endpoint?: string;
-  /** Real Cognito region (issuer https://cognito-idp.<region>.amazonaws.com/<pool>). Default us-east-1. */
+  /** Unused for the issuer (real Cognito pool ids start with their region); kept for symmetry with the SDK client. */
   region?: string;
   /** Overrides the expected issuer (cognito-local's COGNITO_ISSUER_DOMAIN + '/' + pool id). */
   issuer?: string;
@@ -52,32 +60,34 @@ function claims(payload: JwtPayload): AccessClaims {
  */
 export function createAccessTokenVerifier(o: AccessTokenVerifierOptions): AccessTokenVerifier {
   const graceSeconds = o.graceSeconds ?? 5;
+  const timeoutMs = o.jwksTimeoutMs ?? 3_000;
   if (!o.endpoint && !o.issuer) {
+    const jwksUri = `https://cognito-idp.${o.userPoolId.split('_')[0]}.amazonaws.com/${o.userPoolId}/.well-known/jwks.json`;
     const v = CognitoJwtVerifier.create({
       userPoolId: o.userPoolId,
       clientId: o.clientId,
       tokenUse: 'access',
       graceSeconds,
     });
-    return { verify: async (t) => claims(await v.verify(t)), hydrate: () => v.hydrate() };
+    return {
+      verify: async (t) => claims(await v.verify(t)),
+      hydrate: () => v.hydrate(),
+      probe: async () => void (await fetchOk(jwksUri, timeoutMs)),
+    };
   }
   const issuer = o.issuer ?? `${o.endpoint!.replace(/\/$/, '')}/${o.userPoolId}`;
-  const timeoutMs = o.jwksTimeoutMs ?? 3_000;
+  const jwksUri = `${issuer}/.well-known/jwks.json`;
   const jwksCache = new SimpleJwksCache({
     fetcher: {
       // aws-jwt-verify wants the raw body as an ArrayBuffer (scripts/services/README.md).
-      fetch: async (uri: string) => {
-        const res = await fetch(uri, { signal: AbortSignal.timeout(timeoutMs) });
-        if (!res.ok) throw new Error(`JWKS ${uri}: HTTP ${res.status}`);
-        return res.arrayBuffer();
-      },
+      fetch: (uri: string) => fetchOk(uri, timeoutMs),
     },
   });
   const v = JwtVerifier.create(
     {
       issuer,
       audience: null,
-      jwksUri: `${issuer}/.well-known/jwks.json`,
+      jwksUri,
       graceSeconds,
       customJwtCheck: ({ payload }) => {
         if (payload['token_use'] !== 'access') throw new Error('not an access token');
@@ -86,7 +96,11 @@ export function createAccessTokenVerifier(o: AccessTokenVerifierOptions): Access
     },
     { jwksCache },
   );
-  return { verify: async (t) => claims(await v.verify(t)), hydrate: () => v.hydrate() };
+  return {
+    verify: async (t) => claims(await v.verify(t)),
+    hydrate: () => v.hydrate(),
+    probe: async () => void (await fetchOk(jwksUri, timeoutMs)),
+  };
 }
 
 /** Why a token was refused (metrics label; never sent to the client). */

@@ -1,0 +1,72 @@
+/** /healthz, /readyz and /metrics on the router (issue #3). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@lt/logger';
+import { startStack } from '@lt/stack';
+import { createTestTenant, testEnv } from '@lt/testing';
+import { gql } from '../support/graphql';
+import { bearer, createUserWithToken, startAuthedStack, type AuthedStack } from '../support/identity';
+
+let stack: AuthedStack;
+const base = () => stack.routerUrl.replace(/\/graphql$/, '');
+const get = (path: string) => fetch(`${base()}${path}`, { signal: AbortSignal.timeout(5_000) });
+
+beforeAll(async () => {
+  stack = await startAuthedStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('ops endpoints', () => {
+  it('/healthz answers', async () => {
+    const res = await get('/healthz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('/readyz checks the supergraph, Postgres, Redis and Cognito', async () => {
+    const res = await get('/readyz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: 'ready',
+      checks: { supergraph: 'ok', postgres: 'ok', cognito: 'ok', redis: 'ok' },
+    });
+  });
+
+  it('/metrics counts requests by operation, errors by code, auth failures by reason, cache hit ratio', async () => {
+    const tenant = await createTestTenant(stack.db);
+    const user = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    for (let i = 0; i < 3; i++) await gql(stack.routerUrl, 'query Me { me { id } }', {}, bearer(user));
+    await gql(stack.routerUrl, 'query Me { me { id } }', {}, { authorization: `Bearer ${user.accessToken}x` });
+    await gql(stack.routerUrl, 'query Me { me { id } }');
+    const text = await (await get('/metrics')).text();
+    expect(text).toMatch(/router_requests_total\{operation="Me"\} [4-9]/);
+    expect(text).toMatch(/router_request_duration_seconds_count\{operation="Me"\} \d+/);
+    expect(text).toMatch(/router_errors_total\{code="UNAUTHORIZED_FIELD_OR_TYPE"\} [1-9]/);
+    expect(text).toMatch(/router_auth_failures_total\{reason="bad_signature"\} [1-9]/);
+    const ratio = Number(/router_membership_cache_hit_ratio ([\d.]+)/.exec(text)?.[1]);
+    expect(ratio).toBeGreaterThan(0);
+    expect(ratio).toBeLessThanOrEqual(1);
+  });
+});
+
+it('/readyz is 503 and names the dependency when Cognito is unreachable', async () => {
+  const env = testEnv();
+  const down = await startStack({
+    databaseUrl: env.databaseUrl,
+    contextSecret: env.contextSecret,
+    log: createLogger({ level: 'silent' }),
+    auth: {
+      cognito: { endpoint: 'http://127.0.0.1:9', userPoolId: env.cognitoUserPoolId, clientId: env.cognitoClientId },
+    },
+  });
+  try {
+    const res = await fetch(down.routerUrl.replace(/\/graphql$/, '/readyz'), { signal: AbortSignal.timeout(5_000) });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { checks: Record<string, string> };
+    expect(body.checks['postgres']).toBe('ok');
+    expect(body.checks['cognito']).not.toBe('ok');
+  } finally {
+    await down.stop();
+  }
+});

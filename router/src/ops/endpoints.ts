@@ -1,0 +1,52 @@
+import type { Express } from 'express';
+import type { RouterMetrics } from './metrics';
+
+/** A named readiness probe; rejects (or times out) when the dependency is not usable. */
+export type ReadinessCheck = () => Promise<void>;
+
+export interface OpsOptions {
+  metrics: RouterMetrics;
+  /** e.g. { redis, postgres, cognito }. The supergraph is loaded once these routes exist. */
+  checks: Record<string, ReadinessCheck>;
+  /** Deadline of each check, ms. Default 2_000. */
+  checkTimeoutMs?: number;
+}
+
+async function run(check: ReadinessCheck, timeoutMs: number): Promise<'ok' | string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return 'ok';
+  } catch (err) {
+    return err instanceof Error ? err.message.slice(0, 200) : 'failed';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `/healthz` (the process answers), `/readyz` (supergraph loaded + every dependency check passes;
+ * 503 naming the failing ones otherwise), `/metrics` (Prometheus text).
+ */
+export function mountOps(app: Express, o: OpsOptions): void {
+  const timeoutMs = o.checkTimeoutMs ?? 2_000;
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const names = Object.keys(o.checks);
+    const results = await Promise.all(names.map((n) => run(o.checks[n]!, timeoutMs)));
+    const checks: Record<string, string> = { supergraph: 'ok' };
+    names.forEach((n, i) => (checks[n] = results[i]!));
+    const ready = results.every((r) => r === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(o.metrics.render());
+  });
+}

@@ -1,0 +1,40 @@
+/** Ops endpoints and metrics of the router: /healthz, /readyz, /metrics. */
+import type { Express } from 'express';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { RouterContext } from '../gateway/dataSource';
+import type { Identity } from '../auth/createIdentity';
+import { mountOps, type ReadinessCheck } from './endpoints';
+import { RouterMetrics } from './metrics';
+import { metricsPlugin } from './plugin';
+
+export { RouterMetrics } from './metrics';
+export { metricsPlugin } from './plugin';
+export { mountOps, type ReadinessCheck, type OpsOptions } from './endpoints';
+
+export interface RouterOps {
+  metrics: RouterMetrics;
+  plugin: ApolloServerPlugin<RouterContext>;
+  /** Pass as `createRouter({ extendApp })`. */
+  mount: (app: Express) => void;
+  /** Adds the identity path's cache gauges (call once the identity exists). */
+  watchIdentity: (identity: Pick<Identity, 'memberships'>) => void;
+}
+
+/** Metrics + ops endpoints, wired: `createIdentity({ onFailure: ops.metrics.authFailures.inc… })`. */
+export function createRouterOps(checks: Record<string, ReadinessCheck>): RouterOps {
+  const metrics = new RouterMetrics();
+  return {
+    metrics,
+    plugin: metricsPlugin(metrics),
+    mount: (app) => mountOps(app, { metrics, checks }),
+    watchIdentity(identity) {
+      const s = identity.memberships.stats;
+      metrics.gauge('router_membership_cache_hit_ratio', 'Membership lookups answered from a cache (L1 or Redis)', () =>
+        identity.memberships.hitRatio(),
+      );
+      metrics.gauge('router_membership_cache_local_hits', 'Membership lookups answered in process', () => s.localHits);
+      metrics.gauge('router_membership_cache_shared_hits', 'Membership lookups answered by Redis', () => s.sharedHits);
+      metrics.gauge('router_membership_cache_misses', 'Membership lookups that went to Postgres', () => s.misses);
+    },
+  };
+}
