@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@lt/logger';
 import { startStack } from '@lt/stack';
-import { createTestTenant, testEnv } from '@lt/testing';
+import { createTestTenant, testEnv, uniqueName } from '@lt/testing';
 import { gql } from '../support/graphql';
 import { bearer, createUserWithToken, startAuthedStack, type AuthedStack } from '../support/identity';
 
@@ -68,5 +68,34 @@ it('/readyz is 503 and names the dependency when Cognito is unreachable', async 
     expect(body.checks['cognito']).not.toBe('ok');
   } finally {
     await down.stop();
+  }
+});
+
+it('startStack bootstraps the platform admin from configuration, idempotently', async () => {
+  const env = testEnv();
+  const email = `${uniqueName('root').toLowerCase()}@example.test`;
+  const auth = {
+    cognito: { endpoint: env.cognitoEndpoint, userPoolId: env.cognitoUserPoolId, clientId: env.cognitoClientId },
+    bootstrapAdmin: { email, password: 'Passw0rd-root' },
+  };
+  const opts = {
+    databaseUrl: env.databaseUrl,
+    contextSecret: env.contextSecret,
+    log: createLogger({ level: 'silent' }),
+    auth,
+  };
+  for (let start = 0; start < 2; start++) {
+    const s = await startStack(opts);
+    try {
+      const login = await gql<{ login: { user: { role: string; tenant: null } } }>(
+        s.routerUrl,
+        'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { user { role tenant { id } } } }',
+        { e: email, p: 'Passw0rd-root' },
+      );
+      expect(login.errors).toBeUndefined();
+      expect(login.data!.login.user).toEqual({ role: 'PLATFORM_ADMIN', tenant: null });
+    } finally {
+      await s.stop();
+    }
   }
 });

@@ -7,7 +7,7 @@ import type { SubgraphServer } from '@lt/server';
 import { createRouter, type Router } from '@lt/router';
 import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
 import { createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
-import { createAuthSubgraph } from '@lt/subgraph-auth';
+import { bootstrapPlatformAdmin, createAuthSubgraph } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
 import { createLocationSubgraph } from '@lt/subgraph-location';
@@ -43,6 +43,8 @@ export interface StackAuthOptions {
   cognito: CognitoOptions & { issuer?: string };
   /** Owned by the caller (not closed by `stop`). */
   redis?: Redis;
+  /** Platform admin created on first start, idempotently (BOOTSTRAP_ADMIN_EMAIL/_PASSWORD). */
+  bootstrapAdmin?: { email: string; password: string };
 }
 
 export type SubgraphName = 'auth' | 'tenant' | 'location' | 'streaming';
@@ -84,6 +86,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         onFailure: (reason) => ops.metrics.authFailures.inc(reason),
       })
     : undefined;
+  if (cognito && o.auth?.bootstrapAdmin) {
+    try {
+      await bootstrapPlatformAdmin({ db, cognito, log: o.log.child({ service: 'auth' }), ...o.auth.bootstrapAdmin });
+    } catch (err) {
+      await db.$disconnect();
+      throw err;
+    }
+  }
   if (routerIdentity) {
     ops.watchIdentity(routerIdentity);
     checks['cognito'] = () => routerIdentity.verifier.probe();
