@@ -18,6 +18,9 @@ const dataDir = mkdtempSync(join(tmpdir(), 'lt-embedded-pg-'));
 const cleanup = new Cleanup();
 let emb: EmbeddedPostgres;
 let db: Db;
+let onWarn: ((fields: unknown) => void) | undefined;
+const start = (): Promise<EmbeddedPostgres> =>
+  startEmbeddedPostgres({ dataDir, slowWaitMs: 300, log: { warn: (_msg, fields) => onWarn?.(fields) } });
 
 async function client(url: string): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
@@ -38,7 +41,7 @@ async function stillPending(p: Promise<unknown>, other: Promise<unknown>): Promi
 }
 
 beforeAll(async () => {
-  emb = await startEmbeddedPostgres({ dataDir });
+  emb = await start();
   db = createDb({ url: emb.appUrl });
 });
 afterAll(async () => {
@@ -57,7 +60,7 @@ describe('start-up, migrations and persistence', () => {
 
     await db.$disconnect();
     await emb.stop();
-    emb = await startEmbeddedPostgres({ dataDir });
+    emb = await start();
     db = createDb({ url: emb.appUrl });
     expect(emb.applied).toEqual([]);
     expect(emb.skipped).toEqual(names);
@@ -266,5 +269,18 @@ describe('concurrent clients', () => {
     expect([...r1!, ...r2!].sort()).toEqual([...ids].sort());
     const left = await withTenant(db, t.id, (tx) => tx.outbox.count({ where: { sentAt: null } }));
     expect(left).toBe(0);
+  });
+
+  it('reports a connection kept waiting by another transaction (a nested-transaction deadlock)', async () => {
+    const a = await client(emb.appUrl);
+    const b = await client(emb.appUrl);
+    const warned = new Promise((resolve) => (onWarn = resolve));
+    await a.query('BEGIN');
+    // As if code inside a's transaction queried through another connection and awaited it.
+    const nested = b.query('SELECT 1 AS one');
+    expect(await warned).toMatchObject({ holderRole: 'lt_app', waitedMs: 300 });
+    onWarn = undefined;
+    await a.query('ROLLBACK');
+    expect((await nested).rows).toEqual([{ one: 1 }]);
   });
 });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations, type MigrationResult } from '@lt/db';
+import type { Logger } from '@lt/logger';
 import { startWireServer, type WireServerStats } from './wireServer';
 
 export interface EmbeddedPostgresOptions {
@@ -13,6 +14,10 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** Migration folders in Prisma's layout. Default: the repository's prisma/migrations. */
   migrationsDir?: string;
+  /** Warnings (a connection kept waiting for another one's transaction, see wireServer.ts). */
+  log?: Pick<Logger, 'warn'>;
+  /** After how long a waiting connection is reported to `log`, ms. Default 3_000. */
+  slowWaitMs?: number;
 }
 
 export interface EmbeddedPostgres extends MigrationResult {
@@ -70,6 +75,13 @@ export async function startEmbeddedPostgres(o: EmbeddedPostgresOptions = {}): Pr
     server = await startWireServer({
       db,
       roles: [OWNER, APP],
+      ...(o.slowWaitMs !== undefined ? { slowWaitMs: o.slowWaitMs } : {}),
+      ...(o.log
+        ? {
+            onSlowWait: (info) =>
+              o.log?.warn('embedded postgres: a connection is waiting for another transaction', info),
+          }
+        : {}),
       host: o.host ?? '127.0.0.1',
       port: o.port ?? 0,
       parameters: {

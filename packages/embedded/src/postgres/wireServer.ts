@@ -51,6 +51,15 @@ export interface WireServerOptions {
   port?: number;
   /** ParameterStatus values sent at startup (server_version, TimeZone, …). */
   parameters: Record<string, string>;
+  /**
+   * Called once when a connection has waited `slowWaitMs` for another one's transaction. The usual
+   * cause is a transaction that awaits a second connection of its own (e.g. a query on `db` inside
+   * `withTenant` instead of on `tx`): on a real server that works, here it waits for itself until
+   * the transaction's timeout.
+   */
+  onSlowWait?: (info: { waitedMs: number; holderRole: string | undefined; waiting: number }) => void;
+  /** Default 3_000. */
+  slowWaitMs?: number;
 }
 
 export interface WireServerStats {
@@ -116,7 +125,16 @@ export async function startWireServer(o: WireServerOptions): Promise<WireServer>
       return;
     }
     const t0 = performance.now();
+    const slowWaitMs = o.slowWaitMs ?? 3_000;
+    const timer = o.onSlowWait
+      ? setTimeout(
+          () => o.onSlowWait?.({ waitedMs: slowWaitMs, holderRole: holder?.role, waiting: waiting.length }),
+          slowWaitMs,
+        )
+      : undefined;
+    timer?.unref();
     await new Promise<void>((grant) => waiting.push({ conn, grant }));
+    clearTimeout(timer);
     const waited = performance.now() - t0;
     stats.waits++;
     stats.maxWaitMs = Math.max(stats.maxWaitMs, Math.round(waited));
