@@ -1,9 +1,10 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { withTenant, type Db } from '@lt/db';
+import type { EventEnvelope } from '@lt/events';
 import type { Logger } from '@lt/logger';
 import { parkDeliveries } from '../data/deliveries';
 import { activeSinksFor } from '../data/sinks';
-import { STREAM_TOPICS, type TopicNames } from '../kafka/client';
+import { STREAM_TOPICS, type StreamTopic, type TopicNames } from '../kafka/client';
 import { parseEnvelope } from './parseEnvelope';
 
 export interface EventConsumerOptions {
@@ -17,6 +18,8 @@ export interface EventConsumerOptions {
   onParked?: () => void;
   /** Name in processed_events. Default 'webhooks'. */
   consumerName?: string;
+  /** Messages per database transaction. Default 200. */
+  chunkSize?: number;
 }
 
 export interface EventConsumer {
@@ -24,38 +27,56 @@ export interface EventConsumer {
   stop(): Promise<void>;
 }
 
+interface Parsed {
+  key: string;
+  event: EventEnvelope;
+}
+
 /**
- * Reads the three domain topics and parks one PENDING delivery per ACTIVE subscribed sink of the
- * event's tenant, in the tenant's transaction, together with the processed_events row that makes a
- * redelivered message a no-op. kafkajs commits the offset only after this resolves: an event is
- * committed once it is parked (the dispatcher owns it then), never before.
+ * Reads the three domain topics and parks one PENDING delivery per ACTIVE subscribed sink of each
+ * event's tenant, in that tenant's transaction, together with the processed_events rows that make a
+ * redelivered message a no-op. Offsets are resolved only after their chunk is committed to the
+ * database: an event is committed to Kafka once it is parked (the dispatcher owns it), never before.
+ * A batch is handled in chunks, one transaction per tenant per chunk (a transaction per message
+ * costs ~10 ms of round trips and capped throughput at ~40 events/s).
  */
 export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
   const consumerName = o.consumerName ?? 'webhooks';
+  const chunkSize = o.chunkSize ?? 200;
   let consumer: Consumer | undefined;
 
-  async function handle(topic: string, key: string, value: Buffer | null): Promise<void> {
-    const streamTopic = o.topics.streamTopic(topic);
-    const event = parseEnvelope(value);
-    if (!streamTopic || !event) {
-      o.log.warn('skipping malformed message', { topic });
-      return;
-    }
-    const parked = await withTenant(o.db, event.tenantId, async (tx) => {
-      const { count } = await tx.processedEvent.createMany({
-        data: [{ consumer: consumerName, eventId: event.id, tenantId: event.tenantId }],
-        skipDuplicates: true,
-      });
-      if (count === 0) return 0; // seen before
-      const sinks = await activeSinksFor(tx, streamTopic);
-      return parkDeliveries(
-        tx,
-        event,
-        streamTopic,
-        key || event.tenantId,
-        sinks.map((s) => s.id),
-      );
+  async function parkTenant(tenantId: string, topic: StreamTopic, items: Parsed[]): Promise<number> {
+    return withTenant(o.db, tenantId, async (tx) => {
+      const ids = items.map((p) => p.event.id);
+      const fresh = await tx.$queryRaw<{ event_id: string }[]>`
+        INSERT INTO processed_events (consumer, event_id, tenant_id)
+        SELECT ${consumerName}, e, ${tenantId}::uuid FROM unnest(${ids}::uuid[]) AS e
+        ON CONFLICT DO NOTHING RETURNING event_id::text`;
+      if (fresh.length === 0) return 0;
+      const isNew = new Set(fresh.map((r) => r.event_id));
+      const sinks = (await activeSinksFor(tx, topic)).map((s) => s.id);
+      let n = 0;
+      // In message order, so each (sink, session) chain gets increasing seq.
+      for (const p of items) if (isNew.has(p.event.id)) n += await parkDeliveries(tx, p.event, topic, p.key, sinks);
+      return n;
     });
+  }
+
+  async function handleChunk(topic: string, messages: KafkaMessage[]): Promise<void> {
+    const streamTopic = o.topics.streamTopic(topic);
+    const byTenant = new Map<string, Parsed[]>();
+    for (const m of messages) {
+      const event = parseEnvelope(m.value);
+      if (!streamTopic || !event) {
+        o.log.warn('skipping malformed message', { topic, offset: m.offset });
+        continue;
+      }
+      const list = byTenant.get(event.tenantId) ?? [];
+      list.push({ key: m.key?.toString() || event.tenantId, event });
+      byTenant.set(event.tenantId, list);
+    }
+    let parked = 0;
+    for (const [tenantId, items] of byTenant) parked += await parkTenant(tenantId, streamTopic!, items);
     if (parked > 0) o.onParked?.();
   }
 
@@ -70,7 +91,16 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
       await consumer.subscribe({ topics: Object.values(STREAM_TOPICS).map(o.topics.of), fromBeginning: true });
       await consumer.run({
         partitionsConsumedConcurrently: 3,
-        eachMessage: ({ topic, message }) => handle(topic, message.key?.toString() ?? '', message.value),
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          for (let i = 0; i < batch.messages.length; i += chunkSize) {
+            if (!isRunning() || isStale()) return;
+            const chunk = batch.messages.slice(i, i + chunkSize);
+            await handleChunk(batch.topic, chunk);
+            resolveOffset(chunk.at(-1)!.offset);
+            await heartbeat();
+          }
+        },
       });
     },
     async stop() {

@@ -73,7 +73,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const scope = o.tenantIds ? [...o.tenantIds] : null;
   const breakers = new Map<string, CircuitBreakerPolicy>();
   const inflight = new Set<Promise<void>>();
-  const perSink = new Map<string, number>();
+  const perSink = new Map<string, { busy: number; waiting: (() => void)[] }>();
   const agents = createAgents();
   let stopping = false;
   let loop: Promise<void> | undefined;
@@ -100,20 +100,33 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     });
     if (!loaded) return; // paused/deleted meanwhile: the lease simply runs out
     const { d, sink } = loaded;
-    const busy = perSink.get(sink.id) ?? 0;
-    if (busy >= o.policy.maxInFlightPerSink) {
-      // Bulkhead full: hand the lease back shortly instead of queueing behind a slow endpoint.
-      await reschedule(l.tenant_id, d.id, pollMs, null);
-      return;
-    }
-    perSink.set(sink.id, busy + 1);
+    // Bulkhead: wait in memory for one of the sink's slots (the lease keeps other dispatchers off).
+    // Waiting holds one of `concurrency` slots, but only until the breaker opens or answers come.
+    await acquire(sink.id);
     try {
       await attemptWith(l, d, sink);
     } finally {
-      const n = (perSink.get(sink.id) ?? 1) - 1;
-      if (n <= 0) perSink.delete(sink.id);
-      else perSink.set(sink.id, n);
+      release(sink.id);
     }
+  }
+
+  function acquire(sinkId: string): Promise<void> {
+    const slot = perSink.get(sinkId) ?? { busy: 0, waiting: [] };
+    perSink.set(sinkId, slot);
+    if (slot.busy < o.policy.maxInFlightPerSink) {
+      slot.busy++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => slot.waiting.push(resolve));
+  }
+
+  function release(sinkId: string): void {
+    const slot = perSink.get(sinkId);
+    if (!slot) return;
+    const next = slot.waiting.shift();
+    if (next)
+      next(); // the slot passes straight to the next waiter
+    else if (--slot.busy === 0) perSink.delete(sinkId);
   }
 
   async function reschedule(
