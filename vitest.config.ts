@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 // Three kinds of tests (issue #2): unit (`*.test.ts`, no I/O), integration (`*.int.test.ts`, real
@@ -6,6 +7,10 @@ import { defineConfig } from 'vitest/config';
 const ignore = ['**/node_modules/**', '**/generated/**', '.data/**'];
 
 export default defineConfig({
+  // One `graphql` module, as in production: Node resolves the bare import to graphql's CJS `main`
+  // (what @apollo/* and graphql-ws load), while Vite would pick its ESM `module` build for source
+  // files — two realms, and `instanceof GraphQLSchema/GraphQLError` checks fail across them.
+  resolve: { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }] },
   test: {
     projects: [
       {

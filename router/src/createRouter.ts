@@ -7,6 +7,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
+import type { DocumentNode, FormattedExecutionResult, GraphQLSchema } from 'graphql';
 import type { Caller } from '@lt/context';
 import { maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
@@ -37,7 +38,24 @@ export interface RouterOptions {
   /** Called with the express app before /graphql is mounted (ops endpoints, dashboard). */
   extendApp?: (app: Express) => void;
   /** Called with the HTTP server after start (the WebSocket subscription engine attaches here). */
-  onHttpServer?: (server: Server) => Promise<{ stop(): Promise<void> }> | { stop(): Promise<void> };
+  onHttpServer?: (
+    server: Server,
+    internals: RouterInternals,
+  ) => Promise<{ stop(): Promise<void> }> | { stop(): Promise<void> };
+}
+
+/**
+ * What the router lends to engines attached through `onHttpServer` (the subscription engine):
+ * the supergraph's API schema and an executor that runs an operation through the same pipeline
+ * as HTTP (plugins, query plans, signed context) as a given caller.
+ */
+export interface RouterInternals {
+  schema: GraphQLSchema;
+  execute(
+    caller: Caller,
+    document: DocumentNode,
+    variables?: Record<string, unknown>,
+  ): Promise<FormattedExecutionResult>;
 }
 
 export interface Router {
@@ -131,7 +149,20 @@ export function createRouter(options: RouterOptions): Router {
         );
         // A body over the limit (or not JSON) gets a GraphQL-shaped error, not express's HTML page.
         app.use('/graphql', bodyLimitErrorHandler);
-        if (options.onHttpServer) attached = await options.onHttpServer(httpServer);
+        if (options.onHttpServer) {
+          const internals: RouterInternals = {
+            schema: gateway.schema!,
+            async execute(caller, document, variables) {
+              const res = await apollo.executeOperation<Record<string, unknown>>(
+                { query: document, ...(variables ? { variables } : {}) },
+                { contextValue: { caller } },
+              );
+              if (res.body.kind !== 'single') throw new Error('incremental delivery is not supported here');
+              return res.body.singleResult;
+            },
+          };
+          attached = await options.onHttpServer(httpServer, internals);
+        }
       }
       return listen(httpServer, port, host);
     },

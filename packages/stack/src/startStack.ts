@@ -4,7 +4,9 @@ import { createDb, type Db } from '@lt/db';
 import { createMemoryIdentityBus, type IdentityInvalidation, type IdentityWatch } from '@lt/identity';
 import type { Logger } from '@lt/logger';
 import type { SubgraphServer } from '@lt/server';
+import { createMemoryPubSub, type PubSub } from '@lt/pubsub';
 import { createRouter, type Router } from '@lt/router';
+import { createSubscriptionEngine, type AttachedEngine, type SubscriptionLimits } from '@lt/router/subscriptions';
 import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
 import { createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
 import { bootstrapPlatformAdmin, createAuthSubgraph } from '@lt/subgraph-auth';
@@ -36,6 +38,13 @@ export interface StackOptions {
    * optional: in-process stand-ins without it). Omitted: `authenticator` (default anonymous).
    */
   auth?: StackAuthOptions;
+  /**
+   * Live channels between the location subgraph and the router's subscription engine. Redis
+   * (`createRedisPubSub`) lets several routers share them. Default: in-memory (one process).
+   */
+  pubsub?: PubSub;
+  /** Subscription engine limits (tests use small ones). */
+  subscriptionLimits?: SubscriptionLimits;
 }
 
 export interface StackAuthOptions {
@@ -60,6 +69,12 @@ export interface Stack {
   cognito?: Cognito;
   /** The router's metrics and readiness checks. */
   ops: RouterOps;
+  /** The pub/sub the location subgraph publishes live events on (and this router listens to). */
+  pubsub: PubSub;
+  /** The identity bus (subgraphs publish, routers watch). */
+  identity: IdentityInvalidation & IdentityWatch;
+  /** The router's subscription engine (stats). */
+  subscriptions: () => AttachedEngine | undefined;
   /** Stops in order: router first (drains clients), then subgraphs, then the database pool. */
   stop(): Promise<void>;
 }
@@ -73,6 +88,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const db = createDb({ url: o.databaseUrl });
   const deps = { db, contextSecret: o.contextSecret };
   const identity = o.identity ?? createMemoryIdentityBus();
+  const pubsub = o.pubsub ?? createMemoryPubSub();
+  let subscriptions: AttachedEngine | undefined;
   const cognito = o.auth ? new Cognito(o.auth.cognito) : undefined;
   // /healthz, /readyz, /metrics on the router (issue #3).
   const checks: Record<string, ReadinessCheck> = { postgres: async () => void (await db.$queryRaw`SELECT 1`) };
@@ -108,7 +125,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const subgraphs: Record<SubgraphName, SubgraphServer> = {
     auth: createAuthSubgraph({ ...deps, ...authDeps, log: o.log.child({ service: 'auth' }) }),
     tenant: createTenantSubgraph({ ...deps, identity, log: o.log.child({ service: 'tenant' }) }),
-    location: createLocationSubgraph({ ...deps, log: o.log.child({ service: 'location' }) }),
+    location: createLocationSubgraph({ ...deps, pubsub, log: o.log.child({ service: 'location' }) }),
     streaming: createStreamingSubgraph({ ...deps, log: o.log.child({ service: 'streaming' }) }),
   };
   const started: SubgraphServer[] = [];
@@ -119,15 +136,27 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       started.push(server);
       subgraphUrls[name] = `http://${host}:${port}/graphql`;
     }
+    const authenticator = o.authenticator ?? routerIdentity?.authenticator ?? anonymousAuthenticator;
     const router = createRouter({
       supergraphSdl: supergraphSdl(),
       subgraphUrls,
       contextSecret: o.contextSecret,
-      authenticator: o.authenticator ?? routerIdentity?.authenticator ?? anonymousAuthenticator,
+      authenticator,
       log: o.log.child({ service: 'router' }),
       production: o.production ?? false,
       plugins: [ops.plugin],
       extendApp: ops.mount,
+      onHttpServer: async (server, internals) => {
+        const attach = createSubscriptionEngine({
+          authenticator,
+          pubsub,
+          identityWatch: identity,
+          log: o.log.child({ service: 'router-subscriptions' }),
+          ...(o.subscriptionLimits ? { limits: o.subscriptionLimits } : {}),
+        });
+        subscriptions = await attach(server, internals);
+        return subscriptions;
+      },
     });
     const port = await router.start(o.routerPort ?? 0, host);
     return {
@@ -135,6 +164,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       router,
       routerUrl: `http://${host}:${port}/graphql`,
       subgraphUrls,
+      pubsub,
+      identity,
+      subscriptions: () => subscriptions,
       ...(routerIdentity ? { routerIdentity } : {}),
       ...(cognito ? { cognito } : {}),
       ops,

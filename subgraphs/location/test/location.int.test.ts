@@ -281,10 +281,13 @@ describe('sessions, points and events', () => {
 describe('visibility: MEMBER own, TENANT_ADMIN tenant, other tenant NOT_FOUND', () => {
   let aliceSession: string;
   let bobSession: string;
+  let alicePoint: string;
+  const LIVE = 'query($s: ID!, $p: [ID!]!) { liveLocationUpdates(sessionId: $s, pointIds: $p) { point { id } } }';
   beforeAll(async () => {
     aliceSession = await start(alice);
     bobSession = await start(bob);
-    await call(alice, RECORD, { s: aliceSession, l: point() });
+    const r = await call<{ recordLocation: { id: string } }>(alice, RECORD, { s: aliceSession, l: point() });
+    alicePoint = r.data!.recordLocation.id;
   });
 
   it('a MEMBER reads its own session with entity references for user and tenant', async () => {
@@ -344,12 +347,18 @@ describe('visibility: MEMBER own, TENANT_ADMIN tenant, other tenant NOT_FOUND', 
       [RECORD, { s: aliceSession, l: point() }],
       [BATCH, { s: aliceSession, ls: [point()] }],
       ['mutation($id: ID!) { stopLocationSession(id: $id) { id } }', { id: aliceSession }],
-      [
-        'query($s: ID!, $p: ID!) { liveLocationUpdate(sessionId: $s, pointId: $p) { point { id } } }',
-        { s: aliceSession, p: aliceSession },
-      ],
     ] as const) {
       expect(firstError(await call(other, q, v))).toMatchObject({ code: 'NOT_FOUND' });
+    }
+    // Live re-reads of another tenant's (or member's) points come back empty.
+    const own = await call<{ liveLocationUpdates: { point: { id: string } }[] }>(alice, LIVE, {
+      s: aliceSession,
+      p: [alicePoint],
+    });
+    expect(own.data!.liveLocationUpdates.map((u) => u.point.id)).toEqual([alicePoint]);
+    for (const who of [other, bob]) {
+      const r = await call<{ liveLocationUpdates: unknown[] }>(who, LIVE, { s: aliceSession, p: [alicePoint] });
+      expect(r.data!.liveLocationUpdates).toEqual([]);
     }
     const list = await call<{ locationSessions: { edges: { node: { id: string } }[] } }>(
       other,

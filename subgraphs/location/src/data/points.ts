@@ -166,13 +166,13 @@ export async function listPoints(
   );
 }
 
-/** One point of a session in the caller's scope (live re-reads), else null. */
-export async function findPoint(tx: Tx, sessionId: string, pointId: string): Promise<PointRow | null> {
-  if (!isUuid(pointId)) return null;
-  const rows = await tx.$queryRawUnsafe<PointRow[]>(
-    `SELECT ${RETURNING} FROM location_points WHERE id = $1::uuid AND session_id = $2::uuid`,
-    pointId,
+/** Points of a session by id (live re-reads); unknown or malformed ids are left out. */
+export async function findPoints(tx: Tx, sessionId: string, pointIds: string[]): Promise<PointRow[]> {
+  const ids = pointIds.filter(isUuid);
+  if (ids.length === 0) return [];
+  return tx.$queryRawUnsafe<PointRow[]>(
+    `SELECT ${RETURNING} FROM location_points WHERE session_id = $1::uuid AND id = ANY($2::uuid[])`,
     sessionId,
+    ids,
   );
-  return rows[0] ?? null;
 }

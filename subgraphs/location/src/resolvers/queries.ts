@@ -1,8 +1,8 @@
 import { withTenant } from '@lt/db';
-import { notFound } from '@lt/errors';
+import { badUserInput, notFound } from '@lt/errors';
 import { clampFirst, decodeCursor, requireTenantMember, type SubgraphContext } from '@lt/server';
 import type { LocationSubgraphDeps } from '../createLocationSubgraph';
-import { findPoint } from '../data/points';
+import { findPoints } from '../data/points';
 import { scopeOf } from '../data/scope';
 import { findSession, getSession, listSessions } from '../data/sessions';
 import { toConnection } from './connection';
@@ -38,15 +38,19 @@ export function createQueryResolvers({ db }: LocationSubgraphDeps) {
       return toConnection(rows, first, (s) => [s.startedAt.toISOString(), s.id]);
     },
 
-    async liveLocationUpdate(_: unknown, args: { sessionId: string; pointId: string }, ctx: SubgraphContext) {
+    async liveLocationUpdates(_: unknown, args: { sessionId: string; pointIds: string[] }, ctx: SubgraphContext) {
       const scope = scopeOf(requireTenantMember(ctx));
-      const found = await withTenant(db, scope.tenantId, async (tx) => {
+      if (args.pointIds.length > 500) throw badUserInput('At most 500 point ids', 'pointIds');
+      return withTenant(db, scope.tenantId, async (tx) => {
         const session = await findSession(tx, scope, args.sessionId);
-        const point = session ? await findPoint(tx, session.id, args.pointId) : null;
-        return session && point ? { session, point } : null;
+        if (!session) return [];
+        const points = await findPoints(tx, session.id, args.pointIds);
+        const byId = new Map(points.map((p) => [p.id, p]));
+        return args.pointIds.flatMap((id) => {
+          const point = byId.get(id);
+          return point ? [{ session, point }] : [];
+        });
       });
-      if (!found) throw notFound('Location update', 'pointId');
-      return found;
     },
 
     async liveSessionEvent(

@@ -1,0 +1,343 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import {
+  GraphQLError,
+  getOperationAST,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type OperationDefinitionNode,
+} from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { badUserInput, notFound, rateLimited } from '@lt/errors';
+import type { IdentityEvent, IdentityWatch } from '@lt/identity';
+import type { Logger } from '@lt/logger';
+import type { PubSub } from '@lt/pubsub';
+import type { Authenticated, Authenticator } from '../auth/types';
+import type { RouterInternals } from '../createRouter';
+import { CloseReason, EngineClose } from './closeCodes';
+import { Fanout, type Subscriber } from './fanout';
+import { analyseSubscription, eventVariables, type LiveField } from './operation';
+import { BoundedQueue } from './queue';
+
+export interface SubscriptionLimits {
+  /** Active subscriptions per WebSocket. Default 20. */
+  perConnection?: number;
+  /** Active subscriptions per tenant on this replica. Default 2_000. */
+  perTenant?: number;
+  /** Results queued per subscriber before it is dropped as a slow consumer. Default 2_000, min 1_100. */
+  queueSize?: number;
+  /** Unflushed socket bytes before a subscriber is dropped as a slow consumer. Default 4 MiB. */
+  maxBufferedBytes?: number;
+  /** Gateway executions in flight for live events, across all subscriptions. Default 32. */
+  maxConcurrentExecutions?: number;
+  /** Events waiting per group of identical subscriptions before new ones are dropped. Default 5_000. */
+  maxGroupBacklog?: number;
+  /** Largest client message, bytes. Default 64 KiB. */
+  maxPayloadBytes?: number;
+}
+
+export interface SubscriptionEngineOptions {
+  authenticator: Authenticator;
+  /** Live channels (Redis across replicas; memory embedded). */
+  pubsub: PubSub;
+  /** Closes sockets on logout, removal, role change, suspension. */
+  identityWatch?: IdentityWatch;
+  log: Logger;
+  limits?: SubscriptionLimits;
+  /** Path of the WebSocket endpoint. Default '/graphql' (same as HTTP). */
+  path?: string;
+  /** Clock, ms since epoch (token expiry tests). Default Date.now. */
+  now?: () => number;
+}
+
+type TenantCaller = Subscriber['caller'];
+
+/** The engine once attached to the router's HTTP server. */
+export interface AttachedEngine {
+  /** Closes every socket (1001) and the WebSocket server. */
+  stop(): Promise<void>;
+  /**
+   * Open sockets, live subscriptions, and distinct upstream sources (identical subscriptions in
+   * one scope share one). A subscription counts once events after it are delivered to it.
+   */
+  stats(): { connections: number; subscriptions: number; groups: number };
+}
+
+/** One WebSocket after `connection_init`. */
+interface Connection {
+  socket: WebSocket;
+  caller: TenantCaller;
+  subscribers: Set<Subscriber>;
+  /** Subscribe messages being checked (visibility, probe): they hold a slot of the limit. */
+  pending: number;
+  expiryTimer: NodeJS.Timeout | null;
+}
+
+/** What an operation over this socket returns to graphql-ws (our queue, via `subscribe`). */
+interface LiveContext {
+  subscriber: Subscriber;
+}
+
+/** The largest burst one commit causes (a 1,000-point batch) plus slack. */
+const MIN_QUEUE = 1_100;
+
+/** setTimeout caps at 2^31-1 ms; re-arm for longer tokens. */
+const MAX_TIMER = 2 ** 31 - 1;
+
+/**
+ * The router's subscription engine (graphql-transport-ws on the router's `/graphql`). The gateway
+ * cannot run subscriptions, so: authenticate `connectionParams.authorization` like HTTP, check
+ * visibility up front (`locationSession` as the caller: other tenants' ids are NOT_FOUND), listen
+ * on the caller's tenant live channel, and resolve each event through the gateway as the caller
+ * with the client's own selection (federated fields included). Returns the `onHttpServer` hook.
+ */
+export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
+  const limits = {
+    perConnection: o.limits?.perConnection ?? 20,
+    perTenant: o.limits?.perTenant ?? 2_000,
+    // One commit (recordLocations: up to 1,000 points) can arrive as one burst: a healthy
+    // consumer must be able to hold it, so the queue never goes below that.
+    queueSize: Math.max(o.limits?.queueSize ?? 2_000, MIN_QUEUE),
+    maxBufferedBytes: o.limits?.maxBufferedBytes ?? 4 * 1024 * 1024,
+    maxConcurrentExecutions: o.limits?.maxConcurrentExecutions ?? 32,
+    maxGroupBacklog: o.limits?.maxGroupBacklog ?? 5_000,
+    maxPayloadBytes: o.limits?.maxPayloadBytes ?? 64 * 1024,
+  };
+  const now = o.now ?? Date.now;
+  const log = o.log;
+
+  return async function attach(server: Server, internals: RouterInternals): Promise<AttachedEngine> {
+    const fanout = new Fanout({
+      pubsub: o.pubsub,
+      execute: internals.execute,
+      log,
+      maxConcurrentExecutions: limits.maxConcurrentExecutions,
+      maxGroupBacklog: limits.maxGroupBacklog,
+      maxBufferedBytes: limits.maxBufferedBytes,
+    });
+    const connections = new Map<WebSocket, Connection>();
+    const wss = new WebSocketServer({ server, path: o.path ?? '/graphql', maxPayload: limits.maxPayloadBytes });
+
+    const close = (conn: Connection, code: number, reason: string): void => {
+      if (conn.socket.readyState === conn.socket.OPEN || conn.socket.readyState === conn.socket.CONNECTING) {
+        log.info('closing subscription socket', { code, reason, tenantId: conn.caller.membership.tenantId });
+        conn.socket.close(code, reason);
+      }
+      dispose(conn);
+    };
+    const dispose = (conn: Connection): void => {
+      if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
+      conn.expiryTimer = null;
+      for (const s of conn.subscribers) {
+        s.queue.end();
+        void fanout.remove(s);
+      }
+      conn.subscribers.clear();
+      connections.delete(conn.socket);
+    };
+    const armExpiry = (conn: Connection, expiresAtMs: number): void => {
+      const wait = expiresAtMs - now();
+      conn.expiryTimer = setTimeout(
+        () =>
+          wait > MAX_TIMER
+            ? armExpiry(conn, expiresAtMs)
+            : close(conn, EngineClose.UNAUTHORIZED, CloseReason.TOKEN_EXPIRED),
+        Math.max(0, Math.min(wait, MAX_TIMER)),
+      );
+      conn.expiryTimer.unref();
+    };
+
+    const onIdentity = (e: IdentityEvent): void => {
+      for (const conn of [...connections.values()]) {
+        const m = conn.caller.membership;
+        switch (e.type) {
+          case 'tenant.status':
+            if (e.status === 'SUSPENDED' && m.tenantId === e.tenantId)
+              close(conn, EngineClose.UNAUTHORIZED, CloseReason.TENANT_SUSPENDED);
+            break;
+          case 'user.changed':
+            if (m.userId === e.userId || m.sub === e.sub) {
+              if (e.role === null) close(conn, EngineClose.UNAUTHORIZED, CloseReason.USER_REMOVED);
+              else if (e.role !== m.role || e.tenantId !== m.tenantId)
+                close(conn, EngineClose.UNAUTHORIZED, CloseReason.MEMBERSHIP_CHANGED);
+            }
+            break;
+          case 'token.revoked':
+            if (conn.caller.tokenId !== null && conn.caller.tokenId === e.tokenId)
+              close(conn, EngineClose.UNAUTHORIZED, CloseReason.TOKEN_REVOKED);
+            break;
+          default: {
+            const never: never = e;
+            void never;
+          }
+        }
+      }
+    };
+    const unwatch = o.identityWatch?.subscribe(onIdentity);
+
+    const server_ = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
+      {
+        schema: internals.schema,
+        connectionInitWaitTimeout: 5_000,
+        async onConnect(ctx) {
+          const { socket, request } = ctx.extra;
+          const authorization = ctx.connectionParams?.['authorization'];
+          let auth: Authenticated | null = null;
+          try {
+            auth = typeof authorization === 'string' ? await o.authenticator.authenticate(authorization) : null;
+          } catch (err) {
+            // UNAUTHENTICATED from the authenticator (bad, expired, revoked, suspended): never say which.
+            if (!(err instanceof GraphQLError)) log.error('authentication failed', { err });
+          }
+          if (!auth) {
+            socket.close(EngineClose.UNAUTHORIZED, CloseReason.UNAUTHENTICATED);
+            return false;
+          }
+          const m = auth.membership;
+          if (m.tenantId === null) {
+            socket.close(EngineClose.FORBIDDEN, CloseReason.NEEDS_TENANT);
+            return false;
+          }
+          const conn: Connection = {
+            socket,
+            caller: {
+              membership: { ...m, tenantId: m.tenantId },
+              requestId: randomUUID(),
+              tokenId: auth.tokenId,
+              tokenExpiresAt: auth.expiresAt,
+              clientAddress: request.socket.remoteAddress ?? null,
+            },
+            subscribers: new Set(),
+            pending: 0,
+            expiryTimer: null,
+          };
+          connections.set(socket, conn);
+          armExpiry(conn, auth.expiresAt * 1000);
+          return true;
+        },
+
+        async onSubscribe(ctx, _id, payload) {
+          const conn = connections.get(ctx.extra.socket);
+          if (!conn) return [new GraphQLError('Connection is closing', { extensions: { code: 'UNAUTHENTICATED' } })];
+          let document: DocumentNode;
+          try {
+            document = parse(payload.query, { maxTokens: 2_000 });
+          } catch (err) {
+            return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
+          }
+          const errors = validate(internals.schema, document);
+          if (errors.length) return [...errors];
+          const operation = getOperationAST(document, payload.operationName);
+          if (!operation) return [new GraphQLError('Unable to identify operation')];
+          if (operation.operation !== 'subscription')
+            return [
+              badUserInput('Only subscriptions run over WebSocket; send queries and mutations over HTTP', 'query'),
+            ];
+          // Slots are reserved before the first await: concurrent subscribe messages count too.
+          if (conn.subscribers.size + conn.pending >= limits.perConnection) return [rateLimited(5)];
+          conn.pending++;
+          try {
+            return await subscribe(conn, document, operation, payload);
+          } finally {
+            conn.pending--;
+          }
+        },
+
+        subscribe(args) {
+          return (args.contextValue as LiveContext).subscriber.queue;
+        },
+
+        onClose(ctx) {
+          const conn = connections.get(ctx.extra.socket);
+          if (conn) dispose(conn);
+        },
+      },
+      wss,
+      // Keep-alive pings every 12 s; a peer that does not pong is terminated.
+      12_000,
+    );
+
+    async function subscribe(
+      conn: Connection,
+      document: DocumentNode,
+      operation: OperationDefinitionNode,
+      payload: SubscribePayload,
+    ): Promise<ExecutionArgs | readonly GraphQLError[]> {
+      if (fanout.countFor(conn.caller.membership.tenantId) >= limits.perTenant) return [rateLimited(30)];
+      let op;
+      try {
+        op = analyseSubscription(document, operation, payload.variables ?? {});
+      } catch (err) {
+        return [err as GraphQLError];
+      }
+      if (op.sessionId !== null) {
+        const seen = await internals.execute({ ...conn.caller, requestId: randomUUID() }, SESSION_VISIBLE, {
+          id: op.sessionId,
+        });
+        const session = (seen.data as { locationSession?: unknown } | null | undefined)?.locationSession;
+        if (!session) {
+          const code = seen.errors?.[0]?.extensions?.['code'];
+          if (code && code !== 'NOT_FOUND')
+            return [new GraphQLError(seen.errors![0]!.message, { extensions: { code } })];
+          return [notFound('Location session', 'sessionId')];
+        }
+      }
+      // Probe the re-read once now (no event matches the nil id): operation limits, field
+      // authorization and other plugin refusals reach the client here, not silently per event.
+      const probe = await internals.execute(
+        { ...conn.caller, requestId: randomUUID() },
+        op.refetch,
+        eventVariables(op, PROBE[op.field]),
+      );
+      const refused = probe.errors?.filter((e) => e.extensions?.['code'] !== 'NOT_FOUND') ?? [];
+      if (refused.length > 0)
+        return refused.map((e) => new GraphQLError(e.message, { extensions: e.extensions ?? {} }));
+      if (!connections.has(conn.socket)) return [new GraphQLError('Connection closed')];
+      const subscriber: Subscriber = {
+        caller: conn.caller,
+        op,
+        queue: new BoundedQueue(limits.queueSize, () => {
+          conn.subscribers.delete(subscriber);
+          void fanout.remove(subscriber);
+        }),
+        onOverflow: () => close(conn, EngineClose.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER),
+        bufferedBytes: () => conn.socket.bufferedAmount,
+      };
+      conn.subscribers.add(subscriber);
+      await fanout.add(subscriber);
+      const args: ExecutionArgs = {
+        schema: internals.schema,
+        document,
+        operationName: payload.operationName ?? null,
+        variableValues: payload.variables ?? null,
+        contextValue: { subscriber } satisfies LiveContext,
+      };
+      return args;
+    }
+
+    return {
+      async stop() {
+        unwatch?.();
+        for (const conn of [...connections.values()]) close(conn, EngineClose.GOING_AWAY, 'Router shutting down');
+        await server_.dispose();
+      },
+      stats: () => ({
+        connections: connections.size,
+        subscriptions: fanout.subscriberCount(),
+        groups: fanout.groupCount(),
+      }),
+    };
+  };
+}
+
+const NIL = '00000000-0000-0000-0000-000000000000';
+const PROBE: Record<LiveField, Record<string, unknown>> = {
+  locationUpdated: { sessionId: NIL, pointIds: [] },
+  sessionEvents: { sessionId: NIL, type: 'STARTED', at: new Date(0).toISOString() },
+};
+
+const SESSION_VISIBLE = parse('query SubscriptionVisibility($id: ID!) { locationSession(id: $id) { id } }');

@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import type { Caller } from '@lt/context';
+import type { Logger } from '@lt/logger';
+import { parseLiveEvent, tenantChannel, type LiveEvent, type PubSub } from '@lt/pubsub';
+import type { RouterInternals } from '../createRouter';
+import { eventVariables, type LiveOperation } from './operation';
+import type { BoundedQueue } from './queue';
+
+/** One client subscription: where its results go and who it runs as. */
+export interface Subscriber {
+  caller: Caller & { membership: NonNullable<Caller['membership']> & { tenantId: string } };
+  op: LiveOperation;
+  queue: BoundedQueue<ExecutionResult>;
+  /** Called when the queue overflows (the engine closes the socket). */
+  onOverflow(): void;
+  /** Client-side back-pressure: bytes the socket has not flushed yet. */
+  bufferedBytes(): number;
+}
+
+export interface FanoutOptions {
+  pubsub: PubSub;
+  execute: RouterInternals['execute'];
+  log: Logger;
+  /** Gateway executions in flight across all groups. Default 32. */
+  maxConcurrentExecutions: number;
+  /** Events waiting to be resolved per group before new ones are dropped. Default 5_000. */
+  maxGroupBacklog: number;
+  /** A subscriber whose socket holds more unsent bytes than this is a slow consumer. */
+  maxBufferedBytes: number;
+}
+
+/** Points re-read per gateway execution (the subgraph accepts up to 500). */
+const RESOLVE_CHUNK = 100;
+
+/** Scope in which results are identical: tenant + role, and the user for MEMBERs (own sessions only). */
+function scopeKey(m: Subscriber['caller']['membership']): string {
+  return m.role === 'TENANT_ADMIN' ? `${m.tenantId}|admin` : `${m.tenantId}|user:${m.userId}`;
+}
+
+/** Counting semaphore: bounds the gateway work the live path can cause. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+/**
+ * Identical subscriptions in one scope: one upstream execution per event, results delivered in
+ * event order to every member. Executions of consecutive events overlap (bounded by the limiter);
+ * delivery order is kept by chaining deliveries.
+ */
+class Group {
+  readonly subscribers = new Set<Subscriber>();
+  private chain: Promise<void> = Promise.resolve();
+  private backlog = 0;
+
+  constructor(
+    readonly key: string,
+    readonly op: LiveOperation,
+    readonly ownUserId: string | null,
+    private readonly o: FanoutOptions,
+    private readonly limiter: Limiter,
+  ) {}
+
+  matches(e: LiveEvent): boolean {
+    if (this.ownUserId !== null && e.userId !== this.ownUserId) return false;
+    if (this.op.sessionId !== null && e.sessionId !== this.op.sessionId) return false;
+    return this.op.field === 'locationUpdated' ? e.kind === 'location' : e.kind === 'session';
+  }
+
+  push(eventArgs: Record<string, unknown>): void {
+    if (this.backlog >= this.o.maxGroupBacklog) {
+      this.o.log.warn('live group backlog full, event dropped', { backlog: this.backlog });
+      return;
+    }
+    this.backlog++;
+    const result = this.limiter.run(() => this.resolve(eventArgs));
+    this.chain = this.chain
+      .then(() => result)
+      .then(
+        (r) => this.deliver(r),
+        (err: unknown) => this.o.log.error('live event resolution failed', { err }),
+      )
+      .finally(() => {
+        this.backlog--;
+      });
+  }
+
+  private async resolve(eventArgs: Record<string, unknown>): Promise<FormattedExecutionResult | null> {
+    const first = this.subscribers.values().next().value as Subscriber | undefined;
+    if (!first) return null;
+    // Runs as one of the group's subscribers (all share the scope): visibility is re-checked upstream.
+    const caller = { ...first.caller, requestId: randomUUID() };
+    return this.o.execute(caller, this.op.refetch, eventVariables(this.op, eventArgs));
+  }
+
+  private deliver(r: FormattedExecutionResult | null): void {
+    if (!r) return;
+    // Not (or no longer) visible to this scope, or gone: nothing to deliver.
+    if (!r.data || Object.values(r.data).every((v) => v === null)) {
+      if (r.errors?.some((e) => e.extensions?.['code'] !== 'NOT_FOUND'))
+        this.o.log.warn('live event resolved with errors', { codes: r.errors.map((e) => e.extensions?.['code']) });
+      return;
+    }
+    // graphql-ws serialises GraphQLError instances; the gateway hands us formatted errors.
+    const errors = r.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
+    // locationUpdated re-reads a committed batch as a list: each item is one subscription payload.
+    const [key, value] = Object.entries(r.data)[0]!;
+    const payloads: ExecutionResult[] = (Array.isArray(value) ? value : [value]).map((item) => ({
+      data: { [key]: item },
+      ...(errors ? { errors } : {}),
+    }));
+    for (const result of payloads)
+      for (const s of this.subscribers) {
+        if (s.bufferedBytes() > this.o.maxBufferedBytes || !s.queue.push(result)) s.onOverflow();
+      }
+  }
+}
+
+/** The live channel of one tenant, subscribed once per replica while anyone in it listens. */
+class TenantFeed {
+  readonly groups = new Map<string, Group>();
+  count = 0;
+  unsubscribe: Promise<() => Promise<void>> | null = null;
+
+  constructor(
+    readonly tenantId: string,
+    private readonly log: Logger,
+  ) {}
+
+  onMessage = (message: string): void => {
+    const e = parseLiveEvent(message);
+    // The channel name carries the tenant; the payload must agree (defence in depth).
+    if (!e || e.tenantId !== this.tenantId) {
+      this.log.warn('live message refused', { tenantId: this.tenantId });
+      return;
+    }
+    for (const g of this.groups.values()) {
+      if (!g.matches(e)) continue;
+      if (e.kind === 'location')
+        for (let i = 0; i < e.points.length; i += RESOLVE_CHUNK)
+          g.push({ sessionId: e.sessionId, pointIds: e.points.slice(i, i + RESOLVE_CHUNK).map((p) => p.id) });
+      else g.push({ sessionId: e.sessionId, type: e.type, at: e.at });
+    }
+  };
+}
+
+/** Routes live events from per-tenant channels to groups of identical subscriptions. */
+export class Fanout {
+  private readonly feeds = new Map<string, TenantFeed>();
+  private readonly limiter: Limiter;
+  private readonly groupOf = new Map<Subscriber, Group>();
+  /** Subscribers whose tenant channel is confirmed live. */
+  private readonly ready = new Set<Subscriber>();
+
+  constructor(private readonly o: FanoutOptions) {
+    this.limiter = new Limiter(o.maxConcurrentExecutions);
+  }
+
+  /** Subscribers of a tenant on this replica (per-tenant limit). */
+  countFor(tenantId: string): number {
+    return this.feeds.get(tenantId)?.count ?? 0;
+  }
+
+  /** Live subscribers on this replica. */
+  subscriberCount(): number {
+    return this.ready.size;
+  }
+
+  /** Distinct upstream sources (for metrics and tests of sharing). */
+  groupCount(): number {
+    let n = 0;
+    for (const f of this.feeds.values()) n += f.groups.size;
+    return n;
+  }
+
+  /** Adds a subscriber; resolves once its tenant channel is live (events after this are delivered). */
+  async add(s: Subscriber): Promise<void> {
+    const m = s.caller.membership;
+    let feed = this.feeds.get(m.tenantId);
+    if (!feed) {
+      feed = new TenantFeed(m.tenantId, this.o.log);
+      this.feeds.set(m.tenantId, feed);
+    }
+    const key = `${scopeKey(m)}|${s.op.key}`;
+    let group = feed.groups.get(key);
+    if (!group) {
+      group = new Group(key, s.op, m.role === 'TENANT_ADMIN' ? null : m.userId, this.o, this.limiter);
+      feed.groups.set(key, group);
+    }
+    group.subscribers.add(s);
+    this.groupOf.set(s, group);
+    feed.count++;
+    const f = feed;
+    feed.unsubscribe ??= this.o.pubsub.subscribe(tenantChannel(m.tenantId, 'live'), (msg) => f.onMessage(msg));
+    await feed.unsubscribe;
+    if (this.groupOf.has(s)) this.ready.add(s);
+  }
+
+  /** Removes a subscriber (idempotent); the tenant channel is left when its last subscriber goes. */
+  async remove(s: Subscriber): Promise<void> {
+    const group = this.groupOf.get(s);
+    if (!group) return;
+    this.groupOf.delete(s);
+    this.ready.delete(s);
+    group.subscribers.delete(s);
+    const tenantId = s.caller.membership.tenantId;
+    const feed = this.feeds.get(tenantId);
+    if (!feed) return;
+    if (group.subscribers.size === 0) feed.groups.delete(group.key);
+    feed.count--;
+    if (feed.count === 0) {
+      this.feeds.delete(tenantId);
+      const off = await feed.unsubscribe;
+      await off?.();
+    }
+  }
+}
