@@ -1,0 +1,79 @@
+import { getOperationAST, parse, print, stripIgnoredCharacters } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { analyseSubscription, eventVariables } from '../src/subscriptions/operation';
+import { BoundedQueue } from '../src/subscriptions/queue';
+
+const analyse = (q: string, vars: Record<string, unknown> = {}) => {
+  const doc = parse(q);
+  return analyseSubscription(doc, getOperationAST(doc)!, vars);
+};
+
+describe('analyseSubscription', () => {
+  it('re-expresses the selection as a query on the re-read field, keeping aliases, fragments and used variables', () => {
+    const op = analyse(
+      `subscription Watch($s: ID, $n: Int, $unused: String) {
+        live: locationUpdated(sessionId: $s) { ...U session { points(first: $n) { edges { cursor } } } }
+      }
+      fragment U on LocationUpdate { point { latitude } }`,
+      { s: 'abc', n: 3, unused: 'x' },
+    );
+    expect(op.field).toBe('locationUpdated');
+    expect(op.sessionId).toBe('abc');
+    expect(op.variables).toEqual({ n: 3 });
+    const text = stripIgnoredCharacters(print(op.refetch));
+    expect(text).toContain('query Watch($n:Int$__live_sessionId:ID!$__live_pointIds:[ID!]!)');
+    expect(text).toContain('live:liveLocationUpdates(sessionId:$__live_sessionId pointIds:$__live_pointIds)');
+    expect(text).toContain('fragment U on LocationUpdate');
+    expect(text).not.toContain('$unused');
+    expect(eventVariables(op, { sessionId: 'S', pointIds: ['P'] })).toEqual({
+      n: 3,
+      __live_sessionId: 'S',
+      __live_pointIds: ['P'],
+    });
+  });
+
+  it('gives the unaliased root field its own name as the response key', () => {
+    const op = analyse('subscription { sessionEvents { type } }');
+    expect(stripIgnoredCharacters(print(op.refetch))).toContain(
+      'sessionEvents:liveSessionEvent(sessionId:$__live_sessionId type:$__live_type at:$__live_at)',
+    );
+    expect(op.sessionId).toBeNull();
+  });
+
+  it('identical operations share a key; different arguments or selections do not', () => {
+    const a = analyse('subscription { locationUpdated { point { id } } }');
+    const b = analyse('subscription   {  locationUpdated { point { id } } }');
+    const c = analyse('subscription { locationUpdated(sessionId: "x") { point { id } } }');
+    const d = analyse('subscription { locationUpdated { point { id latitude } } }');
+    expect(a.key).toBe(b.key);
+    expect(new Set([a.key, c.key, d.key]).size).toBe(3);
+  });
+
+  it('refuses reserved variable names and unknown fields with BAD_USER_INPUT', () => {
+    expect(() => analyse('subscription($__live_x: ID) { sessionEvents { type } }')).toThrow(/reserved/);
+    expect(() => analyse('subscription { somethingElse { id } }')).toThrow(/Unknown subscription field/);
+  });
+});
+
+describe('BoundedQueue', () => {
+  it('refuses items beyond its capacity instead of growing', async () => {
+    const q = new BoundedQueue<number>(2);
+    expect([q.push(1), q.push(2), q.push(3)]).toEqual([true, true, false]);
+    expect(await q.next()).toEqual({ value: 1, done: false });
+    expect(q.push(4)).toBe(true);
+    expect(q.size).toBe(2);
+  });
+
+  it('hands an item straight to a waiting consumer, and ends on return()', async () => {
+    let returned = false;
+    const q = new BoundedQueue<string>(1, () => (returned = true));
+    const waiting = q.next();
+    q.push('a');
+    expect(await waiting).toEqual({ value: 'a', done: false });
+    const pending = q.next();
+    await q.return();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(returned).toBe(true);
+    expect(q.push('b')).toBe(false);
+  });
+});
