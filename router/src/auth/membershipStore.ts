@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Membership } from '@lt/context';
-import { identityKeys, type IdentityWatch } from '@lt/identity';
+import { identityKeys, type IdentityEvent, type IdentityWatch } from '@lt/identity';
 
 /** What the shared (L2) cache answers for one request in one round trip. */
 export interface StoreLookup {
@@ -37,8 +37,29 @@ function parse(raw: string | null): Membership | undefined {
  * event deletes again, which narrows the read-DB-then-write-cache race window.
  */
 export function createRedisMembershipStore(redis: Redis, watch?: IdentityWatch): MembershipStore {
+  // Applies every identity event again (idempotent). The Redis bus already wrote these effects
+  // before announcing; re-applying narrows the window in which a replica that read the database
+  // just before the change writes a stale entry back. Use this store with the Redis bus only
+  // (startStack does): with an in-memory bus the deletes race the resolver's refill.
+  const apply = async (e: IdentityEvent): Promise<void> => {
+    switch (e.type) {
+      case 'user.changed':
+        await redis.del(identityKeys.membership(e.sub));
+        break;
+      case 'tenant.status': {
+        const subs = await redis.smembers(identityKeys.tenantSubs(e.tenantId));
+        if (subs.length > 0) await redis.del(...subs.map((sub) => identityKeys.membership(sub)));
+        break;
+      }
+      case 'token.revoked': {
+        const ttl = e.expiresAt - Math.floor(Date.now() / 1000);
+        if (ttl > 0) await redis.set(identityKeys.revoked(e.tokenId), '1', 'EX', ttl);
+        break;
+      }
+    }
+  };
   const unsubscribe = watch?.subscribe((e) => {
-    if (e.type === 'user.changed') void redis.del(identityKeys.membership(e.sub)).catch(() => undefined);
+    void apply(e).catch(() => undefined);
   });
   return {
     async lookup(sub, tokenId) {
