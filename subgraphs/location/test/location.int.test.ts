@@ -186,6 +186,21 @@ describe('sessions, points and events', () => {
     );
     expect(row).toMatchObject({ topic: 'location-updates', tenantId: t1 });
     expect(row!.payload).toMatchObject({ sessionId: s, userId: alice.userId });
+    expect(Object.keys(row!.payload as object).sort()).toEqual([
+      'accuracy',
+      'altitude',
+      'heading',
+      'latitude',
+      'longitude',
+      'pointId',
+      'receivedAt',
+      'recordedAt',
+      'sessionId',
+      'speed',
+      'userId',
+    ]);
+    const p = row!.payload as { recordedAt: string; pointId: string };
+    expect([p1.recordedAt, p2.recordedAt]).toContain(p.recordedAt);
 
     const stop = await call<{ stopLocationSession: { status: string } }>(
       alice,

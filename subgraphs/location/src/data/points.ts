@@ -1,7 +1,6 @@
 import { withTenant, type Db, type Tx } from '@lt/db';
-import { appendOutbox } from '@lt/events';
+import { Topic, eventKey, type EventType } from '@lt/events';
 import { conflict, notFound } from '@lt/errors';
-import { locationRecordedEvents } from '../events/outbox';
 import { checkNotBeforeStart, type LocationInput } from '../validation';
 import { isUuid, type Scope } from './scope';
 
@@ -19,7 +18,9 @@ export interface PointRow {
 
 export interface RecordResult {
   /** Points written by this call, oldest first. */
-  inserted: PointRow[];
+  inserted: { id: string; recordedAt: Date }[];
+  /** The stored row, when a single point was written (recordLocation answers with it). */
+  stored: PointRow | null;
   /** Inputs that were already stored (retries). */
   duplicates: number;
   sessionId: string;
@@ -38,9 +39,10 @@ const RETURNING = `id, latitude, longitude, accuracy, altitude, speed, heading,
 
 /**
  * Records points into a session, all or nothing, in one transaction: locks the session row (so a
- * concurrent stop or batch serialises with this one), inserts every point with one set-based
- * statement that skips retries (`ON CONFLICT DO NOTHING` on (session, recordedAt) and (session,
- * idempotencyKey)), writes one outbox event per new point, and bumps the denormalised counters.
+ * concurrent stop or batch serialises with this one), checks it, then ONE statement inserts every
+ * point (skipping retries: `ON CONFLICT DO NOTHING` on (session, recordedAt) and (session,
+ * idempotencyKey)), writes one `location.recorded.v1` outbox row per new point and bumps the
+ * denormalised counters. Five round trips for 1 or 1,000 points (BEGIN, tenant, lock, write, COMMIT).
  */
 export async function recordPoints(
   db: Db,
@@ -61,40 +63,73 @@ export async function recordPoints(
         throw notFound('Location session', 'sessionId');
       if (session.status === 'ENDED') throw conflict('The session has ended', 'sessionId');
       checkNotBeforeStart(inputs, session.started_at, fieldOf);
-
-      const inserted = await insertPoints(tx, scope.tenantId, sessionId, inputs);
+      const inserted = await writePoints(tx, scope.tenantId, session.user_id, sessionId, inputs);
       inserted.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || a.id.localeCompare(b.id));
-      const newest = inserted[inserted.length - 1];
-      if (newest) {
-        await tx.$executeRaw`
-          UPDATE location_sessions s SET
-            point_count = s.point_count + ${inserted.length},
-            last_point_id = CASE
-              WHEN s.last_point_id IS NULL
-                OR ${newest.recordedAt} >= (SELECT p.recorded_at FROM location_points p WHERE p.id = s.last_point_id)
-              THEN ${newest.id}::uuid ELSE s.last_point_id END,
-            updated_at = now()
-          WHERE s.id = ${sessionId}::uuid`;
-        await appendOutbox(tx, locationRecordedEvents(scope.tenantId, sessionId, session.user_id, inserted));
-      }
-      return { inserted, duplicates: inputs.length - inserted.length, sessionId, userId: session.user_id };
+      return {
+        inserted,
+        stored: inputs.length === 1 ? ((inserted[0] as PointRow | undefined) ?? null) : null,
+        duplicates: inputs.length - inserted.length,
+        sessionId,
+        userId: session.user_id,
+      };
     },
     { timeoutMs: 30_000 },
   );
 }
 
-/** One INSERT … SELECT FROM unnest(…) for the whole batch: one round trip for 1 or 1,000 points. */
-async function insertPoints(tx: Tx, tenantId: string, sessionId: string, inputs: LocationInput[]): Promise<PointRow[]> {
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/**
+ * Points, outbox rows and session counters in one data-modifying statement. The outbox rows have
+ * exactly the shape `appendOutbox` (@lt/events) writes — same topic, key (`eventKey`), type and
+ * payload as `LocationRecordedV1` (events/outbox.ts) — but set-based: `appendOutbox`'s Prisma `createMany` costs
+ * ~0.45 ms per row (220 ms for 500), this whole statement ~15 ms for 500 points (bench/location).
+ */
+async function writePoints(
+  tx: Tx,
+  tenantId: string,
+  userId: string,
+  sessionId: string,
+  inputs: LocationInput[],
+): Promise<PointRow[]> {
   const col = <T>(f: (p: LocationInput) => T): T[] => inputs.map(f);
+  // A batch answers with counts only: reading back 1,000 full rows would cost more than writing them.
+  const full = inputs.length === 1;
   return tx.$queryRawUnsafe<PointRow[]>(
-    `INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, accuracy, altitude, speed,
-       heading, recorded_at, idempotency_key, received_at, created_at, updated_at)
-     SELECT gen_random_uuid(), $1::uuid, $2::uuid, u.lat, u.lng, u.acc, u.alt, u.spd, u.hdg, u.rec, u.ikey,
-       now(), now(), now()
-     FROM unnest($3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
-       $9::timestamptz[], $10::text[]) AS u(lat, lng, acc, alt, spd, hdg, rec, ikey)
-     ON CONFLICT DO NOTHING
-     RETURNING ${RETURNING}`,
+    `WITH ins AS (
+       INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, accuracy, altitude, speed,
+         heading, recorded_at, idempotency_key, received_at, created_at, updated_at)
+       SELECT gen_random_uuid(), $1::uuid, $2::uuid, u.lat, u.lng, u.acc, u.alt, u.spd, u.hdg, u.rec, u.ikey,
+         now(), now(), now()
+       FROM unnest($3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
+         $9::timestamptz[], $10::text[]) AS u(lat, lng, acc, alt, spd, hdg, rec, ikey)
+       ON CONFLICT DO NOTHING
+       RETURNING ${RETURNING}
+     ),
+     newest AS (SELECT id, "recordedAt" FROM ins ORDER BY "recordedAt" DESC, id DESC LIMIT 1),
+     counters AS (
+       UPDATE location_sessions s SET
+         point_count = s.point_count + (SELECT count(*) FROM ins),
+         last_point_id = CASE
+           WHEN s.last_point_id IS NULL
+             OR n."recordedAt" >= (SELECT p.recorded_at FROM location_points p WHERE p.id = s.last_point_id)
+           THEN n.id ELSE s.last_point_id END,
+         updated_at = now()
+       FROM newest n
+       WHERE s.id = $2::uuid
+     ),
+     events AS (
+       INSERT INTO outbox (id, tenant_id, topic, key, type, payload, occurred_at, created_at, updated_at)
+       SELECT gen_random_uuid(), $1::uuid, $11, $12, $13,
+         jsonb_build_object('sessionId', $2::text, 'userId', $14::text, 'pointId', i.id,
+           'latitude', i.latitude, 'longitude', i.longitude, 'accuracy', i.accuracy, 'altitude', i.altitude,
+           'speed', i.speed, 'heading', i.heading,
+           'recordedAt', to_char(i."recordedAt" AT TIME ZONE 'UTC', ${ISO}),
+           'receivedAt', to_char(i."receivedAt" AT TIME ZONE 'UTC', ${ISO})),
+         i."receivedAt", now(), now()
+       FROM ins i ORDER BY i."recordedAt", i.id
+     )
+     SELECT ${full ? '*' : 'id, "recordedAt"'} FROM ins`,
     tenantId,
     sessionId,
     col((p) => p.latitude),
@@ -105,6 +140,10 @@ async function insertPoints(tx: Tx, tenantId: string, sessionId: string, inputs:
     col((p) => p.heading ?? null),
     col((p) => p.recordedAt.toISOString()),
     col((p) => p.idempotencyKey ?? null),
+    Topic.LOCATION_UPDATES,
+    eventKey(tenantId, sessionId),
+    'location.recorded.v1' satisfies EventType,
+    userId,
   );
 }
 

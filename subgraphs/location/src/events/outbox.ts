@@ -1,5 +1,4 @@
 import { Topic, type OutboxEvent } from '@lt/events';
-import type { PointRow } from '../data/points';
 import type { SessionRow } from '../data/sessions';
 
 /** `session.started.v1` / `session.ended.v1` on `session-events`, keyed `tenantId:sessionId`. */
@@ -24,31 +23,22 @@ export function sessionEvent(
   };
 }
 
-/** One `location.recorded.v1` per new point on `location-updates`, keyed `tenantId:sessionId` (ordered). */
-export function locationRecordedEvents(
-  tenantId: string,
-  sessionId: string,
-  userId: string,
-  points: PointRow[],
-): OutboxEvent[] {
-  return points.map((p) => ({
-    topic: Topic.LOCATION_UPDATES,
-    type: 'location.recorded.v1',
-    tenantId,
-    entityId: sessionId,
-    occurredAt: p.receivedAt,
-    data: {
-      sessionId,
-      userId,
-      pointId: p.id,
-      latitude: p.latitude,
-      longitude: p.longitude,
-      accuracy: p.accuracy,
-      altitude: p.altitude,
-      speed: p.speed,
-      heading: p.heading,
-      recordedAt: p.recordedAt.toISOString(),
-      receivedAt: p.receivedAt.toISOString(),
-    },
-  }));
-}
+/**
+ * `location.recorded.v1` on `location-updates`, keyed `tenantId:sessionId` (one session's points
+ * stay ordered), one per new point, payload `{ sessionId, userId, pointId, latitude, longitude,
+ * accuracy, altitude, speed, heading, recordedAt, receivedAt }`. Written set-based in the same
+ * statement as the points (data/points.ts `writePoints`) for batch speed.
+ */
+export type LocationRecordedV1 = {
+  sessionId: string;
+  userId: string;
+  pointId: string;
+  latitude: number;
+  longitude: number;
+  accuracy: number | null;
+  altitude: number | null;
+  speed: number | null;
+  heading: number | null;
+  recordedAt: string;
+  receivedAt: string;
+};

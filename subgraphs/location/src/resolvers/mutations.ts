@@ -55,7 +55,7 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
       validateLocation(args.location, 'location', now());
       const r = await recordPoints(db, scope, args.sessionId, [args.location], () => 'location');
       await announcePoints(scope.tenantId, r, ctx);
-      if (r.inserted[0]) return r.inserted[0];
+      if (r.stored) return r.stored;
       // A retry: answer with the point the first attempt stored.
       const stored = await findRetriedPoint(db, scope, args.sessionId, args.location);
       if (!stored) throw notFound('Location point');

@@ -1,0 +1,295 @@
+// Location benchmarks (issue #5), through the router with real Cognito (cognito-local) tokens,
+// real Postgres and Redis pub/sub; the stack runs in its own process (server.ts).
+//
+//   npx tsx bench/location/location.bench.ts
+//   BENCH_CONCURRENCY=32 BENCH_SINGLE=5000 BENCH_FANOUT_SECONDS=20 npx tsx bench/location/location.bench.ts
+//
+// (1) recordLocation: requests/s and p50/p99 latency at a fixed concurrency.
+// (2) recordLocations, batches of 500: points/s stored with their outbox rows (checked).
+// (3) fan-out: 1,000 subscribers across 10 tenants while 200 points/s are recorded: delivery
+//     latency from the mutation's response, router memory per subscription, cross-tenant deliveries.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
+import { Cognito } from '@lt/subgraph-auth/cognito';
+
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
+const SINGLE = Number(process.env['BENCH_SINGLE'] ?? 4_000);
+const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 60);
+const BATCH_CONCURRENCY = Number(process.env['BENCH_BATCH_CONCURRENCY'] ?? 4);
+const FANOUT_SECONDS = Number(process.env['BENCH_FANOUT_SECONDS'] ?? 15);
+const TENANTS = 10;
+const SUBSCRIBERS_PER_TENANT = 100;
+const RATE = 200; // points/s during the fan-out
+const tag = `lbench-${Date.now().toString(36)}`;
+const cognitoOpts = {
+  endpoint: process.env['COGNITO_ENDPOINT'] ?? 'http://127.0.0.1:9229',
+  userPoolId: process.env['COGNITO_USER_POOL_ID'] ?? 'local_supergraph',
+  clientId: process.env['COGNITO_CLIENT_ID'] ?? 'supergraphlocalclient',
+};
+
+const urls = await setupDatabase({
+  adminUrl: process.env['ADMIN_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+  database: 'lt_bench_location',
+  ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
+  appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
+  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+});
+const db = createDb({ url: urls.appUrl, max: 4 });
+const cognito = new Cognito(cognitoOpts);
+
+interface User {
+  userId: string;
+  tenantId: string;
+  role: 'TENANT_ADMIN' | 'MEMBER';
+  auth: string;
+}
+async function createUser(tenantId: string, role: User['role'], i: number): Promise<User> {
+  const email = `${tag}-${tenantId.slice(0, 8)}-${i}@example.test`;
+  const sub = await cognito.signUp(email, 'Passw0rd-bench');
+  await cognito.adminConfirmSignUp(sub);
+  const row = await withTenant(db, tenantId, (tx) =>
+    tx.user.create({ data: { cognitoSub: sub, email, tenantId, role }, select: { id: true } }),
+  );
+  const tokens = await cognito.passwordAuth(email, 'Passw0rd-bench');
+  return { userId: row.id, tenantId, role, auth: `Bearer ${tokens.accessToken}` };
+}
+
+console.log('setting up tenants and users…');
+const tenants: { id: string; admin: User; members: User[] }[] = [];
+for (let t = 0; t < TENANTS; t++) {
+  const slug = `${tag}-${t}`;
+  const tenant = await withPlatform(db, (tx) => tx.tenant.create({ data: { name: slug, slug } }));
+  const admin = await createUser(tenant.id, 'TENANT_ADMIN', 0);
+  const members = [await createUser(tenant.id, 'MEMBER', 1), await createUser(tenant.id, 'MEMBER', 2)];
+  tenants.push({ id: tenant.id, admin, members });
+}
+
+// ── the stack, in its own process ──
+const child = spawn(
+  process.execPath,
+  ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./server.ts', import.meta.url))],
+  {
+    env: { ...process.env, DATABASE_URL: urls.appUrl },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  },
+);
+const lines = createInterface({ input: child.stdout! });
+/** The next protocol line of the child (log lines on its stdout are skipped). */
+const nextLine = (): Promise<Record<string, unknown>> =>
+  new Promise((resolve) => {
+    const onLine = (l: string): void => {
+      let v: Record<string, unknown> | null = null;
+      try {
+        v = JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        // not ours
+      }
+      if (v && ('routerUrl' in v || 'mem' in v)) {
+        lines.off('line', onLine);
+        resolve(v);
+      }
+    };
+    lines.on('line', onLine);
+  });
+const { routerUrl } = (await nextLine()) as { routerUrl: string };
+const serverMem = async () => {
+  const next = nextLine();
+  child.stdin!.write('mem\n');
+  return (await next) as { mem: { rss: number; heapUsed: number; external: number }; stats: { subscriptions: number } };
+};
+
+async function gql<T>(user: User, query: string, variables: Record<string, unknown>): Promise<T> {
+  const res = await fetch(routerUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: user.auth },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data!;
+}
+const startSession = async (u: User) =>
+  (await gql<{ startLocationSession: { id: string } }>(u, 'mutation { startLocationSession { id } }', {}))
+    .startLocationSession.id;
+let clock = Date.now() - 1_000;
+// recordedAt must not precede the session start: sessions are started before, so count from now.
+const nextAt = () => new Date(Math.max((clock += 1), Date.now() - 500)).toISOString();
+const RECORD = 'mutation($s: ID!, $l: LocationInput!) { recordLocation(sessionId: $s, location: $l) { id } }';
+const BATCH = 'mutation($s: ID!, $l: [LocationInput!]!) { recordLocations(sessionId: $s, locations: $l) { accepted } }';
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const results: Record<string, string> = {};
+
+// ── (1) single recordLocation ──
+{
+  const workers = await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, i) => {
+      const u = tenants[i % TENANTS]!.members[i % 2]!;
+      return { u, s: await startSession(u) };
+    }),
+  );
+  clock = Date.now();
+  const lat: number[] = [];
+  let next = 0;
+  const run = async (w: (typeof workers)[number], count: boolean) => {
+    while (next < SINGLE) {
+      next++;
+      const t0 = performance.now();
+      await gql(w.u, RECORD, { s: w.s, l: { latitude: 1, longitude: 2, recordedAt: nextAt() } });
+      if (count) lat.push(performance.now() - t0);
+    }
+  };
+  next = SINGLE - 200; // warm-up
+  await Promise.all(workers.map((w) => run(w, false)));
+  next = 0;
+  const t0 = performance.now();
+  await Promise.all(workers.map((w) => run(w, true)));
+  const secs = (performance.now() - t0) / 1000;
+  results['recordLocation'] =
+    `${(lat.length / secs).toFixed(0)} req/s at concurrency ${CONCURRENCY}; p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms (${lat.length} requests)`;
+  console.log('(1)', results['recordLocation']);
+}
+
+// ── (2) recordLocations, batches of 500 ──
+{
+  const workers = await Promise.all(
+    Array.from({ length: BATCH_CONCURRENCY }, async (_, i) => {
+      const u = tenants[i % TENANTS]!.members[0]!;
+      return { u, s: await startSession(u) };
+    }),
+  );
+  clock = Date.now();
+  let next = 0;
+  let points = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    workers.map(async (w) => {
+      while (next < BATCHES) {
+        next++;
+        const l = Array.from({ length: 500 }, (_, i) => ({
+          latitude: (i % 90) + 0.1,
+          longitude: 2,
+          speed: 1,
+          recordedAt: nextAt(),
+        }));
+        const r = await gql<{ recordLocations: { accepted: number } }>(w.u, BATCH, { s: w.s, l });
+        points += r.recordLocations.accepted;
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  let outbox = 0;
+  for (const w of workers)
+    outbox += await withTenant(db, w.u.tenantId, (tx) =>
+      tx.outbox.count({ where: { key: `${w.u.tenantId}:${w.s}`, type: 'location.recorded.v1' } }),
+    );
+  results['recordLocations'] =
+    `${(points / secs).toFixed(0)} points/s (${points} points in ${BATCHES} batches of 500, ${BATCH_CONCURRENCY} in parallel, ${outbox} outbox rows)`;
+  console.log('(2)', results['recordLocations']);
+}
+
+// ── (3) fan-out ──
+{
+  const before = await serverMem();
+  const Q = 'subscription { locationUpdated { session { id user { id } tenant { id } } point { id } } }';
+  const recvAt = new Map<string, number[]>();
+  let crossTenant = 0;
+  let delivered = 0;
+  const sockets: WebSocket[] = [];
+  const opened: Promise<void>[] = [];
+  for (const t of tenants)
+    for (let i = 0; i < SUBSCRIBERS_PER_TENANT; i++) {
+      // 80 dashboards with the admin's token (one shared source per tenant), 10 per member (own sessions).
+      const user = i < 80 ? t.admin : t.members[i % 2]!;
+      const ws = new WebSocket(routerUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      sockets.push(ws);
+      opened.push(
+        new Promise<void>((resolve, reject) => {
+          ws.once('error', reject);
+          ws.on('open', () =>
+            ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: user.auth } })),
+          );
+          ws.on('message', (raw) => {
+            const m = JSON.parse(String(raw)) as {
+              type: string;
+              payload?: {
+                data?: {
+                  locationUpdated: { session: { tenant: { id: string }; user: { id: string } }; point: { id: string } };
+                };
+              };
+            };
+            if (m.type === 'connection_ack') {
+              ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: Q } }));
+              resolve();
+            } else if (m.type === 'next') {
+              const u = m.payload!.data!.locationUpdated;
+              if (u.session.tenant.id !== t.id || (user.role === 'MEMBER' && u.session.user.id !== user.userId))
+                crossTenant++;
+              delivered++;
+              let arr = recvAt.get(u.point.id);
+              if (!arr) recvAt.set(u.point.id, (arr = []));
+              arr.push(performance.now());
+            }
+          });
+        }),
+      );
+    }
+  await Promise.all(opened);
+  for (let i = 0; i < 200; i++) {
+    if ((await serverMem()).stats.subscriptions >= TENANTS * SUBSCRIBERS_PER_TENANT) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const after = await serverMem();
+  const perSub = (k: 'rss' | 'heapUsed') =>
+    ((after.mem[k] - before.mem[k]) / (TENANTS * SUBSCRIBERS_PER_TENANT) / 1024).toFixed(1);
+  const devices = await Promise.all(
+    tenants.flatMap((t) => t.members.map(async (u) => ({ u, s: await startSession(u) }))),
+  );
+  const respAt = new Map<string, { at: number; expected: number }>();
+  const tickMs = 50;
+  const perTick = (RATE * tickMs) / 1000;
+  const ticks = (FANOUT_SECONDS * 1000) / tickMs;
+  const inflight: Promise<void>[] = [];
+  let d = 0;
+  const t0 = performance.now();
+  for (let k = 0; k < ticks; k++) {
+    for (let j = 0; j < perTick; j++) {
+      const dev = devices[d++ % devices.length]!;
+      inflight.push(
+        gql<{ recordLocation: { id: string } }>(dev.u, RECORD, {
+          s: dev.s,
+          l: { latitude: 3, longitude: 4, recordedAt: new Date().toISOString() },
+        }).then((r) => void respAt.set(r.recordLocation.id, { at: performance.now(), expected: 90 })),
+      );
+    }
+    const wait = t0 + (k + 1) * tickMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  await Promise.all(inflight);
+  const expected = respAt.size * 90;
+  for (let i = 0; i < 100 && delivered < expected; i++) await new Promise((r) => setTimeout(r, 100));
+  const lat: number[] = [];
+  let early = 0;
+  for (const [id, { at }] of respAt)
+    for (const r of recvAt.get(id) ?? []) {
+      if (r < at) early++;
+      lat.push(Math.max(0, r - at));
+    }
+  const sentRate = respAt.size / ((performance.now() - t0) / 1000);
+  results['fanout'] =
+    `${TENANTS * SUBSCRIBERS_PER_TENANT} subscribers / ${TENANTS} tenants, ${respAt.size} points (~${sentRate.toFixed(0)}/s): ` +
+    `delivered ${delivered}/${expected}; latency from mutation response p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms ` +
+    `(${early} deliveries arrived before the response, counted as 0); router memory per subscription ${perSub('heapUsed')} KiB heap, ${perSub('rss')} KiB RSS; cross-tenant deliveries ${crossTenant}`;
+  console.log('(3)', results['fanout']);
+  for (const ws of sockets) ws.close();
+}
+
+console.log('\nSummary');
+for (const [k, v] of Object.entries(results)) console.log(`- ${k}: ${v}`);
+child.stdin!.write('stop\n');
+await new Promise((r) => child.once('exit', r));
+await db.$disconnect();
