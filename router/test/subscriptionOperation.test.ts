@@ -21,15 +21,11 @@ describe('analyseSubscription', () => {
     expect(op.sessionId).toBe('abc');
     expect(op.variables).toEqual({ n: 3 });
     const text = stripIgnoredCharacters(print(op.refetch));
-    expect(text).toContain('query Watch($n:Int$__live_sessionId:ID!$__live_pointIds:[ID!]!)');
-    expect(text).toContain('live:liveLocationUpdates(sessionId:$__live_sessionId pointIds:$__live_pointIds)');
+    expect(text).toContain('query Watch($n:Int$__live_pointIds:[ID!]!)');
+    expect(text).toContain('live:liveLocationUpdates(pointIds:$__live_pointIds)');
     expect(text).toContain('fragment U on LocationUpdate');
     expect(text).not.toContain('$unused');
-    expect(eventVariables(op, { sessionId: 'S', pointIds: ['P'] })).toEqual({
-      n: 3,
-      __live_sessionId: 'S',
-      __live_pointIds: ['P'],
-    });
+    expect(eventVariables(op, { pointIds: ['P'] })).toEqual({ n: 3, __live_pointIds: ['P'] });
   });
 
   it('gives the unaliased root field its own name as the response key', () => {

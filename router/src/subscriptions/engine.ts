@@ -336,7 +336,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
 
 const NIL = '00000000-0000-0000-0000-000000000000';
 const PROBE: Record<LiveField, Record<string, unknown>> = {
-  locationUpdated: { sessionId: NIL, pointIds: [] },
+  locationUpdated: { pointIds: [] },
   sessionEvents: { sessionId: NIL, type: 'STARTED', at: new Date(0).toISOString() },
 };
 

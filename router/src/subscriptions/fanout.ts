@@ -30,8 +30,8 @@ export interface FanoutOptions {
   maxBufferedBytes: number;
 }
 
-/** Points re-read per gateway execution (the subgraph accepts up to 500). */
-const RESOLVE_CHUNK = 100;
+/** Points re-read per gateway execution at most (the subgraph accepts up to 500). */
+const RESOLVE_CHUNK = 200;
 
 /** Scope in which results are identical: tenant + role, and the user for MEMBERs (own sessions only). */
 function scopeKey(m: Subscriber['caller']['membership']): string {
@@ -55,15 +55,20 @@ class Limiter {
   }
 }
 
+/** Work waiting in a group, in event order. */
+type Job = { kind: 'points'; pointIds: string[] } | { kind: 'session'; args: Record<string, unknown> };
+
 /**
- * Identical subscriptions in one scope: one upstream execution per event, results delivered in
- * event order to every member. Executions of consecutive events overlap (bounded by the limiter);
- * delivery order is kept by chaining deliveries.
+ * Identical subscriptions in one scope: one upstream execution serves every member, results are
+ * delivered in event order. Adaptive batching: one execution in flight per group; points that
+ * arrive meanwhile are re-read together by the next one (up to RESOLVE_CHUNK), so the cost per
+ * point falls as the rate rises instead of queuing one gateway call per point.
  */
 class Group {
   readonly subscribers = new Set<Subscriber>();
-  private chain: Promise<void> = Promise.resolve();
+  private readonly jobs: Job[] = [];
   private backlog = 0;
+  private running = false;
 
   constructor(
     readonly key: string,
@@ -79,22 +84,52 @@ class Group {
     return this.op.field === 'locationUpdated' ? e.kind === 'location' : e.kind === 'session';
   }
 
-  push(eventArgs: Record<string, unknown>): void {
-    if (this.backlog >= this.o.maxGroupBacklog) {
+  push(job: Job): void {
+    const size = job.kind === 'points' ? job.pointIds.length : 1;
+    if (this.backlog + size > this.o.maxGroupBacklog) {
       this.o.log.warn('live group backlog full, event dropped', { backlog: this.backlog });
       return;
     }
-    this.backlog++;
-    const result = this.limiter.run(() => this.resolve(eventArgs));
-    this.chain = this.chain
-      .then(() => result)
-      .then(
-        (r) => this.deliver(r),
-        (err: unknown) => this.o.log.error('live event resolution failed', { err }),
-      )
-      .finally(() => {
-        this.backlog--;
-      });
+    this.backlog += size;
+    this.jobs.push(job);
+    if (!this.running) void this.run();
+  }
+
+  /** Takes the next execution's worth of work: consecutive point jobs merge up to RESOLVE_CHUNK ids. */
+  private take(): { args: Record<string, unknown>; size: number } | null {
+    const head = this.jobs[0];
+    if (!head) return null;
+    if (head.kind === 'session') {
+      this.jobs.shift();
+      return { args: head.args, size: 1 };
+    }
+    const ids: string[] = [];
+    while (this.jobs[0]?.kind === 'points' && ids.length < RESOLVE_CHUNK) {
+      const j = this.jobs[0];
+      const room = RESOLVE_CHUNK - ids.length;
+      ids.push(...j.pointIds.slice(0, room));
+      if (j.pointIds.length <= room) this.jobs.shift();
+      else j.pointIds = j.pointIds.slice(room);
+    }
+    return { args: { pointIds: ids }, size: ids.length };
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      for (let work = this.take(); work; work = this.take()) {
+        try {
+          const args = work.args;
+          this.deliver(await this.limiter.run(() => this.resolve(args)));
+        } catch (err) {
+          this.o.log.error('live event resolution failed', { err });
+        } finally {
+          this.backlog -= work.size;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
   }
 
   private async resolve(eventArgs: Record<string, unknown>): Promise<FormattedExecutionResult | null> {
@@ -115,7 +150,7 @@ class Group {
     }
     // graphql-ws serialises GraphQLError instances; the gateway hands us formatted errors.
     const errors = r.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
-    // locationUpdated re-reads a committed batch as a list: each item is one subscription payload.
+    // locationUpdated re-reads points as a list: each item is one subscription payload.
     const [key, value] = Object.entries(r.data)[0]!;
     const payloads: ExecutionResult[] = (Array.isArray(value) ? value : [value]).map((item) => ({
       data: { [key]: item },
@@ -148,10 +183,8 @@ class TenantFeed {
     }
     for (const g of this.groups.values()) {
       if (!g.matches(e)) continue;
-      if (e.kind === 'location')
-        for (let i = 0; i < e.points.length; i += RESOLVE_CHUNK)
-          g.push({ sessionId: e.sessionId, pointIds: e.points.slice(i, i + RESOLVE_CHUNK).map((p) => p.id) });
-      else g.push({ sessionId: e.sessionId, type: e.type, at: e.at });
+      if (e.kind === 'location') g.push({ kind: 'points', pointIds: e.points.map((p) => p.id) });
+      else g.push({ kind: 'session', args: { sessionId: e.sessionId, type: e.type, at: e.at } });
     }
   };
 }

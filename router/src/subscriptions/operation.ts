@@ -13,7 +13,7 @@ import { badUserInput } from '@lt/errors';
 
 /** The subscription root fields the engine serves, with the query that re-reads one event of each. */
 export const LIVE_FIELDS = {
-  locationUpdated: { refetchField: 'liveLocationUpdates', eventArgs: ['sessionId', 'pointIds'] },
+  locationUpdated: { refetchField: 'liveLocationUpdates', eventArgs: ['pointIds'] },
   sessionEvents: { refetchField: 'liveSessionEvent', eventArgs: ['sessionId', 'type', 'at'] },
 } as const;
 export type LiveField = keyof typeof LIVE_FIELDS;

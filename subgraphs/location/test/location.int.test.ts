@@ -297,7 +297,7 @@ describe('visibility: MEMBER own, TENANT_ADMIN tenant, other tenant NOT_FOUND', 
   let aliceSession: string;
   let bobSession: string;
   let alicePoint: string;
-  const LIVE = 'query($s: ID!, $p: [ID!]!) { liveLocationUpdates(sessionId: $s, pointIds: $p) { point { id } } }';
+  const LIVE = 'query($p: [ID!]!) { liveLocationUpdates(pointIds: $p) { point { id } } }';
   beforeAll(async () => {
     aliceSession = await start(alice);
     bobSession = await start(bob);
@@ -366,13 +366,10 @@ describe('visibility: MEMBER own, TENANT_ADMIN tenant, other tenant NOT_FOUND', 
       expect(firstError(await call(other, q, v))).toMatchObject({ code: 'NOT_FOUND' });
     }
     // Live re-reads of another tenant's (or member's) points come back empty.
-    const own = await call<{ liveLocationUpdates: { point: { id: string } }[] }>(alice, LIVE, {
-      s: aliceSession,
-      p: [alicePoint],
-    });
+    const own = await call<{ liveLocationUpdates: { point: { id: string } }[] }>(alice, LIVE, { p: [alicePoint] });
     expect(own.data!.liveLocationUpdates.map((u) => u.point.id)).toEqual([alicePoint]);
     for (const who of [other, bob]) {
-      const r = await call<{ liveLocationUpdates: unknown[] }>(who, LIVE, { s: aliceSession, p: [alicePoint] });
+      const r = await call<{ liveLocationUpdates: unknown[] }>(who, LIVE, { p: [alicePoint] });
       expect(r.data!.liveLocationUpdates).toEqual([]);
     }
     const list = await call<{ locationSessions: { edges: { node: { id: string } }[] } }>(

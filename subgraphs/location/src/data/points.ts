@@ -205,13 +205,12 @@ export async function listPoints(
   );
 }
 
-/** Points of a session by id (live re-reads); unknown or malformed ids are left out. */
-export async function findPoints(tx: Tx, sessionId: string, pointIds: string[]): Promise<PointRow[]> {
+/** Points by id (live re-reads; RLS limits them to the tenant); unknown or malformed ids are left out. */
+export async function findPoints(tx: Tx, pointIds: string[]): Promise<(PointRow & { sessionId: string })[]> {
   const ids = pointIds.filter(isUuid);
   if (ids.length === 0) return [];
-  return tx.$queryRawUnsafe<PointRow[]>(
-    `SELECT ${RETURNING} FROM location_points WHERE session_id = $1::uuid AND id = ANY($2::uuid[])`,
-    sessionId,
+  return tx.$queryRawUnsafe<(PointRow & { sessionId: string })[]>(
+    `SELECT ${RETURNING}, session_id AS "sessionId" FROM location_points WHERE id = ANY($1::uuid[])`,
     ids,
   );
 }

@@ -49,6 +49,16 @@ export async function findSession(tx: Tx, scope: Scope, id: string): Promise<Ses
   return s ?? null;
 }
 
+/** Sessions by id in the caller's scope (with their last points); others are left out. */
+export async function findSessions(tx: Tx, scope: Scope, ids: string[]): Promise<SessionRow[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
+  const rows = await tx.locationSession.findMany({
+    where: { id: { in: valid }, ...(scope.ownOnly ? { userId: scope.userId } : {}) },
+  });
+  return withLastPoints(tx, rows as SessionRow[]);
+}
+
 export async function getSession(db: Db, scope: Scope, id: string): Promise<SessionRow | null> {
   return withTenant(db, scope.tenantId, (tx) => findSession(tx, scope, id));
 }

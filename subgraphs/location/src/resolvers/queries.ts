@@ -4,7 +4,7 @@ import { clampFirst, decodeCursor, requireTenantMember, type SubgraphContext } f
 import type { LocationSubgraphDeps } from '../createLocationSubgraph';
 import { findPoints } from '../data/points';
 import { scopeOf } from '../data/scope';
-import { findSession, getSession, listSessions } from '../data/sessions';
+import { findSessions, getSession, listSessions } from '../data/sessions';
 import { toConnection } from './connection';
 
 export function createQueryResolvers({ db }: LocationSubgraphDeps) {
@@ -38,17 +38,19 @@ export function createQueryResolvers({ db }: LocationSubgraphDeps) {
       return toConnection(rows, first, (s) => [s.startedAt.toISOString(), s.id]);
     },
 
-    async liveLocationUpdates(_: unknown, args: { sessionId: string; pointIds: string[] }, ctx: SubgraphContext) {
+    async liveLocationUpdates(_: unknown, args: { pointIds: string[] }, ctx: SubgraphContext) {
       const scope = scopeOf(requireTenantMember(ctx));
       if (args.pointIds.length > 500) throw badUserInput('At most 500 point ids', 'pointIds');
       return withTenant(db, scope.tenantId, async (tx) => {
-        const session = await findSession(tx, scope, args.sessionId);
-        if (!session) return [];
-        const points = await findPoints(tx, session.id, args.pointIds);
-        const byId = new Map(points.map((p) => [p.id, p]));
+        // RLS keeps the tenant; findSessions applies the MEMBER rule (own sessions only).
+        const points = await findPoints(tx, args.pointIds);
+        const sessions = await findSessions(tx, scope, [...new Set(points.map((p) => p.sessionId))]);
+        const sessionById = new Map(sessions.map((s) => [s.id, s]));
+        const pointById = new Map(points.map((p) => [p.id, p]));
         return args.pointIds.flatMap((id) => {
-          const point = byId.get(id);
-          return point ? [{ session, point }] : [];
+          const point = pointById.get(id);
+          const session = point && sessionById.get(point.sessionId);
+          return point && session ? [{ session, point }] : [];
         });
       });
     },
