@@ -44,5 +44,12 @@ export function createStreamingSubgraph(deps: StreamingSubgraphDeps): SubgraphSe
 }
 
 export { startStreamingPipeline, type StreamingPipeline, type StreamingPipelineOptions } from './pipeline';
+export {
+  createKafkaEventLog,
+  createMemoryEventLog,
+  type EventLog,
+  type KafkaEventLogOptions,
+  type MemoryEventLogOptions,
+} from './eventLog';
 export { parseEncryptionKey } from './crypto/secrets';
 export type { UrlPolicy } from './delivery/urlPolicy';

@@ -1,4 +1,3 @@
-import type { Kafka, Producer } from 'kafkajs';
 import type { Db } from '@lt/db';
 import { Topic } from '@lt/events';
 import type { Logger } from '@lt/logger';
@@ -6,13 +5,20 @@ import { createEventConsumer, type EventConsumer } from './consumers/eventConsum
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher';
 import { defaultDeliveryPolicy, type DeliveryPolicy } from './delivery/schedule';
 import type { UrlPolicy } from './delivery/urlPolicy';
-import { createKafka, ensureTopics, STREAM_TOPICS, topicNames, type TopicNames } from './kafka/client';
+import { createKafkaEventLog, type EventLog } from './eventLog';
+import { STREAM_TOPICS, topicNames, type TopicNames } from './kafka/client';
 import { createOutboxRelay, type OutboxRelay } from './relay/outboxRelay';
 
 export interface StreamingPipelineOptions {
   db: Db;
   log: Logger;
-  brokers: string[];
+  /** Kafka bootstrap brokers: the pipeline makes (and stops) its own Kafka event log. */
+  brokers?: string[];
+  /**
+   * Or an event log to run on (e.g. `createMemoryEventLog()` when KAFKA_BROKERS is unset). Owned
+   * by the caller: `stop()` leaves it running. Exactly one of `brokers`, `eventLog`.
+   */
+  eventLog?: EventLog;
   /** Consumer group of the webhook consumers (no default, see EventConsumerOptions). */
   groupId: string;
   /** Prefix of every topic name. Default '' (tests: unique). */
@@ -33,26 +39,38 @@ export interface StreamingStatusProbe {
   consumerLag: { topic: string; lag: number }[];
 }
 
-/** The running pipeline: outbox relay → Kafka → consumers → dispatcher → webhooks. */
+/** The running pipeline: outbox relay → event log (Kafka) → consumers → dispatcher → webhooks. */
 export interface StreamingPipeline {
   topics: TopicNames;
-  kafka: Kafka;
+  /** The event log the pipeline runs on (tests read the dead-letter topic through it). */
+  eventLog: EventLog;
   relay?: OutboxRelay;
   consumer: EventConsumer;
   dispatcher: Dispatcher;
   /** Broker reachability and this group's lag per topic (bounded by a 2 s timeout). */
   status(): Promise<StreamingStatusProbe>;
-  /** Stops in order: relay (flushes its producer), consumers, in-flight deliveries, producers. */
+  /**
+   * Stops in order: relay (flushes its producer), consumers, in-flight deliveries, producers, and
+   * the event log if the pipeline made it.
+   */
   stop(): Promise<void>;
 }
 
 export async function startStreamingPipeline(o: StreamingPipelineOptions): Promise<StreamingPipeline> {
   const topics = topicNames(o.topicPrefix ?? '');
   const log = o.log;
-  const kafka = createKafka({ brokers: o.brokers, clientId: `streaming-${o.groupId}`, log });
-  await ensureTopics(kafka, [...Object.values(STREAM_TOPICS), Topic.DEAD_LETTERS].map(topics.of));
-  const dlq: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await dlq.connect();
+  if (!o.brokers?.length === !o.eventLog)
+    throw new Error('startStreamingPipeline: give exactly one of brokers, eventLog');
+  const owned = !o.eventLog;
+  const eventLog =
+    o.eventLog ?? createKafkaEventLog({ brokers: o.brokers ?? [], clientId: `streaming-${o.groupId}`, log });
+  try {
+    await eventLog.ensureTopics([...Object.values(STREAM_TOPICS), Topic.DEAD_LETTERS].map(topics.of));
+  } catch (err) {
+    if (owned) await eventLog.stop();
+    throw err;
+  }
+  const dlq = eventLog.producer();
   const dispatcher = createDispatcher({
     db: o.db,
     log: log.child({ component: 'dispatcher' }),
@@ -62,21 +80,18 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     ...(o.dispatcherPollIntervalMs ? { pollIntervalMs: o.dispatcherPollIntervalMs } : {}),
     ...(o.tenantIds ? { tenantIds: o.tenantIds } : {}),
     deadLetter: async (letter) => {
-      await dlq.send({
-        topic: topics.deadLetters,
-        messages: [
-          {
-            key: `${letter.tenantId}:${letter.sinkId}`,
-            value: JSON.stringify(letter),
-            headers: { 'tenant-id': letter.tenantId },
-          },
-        ],
-      });
+      await dlq.send(topics.deadLetters, [
+        {
+          key: `${letter.tenantId}:${letter.sinkId}`,
+          value: JSON.stringify(letter),
+          headers: { 'tenant-id': letter.tenantId },
+        },
+      ]);
     },
   });
   const consumer = createEventConsumer({
     db: o.db,
-    kafka,
+    eventLog,
     topics,
     groupId: o.groupId,
     log: log.child({ component: 'consumer' }),
@@ -87,59 +102,30 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
       ? undefined
       : createOutboxRelay({
           db: o.db,
-          kafka,
+          eventLog,
           topics,
           log: log.child({ component: 'relay' }),
           ...(o.relayPollIntervalMs ? { pollIntervalMs: o.relayPollIntervalMs } : {}),
           ...(o.tenantIds ? { tenantIds: o.tenantIds } : {}),
         });
   dispatcher.start();
-  await consumer.start();
+  try {
+    await consumer.start();
+  } catch (err) {
+    await dispatcher.stop();
+    if (owned) await eventLog.stop();
+    throw err;
+  }
   relay?.start();
-  const admin = kafka.admin();
-  let adminConnected = false;
 
   async function status(): Promise<StreamingStatusProbe> {
-    const probe = async (): Promise<StreamingStatusProbe> => {
-      if (!adminConnected) {
-        await admin.connect();
-        adminConnected = true;
-      }
-      await admin.describeCluster();
-      const names = Object.values(STREAM_TOPICS).map(topics.of);
-      const committed = await admin.fetchOffsets({ groupId: o.groupId, topics: names });
-      const consumerLag = await Promise.all(
-        names.map(async (topic) => {
-          const ends = await admin.fetchTopicOffsets(topic);
-          const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
-          let lag = 0;
-          for (const p of ends) {
-            const c = Number(mine.find((m) => m.partition === p.partition)?.offset ?? '-1');
-            lag += Math.max(0, Number(p.high) - (c < 0 ? Number(p.low) : c));
-          }
-          return { topic, lag };
-        }),
-      );
-      return { brokerReachable: true, consumerLag };
-    };
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        probe(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timeout')), 2_000);
-        }),
-      ]);
-    } catch {
-      return { brokerReachable: false, consumerLag: [] };
-    } finally {
-      clearTimeout(timer);
-    }
+    const probe = await eventLog.status(o.groupId, Object.values(STREAM_TOPICS).map(topics.of));
+    return { brokerReachable: probe.reachable, consumerLag: probe.lag };
   }
 
   return {
     topics,
-    kafka,
+    eventLog,
     ...(relay ? { relay } : {}),
     consumer,
     dispatcher,
@@ -148,8 +134,8 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
       await relay?.stop();
       await consumer.stop();
       await dispatcher.stop();
-      await dlq.disconnect();
-      if (adminConnected) await admin.disconnect();
+      await dlq.stop();
+      if (owned) await eventLog.stop();
     },
   };
 }

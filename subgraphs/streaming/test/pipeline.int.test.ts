@@ -4,8 +4,9 @@ import { Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
 import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor, type TestTenant } from '@lt/testing';
 import { requeueDead } from '../src/data/deliveries';
+import { createMemoryEventLog, type EventLog } from '../src/eventLog';
 import { startStreamingPipeline, type StreamingPipeline } from '../src/pipeline';
-import { collectTopics } from './support/kafkaCollector';
+import { collectTopics } from './support/logCollector';
 import { createSink, emit, testSecretKey } from './support/fixtures';
 import { startReceiver, type Behaviour } from './support/receiver';
 
@@ -14,16 +15,22 @@ const cleanup = new Cleanup();
 const key = testSecretKey();
 let db: Db;
 let pipeline: StreamingPipeline;
-const t: TestTenant[] = [];
+let t: TestTenant[] = [];
 
-beforeAll(async () => {
+beforeAll(() => {
   db = createDb({ url: testEnv().databaseUrl });
   cleanup.add(() => db.$disconnect());
+});
+afterAll(() => cleanup.run());
+
+/** Starts the pipeline on `on` for 8 fresh tenants (own topics and group), stopped after the block. */
+async function startOn(on: { brokers: string[] } | { eventLog: EventLog }, stops: Cleanup) {
+  t = [];
   for (let i = 0; i < 8; i++) t.push(await createTestTenant(db, `pipe${i}`));
   pipeline = await startStreamingPipeline({
     db,
     log,
-    brokers: testEnv().kafkaBrokers,
+    ...on,
     groupId: uniqueName('webhooks'),
     topicPrefix: uniqueName('pipe') + '.',
     secretKey: key,
@@ -39,9 +46,15 @@ beforeAll(async () => {
     dispatcherPollIntervalMs: 50,
     tenantIds: t.map((x) => x.id),
   });
-  cleanup.add(() => pipeline.stop());
-});
-afterAll(() => cleanup.run());
+  const running = pipeline;
+  stops.add(() => running.stop());
+}
+
+// The same suite on Kafka and on the in-process event log of `npm start` (DESIGN.md §5).
+const implementations: { name: string; on: () => { brokers: string[] } | { eventLog: EventLog } }[] = [
+  { name: 'Kafka', on: () => ({ brokers: testEnv().kafkaBrokers }) },
+  { name: 'the memory event log', on: () => ({ eventLog: createMemoryEventLog({ log }) }) },
+];
 
 async function receiver(behaviour?: Behaviour) {
   const r = await startReceiver(behaviour);
@@ -52,7 +65,15 @@ async function receiver(behaviour?: Behaviour) {
 const deliveriesOf = (tenantId: string, sinkId: string) =>
   withTenant(db, tenantId, (tx) => tx.delivery.findMany({ where: { sinkId }, orderBy: { seq: 'asc' } }));
 
-describe('webhook pipeline (outbox → Kafka → consumer → signed delivery)', () => {
+describe.each(implementations)('webhook pipeline on $name (outbox → log → consumer → signed delivery)', ({ on }) => {
+  const stops = new Cleanup();
+  beforeAll(async () => {
+    const where = on();
+    if ('eventLog' in where) stops.add(() => where.eventLog.stop());
+    await startOn(where, stops);
+  });
+  afterAll(() => stops.run());
+
   it("delivers all three topics, signed, to the right tenant's subscribed sinks only", async () => {
     const [a, b] = [t[0]!, t[1]!];
     const all = await receiver();
@@ -132,7 +153,7 @@ describe('webhook pipeline (outbox → Kafka → consumer → signed delivery)',
     const r = await receiver(() => (healthy ? 200 : 500));
     const s = await createSink(db, key, tn.id, r.url, ['SESSION_EVENTS']);
     r.setSecrets([s.secret]);
-    const dlq = await collectTopics(pipeline.kafka, [pipeline.topics.deadLetters]);
+    const dlq = await collectTopics(pipeline.eventLog, [pipeline.topics.deadLetters]);
     cleanup.add(() => dlq.stop());
     const e = await emit(db, tn.id, Topic.SESSION_EVENTS, { n: 1 }, crypto.randomUUID());
     await dlq.waitForCount(1);

@@ -3,33 +3,36 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor, type TestTenant } from '@lt/testing';
-import { createKafka, ensureTopics, topicNames } from '../src/kafka/client';
+import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor } from '@lt/testing';
+import { createKafkaEventLog, createMemoryEventLog, type EventLog } from '../src/eventLog';
+import { topicNames } from '../src/kafka/client';
 import { createOutboxRelay } from '../src/relay/outboxRelay';
-import { collectTopics } from './support/kafkaCollector';
+import { collectTopics } from './support/logCollector';
 
 const log = createLogger({ level: 'silent' });
 const cleanup = new Cleanup();
 let db: Db;
-let a: TestTenant;
-let b: TestTenant;
 
 beforeAll(async () => {
   db = createDb({ url: testEnv().databaseUrl });
   cleanup.add(() => db.$disconnect());
-  a = await createTestTenant(db, 'relay-a');
-  b = await createTestTenant(db, 'relay-b');
 });
 afterAll(() => cleanup.run());
 
-async function setup(prefix: string) {
+const implementations: { name: string; create: (clientId: string) => EventLog }[] = [
+  { name: 'kafka', create: (clientId) => createKafkaEventLog({ brokers: testEnv().kafkaBrokers, clientId, log }) },
+  { name: 'memory', create: () => createMemoryEventLog({ log }) },
+];
+
+async function setup(prefix: string, create = implementations[0]!.create) {
   const names = topicNames(prefix);
-  const kafka = createKafka({ brokers: testEnv().kafkaBrokers, clientId: prefix, log });
+  const eventLog = create(prefix);
+  cleanup.add(() => eventLog.stop());
   const all = [Topic.LOCATION_UPDATES, Topic.SESSION_EVENTS, Topic.TENANT_EVENTS].map(names.of);
-  await ensureTopics(kafka, all);
-  const collector = await collectTopics(kafka, all);
+  await eventLog.ensureTopics(all);
+  const collector = await collectTopics(eventLog, all);
   cleanup.add(() => collector.stop());
-  return { names, kafka, collector };
+  return { names, eventLog, collector };
 }
 
 /** Writes `n` location events of one session (data.i = 0..n-1) in separate transactions. */
@@ -57,10 +60,12 @@ function expectOrdered(
   expect(seen).toEqual(Array.from({ length: n }, (_, i) => i));
 }
 
-describe('outbox relay', () => {
+describe.each(implementations)('outbox relay on $name', ({ create }) => {
   it('publishes every row once, in order per key, to the right topics, and marks them sent', async () => {
     const prefix = uniqueName('relay') + '.';
-    const { names, kafka, collector } = await setup(prefix);
+    const { names, eventLog, collector } = await setup(prefix, create);
+    // Fresh tenants: each relay is scoped to its tenants, and the other run's relay is still up.
+    const [a, b] = [await createTestTenant(db, 'relay-a'), await createTestTenant(db, 'relay-b')];
     const s1 = crypto.randomUUID();
     const s2 = crypto.randomUUID();
     await writePoints(a.id, s1, 15);
@@ -71,7 +76,7 @@ describe('outbox relay', () => {
         { topic: Topic.TENANT_EVENTS, type: 'tenant.updated.v1', tenantId: b.id, data: {} },
       ]),
     );
-    const relay = createOutboxRelay({ db, kafka, topics: names, log, tenantIds: [a.id, b.id], batchSize: 7 });
+    const relay = createOutboxRelay({ db, eventLog, topics: names, log, tenantIds: [a.id, b.id], batchSize: 7 });
     relay.start();
     cleanup.add(() => relay.stop());
     await collector.waitForCount(22);
@@ -90,11 +95,12 @@ describe('outbox relay', () => {
 
   it('two relays on the same outbox never publish a row twice and keep per-key order', async () => {
     const prefix = uniqueName('relay2') + '.';
-    const { names, kafka, collector } = await setup(prefix);
+    const { names, eventLog, collector } = await setup(prefix, create);
     const tenants = await Promise.all([createTestTenant(db, 'r2a'), createTestTenant(db, 'r2b')]);
     const ids = tenants.map((t) => t.id);
-    const r1 = createOutboxRelay({ db, kafka, topics: names, log, tenantIds: ids, batchSize: 5, pollIntervalMs: 10 });
-    const r2 = createOutboxRelay({ db, kafka, topics: names, log, tenantIds: ids, batchSize: 5, pollIntervalMs: 10 });
+    const opts = { db, eventLog, topics: names, log, tenantIds: ids, batchSize: 5, pollIntervalMs: 10 };
+    const r1 = createOutboxRelay(opts);
+    const r2 = createOutboxRelay(opts);
     r1.start();
     r2.start();
     cleanup.add(() => r1.stop());
@@ -107,24 +113,27 @@ describe('outbox relay', () => {
     expectOrdered(collector.messages, `${ids[0]}:${sessions[0]}`, 30);
     expectOrdered(collector.messages, `${ids[1]}:${sessions[1]}`, 30);
   });
+});
 
+describe('outbox relay on kafka', () => {
   it('keeps rows while Kafka is unreachable and drains them once it is back (nothing lost)', async () => {
     const prefix = uniqueName('relay3') + '.';
-    const { names, kafka, collector } = await setup(prefix);
+    const { names, eventLog, collector } = await setup(prefix);
     const t = await createTestTenant(db, 'r3');
     // A port with nothing listening: the relay's "Kafka is down".
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const closedPort = (probe.address() as { port: number }).port;
     await new Promise((r) => probe.close(r));
-    const downKafka = createKafka({
+    const downKafka = createKafkaEventLog({
       brokers: [`127.0.0.1:${closedPort}`],
       clientId: prefix,
       log,
       retry: { retries: 0, initialRetryTime: 50 },
       connectionTimeoutMs: 300,
     });
-    const down = createOutboxRelay({ db, kafka: downKafka, topics: names, log, tenantIds: [t.id] });
+    cleanup.add(() => downKafka.stop());
+    const down = createOutboxRelay({ db, eventLog: downKafka, topics: names, log, tenantIds: [t.id] });
     const session = crypto.randomUUID();
     await writePoints(t.id, session, 10);
     await expect(down.tick()).rejects.toThrow();
@@ -132,7 +141,7 @@ describe('outbox relay', () => {
     expect(await unsentCount(t.id)).toBe(20);
     await down.stop();
 
-    const up = createOutboxRelay({ db, kafka, topics: names, log, tenantIds: [t.id] });
+    const up = createOutboxRelay({ db, eventLog, topics: names, log, tenantIds: [t.id] });
     up.start();
     cleanup.add(() => up.stop());
     await collector.waitForCount(20);

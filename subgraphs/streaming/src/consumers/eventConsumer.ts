@@ -1,15 +1,16 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { withTenant, type Db } from '@lt/db';
 import type { EventEnvelope } from '@lt/events';
 import type { Logger } from '@lt/logger';
 import { parkDeliveries } from '../data/deliveries';
+import type { EventLog, LogConsumer, LogMessage } from '../eventLog';
 import { activeSinksFor } from '../data/sinks';
 import { STREAM_TOPICS, type StreamTopic, type TopicNames } from '../kafka/client';
 import { parseEnvelope } from './parseEnvelope';
 
 export interface EventConsumerOptions {
   db: Db;
-  kafka: Kafka;
+  /** Kafka, or the in-process log (`npm start`). */
+  eventLog: EventLog;
   topics: TopicNames;
   /** Consumer group. No default: two deployments sharing one would split each other's events. */
   groupId: string;
@@ -43,7 +44,7 @@ interface Parsed {
 export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
   const consumerName = o.consumerName ?? 'webhooks';
   const chunkSize = o.chunkSize ?? 200;
-  let consumer: Consumer | undefined;
+  let consumer: LogConsumer | undefined;
 
   async function parkTenant(tenantId: string, topic: StreamTopic, items: Parsed[]): Promise<number> {
     return withTenant(o.db, tenantId, async (tx) => {
@@ -62,7 +63,7 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
     });
   }
 
-  async function handleChunk(topic: string, messages: KafkaMessage[]): Promise<void> {
+  async function handleChunk(topic: string, messages: LogMessage[]): Promise<void> {
     const streamTopic = o.topics.streamTopic(topic);
     const byTenant = new Map<string, Parsed[]>();
     for (const m of messages) {
@@ -72,7 +73,7 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
         continue;
       }
       const list = byTenant.get(event.tenantId) ?? [];
-      list.push({ key: m.key?.toString() || event.tenantId, event });
+      list.push({ key: m.key || event.tenantId, event });
       byTenant.set(event.tenantId, list);
     }
     let parked = 0;
@@ -82,19 +83,14 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
 
   return {
     async start() {
-      consumer = o.kafka.consumer({
+      consumer = await o.eventLog.consume({
         groupId: o.groupId,
-        maxWaitTimeInMs: 100,
-        retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: Object.values(STREAM_TOPICS).map(o.topics.of), fromBeginning: true });
-      await consumer.run({
-        partitionsConsumedConcurrently: 3,
-        eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        topics: Object.values(STREAM_TOPICS).map(o.topics.of),
+        fromBeginning: true,
+        partitionsConcurrently: 3,
+        eachBatch: async (batch, { resolveOffset, heartbeat, isRunning }) => {
           for (let i = 0; i < batch.messages.length; i += chunkSize) {
-            if (!isRunning() || isStale()) return;
+            if (!isRunning()) return;
             const chunk = batch.messages.slice(i, i + chunkSize);
             await handleChunk(batch.topic, chunk);
             resolveOffset(chunk.at(-1)!.offset);
@@ -104,7 +100,7 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
       });
     },
     async stop() {
-      await consumer?.disconnect();
+      await consumer?.stop();
     },
   };
 }

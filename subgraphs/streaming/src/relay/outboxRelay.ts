@@ -1,11 +1,12 @@
-import type { Kafka, Producer } from 'kafkajs';
 import { withSystem, type Db } from '@lt/db';
 import type { Logger } from '@lt/logger';
+import type { EventLog, LogProducer, OutgoingMessage } from '../eventLog';
 import type { TopicNames } from '../kafka/client';
 
 export interface OutboxRelayOptions {
   db: Db;
-  kafka: Kafka;
+  /** Kafka, or the in-process log (`npm start`). */
+  eventLog: EventLog;
   topics: TopicNames;
   log: Logger;
   /** Only these tenants' rows (tests; each scope has its own lock). Default: every tenant. */
@@ -49,7 +50,7 @@ interface ClaimedRow {
 }
 
 /**
- * Publishes the outbox to Kafka in `seq` order, one batch per transaction: claim (advisory lock +
+ * Publishes the outbox to the event log (Kafka) in `seq` order, one batch per transaction: claim (advisory lock +
  * row locks) → send with the idempotent producer (maxInFlightRequests 1, so per-partition order
  * survives retries) → mark sent → commit. A failed send rolls the transaction back: the rows stay
  * unsent and go out when Kafka is back, so nothing is lost. A crash between send and commit
@@ -62,31 +63,20 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const pollMs = o.pollIntervalMs ?? 200;
   const minBackoff = o.minBackoffMs ?? 200;
   const maxBackoff = o.maxBackoffMs ?? 5_000;
-  let producer: Producer | undefined;
-  let connected = false;
+  let producer: LogProducer | undefined;
   let stopping = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let published = 0;
   let cleanupTimer: NodeJS.Timeout | undefined;
 
-  async function ensureProducer(): Promise<Producer> {
-    if (producer && connected) return producer;
-    producer ??= o.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
-    });
-    await producer.connect();
-    connected = true;
-    return producer;
-  }
+  // The port's producer is idempotent with one request in flight (Kafka), so retries keep order.
+  const ensureProducer = (): LogProducer => (producer ??= o.eventLog.producer());
 
   async function dropProducer(): Promise<void> {
     const p = producer;
     producer = undefined;
-    connected = false;
-    await p?.disconnect().catch(() => undefined);
+    await p?.stop().catch(() => undefined);
   }
 
   async function tick(): Promise<number> {
@@ -97,9 +87,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
           ClaimedRow[]
         >`SELECT * FROM app_outbox_claim(${batchSize}::integer, ${scope}::uuid[])`;
         if (rows.length === 0) return 0;
-        const p = await ensureProducer();
+        const p = ensureProducer();
         // Grouped by topic; within a topic the batch keeps seq order, so each key's order is kept.
-        const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+        const byTopic = new Map<string, OutgoingMessage[]>();
         for (const r of rows) {
           const envelope = {
             id: r.id,
@@ -118,11 +108,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
           });
           byTopic.set(topic, list);
         }
-        await p.sendBatch({
-          acks: -1,
-          timeout: 5_000,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        await p.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
         await tx.$queryRaw`SELECT app_outbox_mark_sent(${rows.map((r) => r.id)}::uuid[])`;
         published += rows.length;
         return rows.length;

@@ -1,0 +1,89 @@
+/**
+ * What `npm start` runs with nothing installed: the pipeline on the memory event log over the
+ * embedded Postgres, which serialises transactions. The relay keeps its claim transaction open
+ * while it sends, so this only works because `send` never waits for the consumers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, withTenant, type Db } from '@lt/db';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@lt/embedded';
+import { Topic } from '@lt/events';
+import { createLogger } from '@lt/logger';
+import { Cleanup, createTestTenant, uniqueName, waitFor } from '@lt/testing';
+import { createMemoryEventLog } from '../src/eventLog';
+import { startStreamingPipeline, type StreamingPipeline } from '../src/pipeline';
+import { createSink, emit, testSecretKey } from './support/fixtures';
+import { startReceiver } from './support/receiver';
+
+const log = createLogger({ level: 'silent' });
+const cleanup = new Cleanup();
+const key = testSecretKey();
+let pg: EmbeddedPostgres;
+let db: Db;
+let pipeline: StreamingPipeline;
+
+beforeAll(async () => {
+  pg = await startEmbeddedPostgres();
+  cleanup.add(() => pg.stop());
+  db = createDb({ url: pg.appUrl });
+  cleanup.add(() => db.$disconnect());
+  const eventLog = createMemoryEventLog({ log });
+  cleanup.add(() => eventLog.stop());
+  pipeline = await startStreamingPipeline({
+    db,
+    log,
+    eventLog,
+    groupId: uniqueName('embedded'),
+    secretKey: key,
+    urlPolicy: { allowLoopback: true },
+    delivery: { retryScheduleMs: [30, 60], attemptTimeoutMs: 1_000 },
+    relayPollIntervalMs: 20,
+    dispatcherPollIntervalMs: 50,
+  });
+  cleanup.add(() => pipeline.stop());
+});
+afterAll(() => cleanup.run());
+
+describe('webhook pipeline on the memory event log and the embedded Postgres', () => {
+  it("delivers all three topics, signed, to the right tenant's sinks only", async () => {
+    const [a, b] = [await createTestTenant(db, 'emb-a'), await createTestTenant(db, 'emb-b')];
+    const ra = await startReceiver();
+    const rb = await startReceiver();
+    cleanup.add(() => ra.stop());
+    cleanup.add(() => rb.stop());
+    const all = ['LOCATION_UPDATES', 'SESSION_EVENTS', 'TENANT_EVENTS'] as const;
+    const sa = await createSink(db, key, a.id, ra.url, [...all]);
+    const sb = await createSink(db, key, b.id, rb.url, [...all]);
+    ra.setSecrets([sa.secret]);
+    rb.setSecrets([sb.secret]);
+    const session = crypto.randomUUID();
+    const sent = [
+      await emit(db, a.id, Topic.LOCATION_UPDATES, { i: 0 }, session),
+      await emit(db, a.id, Topic.SESSION_EVENTS, { sessionId: session }, session),
+      await emit(db, a.id, Topic.TENANT_EVENTS, { name: 'x' }),
+    ];
+    for (let i = 1; i < 10; i++) sent.push(await emit(db, a.id, Topic.LOCATION_UPDATES, { i }, session));
+    const eb = await emit(db, b.id, Topic.TENANT_EVENTS, { name: 'y' });
+
+    await ra.until(() => ra.accepted().length >= sent.length, 20_000, `${sent.length} events at tenant A`);
+    await rb.until(() => rb.accepted().length >= 1, 20_000, 'tenant B event');
+    expect(ra.all.every((r) => r.verified) && rb.all.every((r) => r.verified)).toBe(true);
+    expect(new Set(ra.accepted().map((r) => r.id))).toEqual(new Set(sent.map((e) => e.id)));
+    expect(ra.accepted()).toHaveLength(sent.length);
+    expect(ra.accepted().every((r) => r.body.tenantId === a.id)).toBe(true);
+    expect(rb.accepted().map((r) => r.id)).toEqual([eb.id]);
+    // One session's points arrive in order.
+    const points = ra.accepted().filter((r) => r.body.type === 'location.recorded.v1');
+    expect(points.map((r) => r.body.data['i'])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await waitFor(
+      async () => (await withTenant(db, a.id, (tx) => tx.outbox.count({ where: { sentAt: null } }))) === 0,
+      { what: 'outbox drained' },
+    );
+    expect(await pipeline.status()).toEqual({
+      brokerReachable: true,
+      consumerLag: [Topic.LOCATION_UPDATES, Topic.SESSION_EVENTS, Topic.TENANT_EVENTS].map((topic) => ({
+        topic,
+        lag: 0,
+      })),
+    });
+  });
+});
