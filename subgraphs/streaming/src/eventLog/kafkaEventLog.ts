@@ -113,25 +113,30 @@ export function createKafkaEventLog(o: KafkaEventLogOptions): EventLog & { reado
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       assignment = e.payload.memberAssignment;
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: c.topics, fromBeginning: c.fromBeginning ?? true });
     const eachBatch = c.eachBatch;
     const eachMessage = c.eachMessage;
-    await consumer.run({
-      partitionsConsumedConcurrently: c.partitionsConcurrently ?? 1,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const messages = batch.messages.map((m) => toLogMessage(batch.topic, batch.partition, m));
-        const ctx = { resolveOffset, heartbeat, isRunning: () => isRunning() && !isStale() };
-        if (eachBatch) return eachBatch({ topic: batch.topic, partition: batch.partition, messages }, ctx);
-        for (const m of messages) {
-          if (!ctx.isRunning()) return;
-          await eachMessage!(m);
-          resolveOffset(m.offset);
-          await heartbeat();
-        }
-      },
-    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: c.topics, fromBeginning: c.fromBeginning ?? true });
+      await consumer.run({
+        partitionsConsumedConcurrently: c.partitionsConcurrently ?? 1,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const messages = batch.messages.map((m) => toLogMessage(batch.topic, batch.partition, m));
+          const ctx = { resolveOffset, heartbeat, isRunning: () => isRunning() && !isStale() };
+          if (eachBatch) return eachBatch({ topic: batch.topic, partition: batch.partition, messages }, ctx);
+          for (const m of messages) {
+            if (!ctx.isRunning()) return;
+            await eachMessage!(m);
+            resolveOffset(m.offset);
+            await heartbeat();
+          }
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
     const handle: LogConsumer = {
       assignment: () => assignment,
       async stop() {

@@ -297,7 +297,7 @@ export function createMemoryEventLog(o: MemoryEventLogOptions = {}): EventLog {
     };
   }
 
-  const consumers: LogConsumer[] = [];
+  const consumers = new Set<LogConsumer>();
 
   return {
     kind: 'memory',
@@ -306,8 +306,12 @@ export function createMemoryEventLog(o: MemoryEventLogOptions = {}): EventLog {
     },
     producer,
     async consume(c) {
-      const consumer = await consume(c);
-      consumers.push(consumer);
+      const member = await consume(c);
+      const consumer: LogConsumer = {
+        assignment: member.assignment,
+        stop: () => (consumers.delete(consumer), member.stop()),
+      };
+      consumers.add(consumer);
       return consumer;
     },
     async status(groupId: string, names: string[]): Promise<LogStatus> {
@@ -325,7 +329,7 @@ export function createMemoryEventLog(o: MemoryEventLogOptions = {}): EventLog {
     },
     async stop() {
       stopped = true;
-      await Promise.all(consumers.map((c) => c.stop()));
+      await Promise.all([...consumers].map((c) => c.stop()));
     },
   };
 }

@@ -73,10 +73,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   // The port's producer is idempotent with one request in flight (Kafka), so retries keep order.
   const ensureProducer = (): LogProducer => (producer ??= o.eventLog.producer());
 
+  /** Disconnects after a failure; the next send connects afresh. */
   async function dropProducer(): Promise<void> {
-    const p = producer;
-    producer = undefined;
-    await p?.stop().catch(() => undefined);
+    await producer?.stop().catch(() => undefined);
   }
 
   async function tick(): Promise<number> {
