@@ -1,51 +1,170 @@
-// `npm start`: creates/migrates the database, then runs the router and the four subgraphs in one
-// process on the default ports (router 4000, subgraphs 4001–4004).
-import { fileURLToPath } from 'node:url';
-import { commonConfig, int, loadConfig, str } from '@lt/config';
-import { setupDatabase } from '@lt/db';
+// `npm start`: the whole platform in one process. With nothing configured every dependency is an
+// embedded stand-in (PGlite, cognito-local, in-process cache/pub-sub/event log) and a demo is
+// seeded; DATABASE_URL, REDIS_URL, KAFKA_BROKERS and COGNITO_* switch each part to the real thing.
+// Every variable is listed in the README's configuration table.
+import { bool, commonConfig, int, list, loadConfig, oneOf, secret, str, url } from '@lt/config';
 import { createLogger } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
-import { startStack } from '@lt/stack';
+import { startApp } from '@lt/stack';
 
+const port = (def: number, what: string) => int({ default: def, min: 0, max: 65535, description: what });
 const config = loadConfig(
   {
     ...commonConfig,
-    ROUTER_CONTEXT_SECRET: {
-      ...commonConfig.ROUTER_CONTEXT_SECRET,
-      default: 'dev-only-context-secret-change-me-0123456789',
-    },
-    ADMIN_DATABASE_URL: str({
-      default: 'postgresql://postgres@127.0.0.1:5432/postgres',
-      description: 'superuser connection used once to create roles + database',
+    ROUTER_CONTEXT_SECRET: { ...commonConfig.ROUTER_CONTEXT_SECRET, optional: true },
+    HOST: str({ default: '127.0.0.1', description: 'interface every server listens on' }),
+    PORT: port(4000, 'router port (/graphql, /dashboard, /healthz, /readyz, /metrics)'),
+    AUTH_PORT: port(4001, 'auth subgraph port'),
+    TENANT_PORT: port(4002, 'tenant subgraph port'),
+    LOCATION_PORT: port(4003, 'location subgraph port'),
+    STREAMING_PORT: port(4004, 'streaming subgraph port'),
+    DATA_DIR: str({
+      default: '.data',
+      description: 'data of the embedded stand-ins (PGlite, cognito-local, generated secrets, demo state)',
     }),
-    DATABASE_NAME: str({ default: 'location_supergraph', description: 'database name' }),
-    DB_OWNER_PASSWORD: str({ default: 'lt_owner_dev', description: 'owner role password', secret: true }),
-    DB_APP_PASSWORD: str({ default: 'lt_app_dev', description: 'services role password', secret: true }),
-    PORT: int({ default: 4000, min: 0, max: 65535, description: 'router port' }),
-    HOST: str({ default: '127.0.0.1', description: 'interface to listen on' }),
+    DATABASE_URL: url({
+      protocols: ['postgresql', 'postgres'],
+      optional: true,
+      description: 'services role (lt_app) on a real Postgres; unset = embedded PGlite',
+    }),
+    ADMIN_DATABASE_URL: url({
+      protocols: ['postgresql', 'postgres'],
+      optional: true,
+      description: 'superuser URL: create roles + database and migrate at start',
+    }),
+    MIGRATION_DATABASE_URL: url({
+      protocols: ['postgresql', 'postgres'],
+      optional: true,
+      description: 'owner (lt_owner) URL: migrate at start',
+    }),
+    REDIS_URL: url({
+      protocols: ['redis', 'rediss'],
+      optional: true,
+      description: 'real Redis; unset = in-process cache and pub/sub',
+    }),
+    KAFKA_BROKERS: list({
+      optional: true,
+      description: 'real Kafka brokers (host:port,…); unset = in-process event log',
+    }),
+    KAFKA_TOPIC_PREFIX: str({ default: '', description: 'prefix of every Kafka topic' }),
+    STREAMING_CONSUMER_GROUP: str({
+      default: 'webhook-delivery',
+      description: 'Kafka consumer group of the webhook consumers',
+    }),
+    COGNITO_USER_POOL_ID: str({
+      optional: true,
+      description: 'real Cognito pool (with COGNITO_CLIENT_ID); unset = embedded cognito-local',
+    }),
+    COGNITO_CLIENT_ID: str({
+      optional: true,
+      description: 'app client (no secret; USER_PASSWORD_AUTH + REFRESH_TOKEN_AUTH)',
+    }),
+    COGNITO_ENDPOINT: url({
+      protocols: ['http', 'https'],
+      optional: true,
+      description: 'cognito-local endpoint; unset with a pool id = AWS',
+    }),
+    COGNITO_REGION: str({ default: 'us-east-1', description: 'AWS region of the pool' }),
+    COGNITO_ISSUER: url({
+      protocols: ['http', 'https'],
+      optional: true,
+      description: 'expected token issuer (default: derived from endpoint/region + pool)',
+    }),
+    COGNITO_LOCAL_PORT: port(9229, 'port of the embedded cognito-local (taken: any free port)'),
+    BOOTSTRAP_ADMIN_EMAIL: str({
+      optional: true,
+      description: 'platform admin created on first start (with BOOTSTRAP_ADMIN_PASSWORD)',
+    }),
+    BOOTSTRAP_ADMIN_PASSWORD: str({
+      optional: true,
+      secret: true,
+      description: 'password of the bootstrapped platform admin',
+    }),
+    STREAMING_SECRET_KEY: secret({
+      minLength: 32,
+      optional: true,
+      description: '32-byte key (base64/hex) encrypting sink secrets; embedded: generated into DATA_DIR',
+    }),
+    SINK_ALLOW_LOOPBACK: bool({
+      optional: true,
+      description: 'allow http:// loopback sink URLs (default: on outside production)',
+    }),
+    DEMO: oneOf(['auto', 'on', 'off'] as const, {
+      default: 'auto',
+      description: 'seed the demo tenant/users/sink; auto = when Postgres is embedded',
+    }),
+    DEMO_RECEIVER_PORT: port(4010, 'built-in demo webhook receiver port'),
   },
   process.env,
 );
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'stack' } });
-if (config.NODE_ENV !== 'production' && config.ROUTER_CONTEXT_SECRET.startsWith('dev-only')) {
-  log.warn('using the development ROUTER_CONTEXT_SECRET; set your own outside development');
-}
-const db = await setupDatabase({
-  adminUrl: config.ADMIN_DATABASE_URL,
-  database: config.DATABASE_NAME,
-  ownerPassword: config.DB_OWNER_PASSWORD,
-  appPassword: config.DB_APP_PASSWORD,
-  migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
-});
-log.info('database ready', { applied: db.applied });
-const stack = await startStack({
-  databaseUrl: db.appUrl,
-  contextSecret: config.ROUTER_CONTEXT_SECRET,
+const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'app' } });
+const production = config.NODE_ENV === 'production';
+if (config.COGNITO_USER_POOL_ID && !config.COGNITO_CLIENT_ID)
+  throw new Error('COGNITO_USER_POOL_ID needs COGNITO_CLIENT_ID');
+
+const app = await startApp(
+  {
+    production,
+    host: config.HOST,
+    port: config.PORT,
+    subgraphPorts: {
+      auth: config.AUTH_PORT,
+      tenant: config.TENANT_PORT,
+      location: config.LOCATION_PORT,
+      streaming: config.STREAMING_PORT,
+    },
+    dataDir: config.DATA_DIR,
+    ...(config.ROUTER_CONTEXT_SECRET ? { contextSecret: config.ROUTER_CONTEXT_SECRET } : {}),
+    ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
+    ...(config.ADMIN_DATABASE_URL ? { adminDatabaseUrl: config.ADMIN_DATABASE_URL } : {}),
+    ...(config.MIGRATION_DATABASE_URL ? { migrationDatabaseUrl: config.MIGRATION_DATABASE_URL } : {}),
+    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    ...(config.KAFKA_BROKERS?.length ? { kafkaBrokers: config.KAFKA_BROKERS } : {}),
+    kafkaTopicPrefix: config.KAFKA_TOPIC_PREFIX,
+    kafkaGroupId: config.STREAMING_CONSUMER_GROUP,
+    ...(config.COGNITO_USER_POOL_ID && config.COGNITO_CLIENT_ID
+      ? {
+          cognito: {
+            userPoolId: config.COGNITO_USER_POOL_ID,
+            clientId: config.COGNITO_CLIENT_ID,
+            region: config.COGNITO_REGION,
+            ...(config.COGNITO_ENDPOINT ? { endpoint: config.COGNITO_ENDPOINT } : {}),
+            ...(config.COGNITO_ISSUER ? { issuer: config.COGNITO_ISSUER } : {}),
+          },
+        }
+      : {}),
+    cognitoLocalPort: config.COGNITO_LOCAL_PORT,
+    ...(config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD
+      ? { bootstrapAdmin: { email: config.BOOTSTRAP_ADMIN_EMAIL, password: config.BOOTSTRAP_ADMIN_PASSWORD } }
+      : {}),
+    ...(config.STREAMING_SECRET_KEY ? { streamingSecretKey: config.STREAMING_SECRET_KEY } : {}),
+    allowLoopbackSinks: config.SINK_ALLOW_LOOPBACK ?? !production,
+    demo: config.DEMO === 'on' || (config.DEMO === 'auto' && !config.DATABASE_URL),
+    demoReceiverPort: config.DEMO_RECEIVER_PORT,
+  },
   log,
-  host: config.HOST,
-  routerPort: config.PORT,
-  subgraphPorts: { auth: 4001, tenant: 4002, location: 4003, streaming: 4004 },
-  production: config.NODE_ENV === 'production',
-});
-log.info('ready', { router: stack.routerUrl, sandbox: stack.routerUrl.replace('/graphql', '/graphql') });
-runUntilSignal(() => stack.stop(), log);
+);
+
+const lines = [
+  '',
+  `  Location supergraph ready in ${(app.readyMs / 1000).toFixed(1)} s`,
+  `  GraphQL + Apollo Sandbox  ${app.routerUrl}`,
+  `  Live dashboard            ${app.dashboardUrl}`,
+  `  Health / readiness        ${app.routerUrl.replace('/graphql', '/healthz')}  ${app.routerUrl.replace('/graphql', '/readyz')}`,
+  `  Parts                     ${Object.entries(app.parts)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ')}`,
+];
+if (app.demo) {
+  const a = app.demo.accounts;
+  lines.push(
+    `  Demo webhook receiver     ${app.demo.receiverUrl} (received: ${app.demo.receiverUrl}/events)`,
+    `  Demo tenant               ${app.demo.state.tenant.name} (${app.demo.state.tenant.slug})`,
+    `  Demo logins               platform admin  ${a.admin.email} / ${a.admin.password}`,
+    `                            tenant admin    ${a.tenantAdmin.email} / ${a.tenantAdmin.password}`,
+    `                            member          ${a.member.email} / ${a.member.password}`,
+  );
+}
+console.log(lines.join('\n') + '\n');
+log.info('ready', { router: app.routerUrl, readyMs: app.readyMs, parts: app.parts });
+runUntilSignal(() => app.stop(), log);

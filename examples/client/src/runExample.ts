@@ -36,15 +36,18 @@ export async function runExample(opts: {
 
   let recorded = 0;
   let lat = 52.52;
+  let lastAt = 0;
   const record = async (): Promise<void> => {
     lat += 0.0005;
+    // recordedAt identifies a point within its session (a retry with the same value is deduplicated).
+    lastAt = Math.max(lastAt + 1, Date.now());
     await client.request(RecordLocationDocument, {
       sessionId: session.id,
       location: {
         latitude: lat,
         longitude: 13.405,
         accuracy: 5,
-        recordedAt: new Date(Date.now() - 1_000 + recorded).toISOString(),
+        recordedAt: new Date(lastAt).toISOString(),
       },
     });
     recorded += 1;

@@ -1,19 +1,34 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { createDb, type Db } from '@lt/db';
-import { createMemoryIdentityBus, type IdentityInvalidation, type IdentityWatch } from '@lt/identity';
+import {
+  createMemoryIdentityBus,
+  createRedisIdentityBus,
+  type IdentityInvalidation,
+  type IdentityWatch,
+  type RedisIdentityBus,
+} from '@lt/identity';
 import type { Logger } from '@lt/logger';
 import type { SubgraphServer } from '@lt/server';
 import { createMemoryPubSub, type PubSub } from '@lt/pubsub';
 import { createRouter, type Router } from '@lt/router';
 import { createSubscriptionEngine, type AttachedEngine, type SubscriptionLimits } from '@lt/router/subscriptions';
 import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
+import { mountDashboard } from '@lt/router/dashboard';
 import { createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
 import { bootstrapPlatformAdmin, createAuthSubgraph } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
 import { createLocationSubgraph } from '@lt/subgraph-location';
-import { createStreamingSubgraph } from '@lt/subgraph-streaming';
+import {
+  createStreamingSubgraph,
+  parseEncryptionKey,
+  startStreamingPipeline,
+  type EventLog,
+  type StreamingPipeline,
+  type StreamingPipelineOptions,
+} from '@lt/subgraph-streaming';
+import { randomBytes } from 'node:crypto';
 
 export interface StackOptions {
   /** Services' role connection string (lt_app). */
@@ -45,6 +60,28 @@ export interface StackOptions {
   pubsub?: PubSub;
   /** Subscription engine limits (tests use small ones). */
   subscriptionLimits?: SubscriptionLimits;
+  /** Streaming (issue #6): sink secrets, SSRF policy, and the Kafka pipeline when brokers are given. */
+  streaming?: StackStreamingOptions;
+}
+
+export interface StackStreamingOptions {
+  /**
+   * 32-byte key (base64 or hex) the sinks' secrets are encrypted with. Required in production;
+   * otherwise a random per-process key is used (sinks' secrets do not survive a restart).
+   */
+  secretKey?: string;
+  /** http + loopback sink URLs (local receivers). Default: on unless `production`. */
+  allowLoopbackSinks?: boolean;
+  /** Private addresses/subnets sinks may use anyway. */
+  sinkAllowList?: string[];
+  /** Starts the outbox relay, consumers and dispatcher in this process. Omitted: no pipeline. */
+  kafka?: Omit<StreamingPipelineOptions, 'db' | 'log' | 'secretKey' | 'urlPolicy'>;
+  /**
+   * Runs the pipeline on this event log instead of Kafka brokers (`npm start` without KAFKA_BROKERS:
+   * `createMemoryEventLog()`). The other pipeline settings come from `kafka` (its `brokers` are
+   * ignored) or default to group `streaming-webhooks`. Owned by the caller: `stop()` leaves it running.
+   */
+  eventLog?: EventLog;
 }
 
 export interface StackAuthOptions {
@@ -75,6 +112,8 @@ export interface Stack {
   identity: IdentityInvalidation & IdentityWatch;
   /** The router's subscription engine (stats). */
   subscriptions: () => AttachedEngine | undefined;
+  /** With `streaming.kafka`: the running outbox relay → Kafka → webhook pipeline. */
+  streaming?: StreamingPipeline;
   /** Stops in order: router first (drains clients), then subgraphs, then the database pool. */
   stop(): Promise<void>;
 }
@@ -87,7 +126,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const host = o.host ?? '127.0.0.1';
   const db = createDb({ url: o.databaseUrl });
   const deps = { db, contextSecret: o.contextSecret };
-  const identity = o.identity ?? createMemoryIdentityBus();
+  // With a shared Redis the identity bus must be the Redis one: its publish writes the durable
+  // effects (cache drops, revocations) before announcing, which an in-memory bus cannot do for
+  // other replicas or for the Redis membership cache. Without Redis: one in-process bus.
+  let ownedIdentity: { bus: RedisIdentityBus; subscriber: Redis } | undefined;
+  if (!o.identity && o.auth?.redis) {
+    const subscriber = o.auth.redis.duplicate();
+    ownedIdentity = { bus: await createRedisIdentityBus({ redis: o.auth.redis, subscriber }), subscriber };
+  }
+  const identity = o.identity ?? ownedIdentity?.bus ?? createMemoryIdentityBus();
   const pubsub = o.pubsub ?? createMemoryPubSub();
   let subscriptions: AttachedEngine | undefined;
   const cognito = o.auth ? new Cognito(o.auth.cognito) : undefined;
@@ -122,11 +169,44 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     ...(cognito ? { cognito } : {}),
     ...(o.auth?.redis ? { redis: o.auth.redis } : {}),
   };
+  if (o.production && !o.streaming?.secretKey)
+    throw new Error('startStack: streaming.secretKey is required in production');
+  const streamingKey = o.streaming?.secretKey ? parseEncryptionKey(o.streaming.secretKey) : randomBytes(32);
+  const urlPolicy = {
+    allowLoopback: o.streaming?.allowLoopbackSinks ?? !o.production,
+    ...(o.streaming?.sinkAllowList ? { allowList: o.streaming.sinkAllowList } : {}),
+  };
+  const streamingLog = o.log.child({ service: 'streaming' });
+  let pipeline: StreamingPipeline | undefined;
+  const eventLog = o.streaming?.eventLog;
+  if (o.streaming?.kafka || eventLog) {
+    try {
+      pipeline = await startStreamingPipeline({
+        groupId: 'streaming-webhooks',
+        ...o.streaming?.kafka,
+        ...(eventLog ? { eventLog, brokers: undefined } : {}),
+        db,
+        log: streamingLog,
+        secretKey: streamingKey,
+        urlPolicy,
+      });
+    } catch (err) {
+      await routerIdentity?.stop();
+      await db.$disconnect();
+      throw err;
+    }
+  }
   const subgraphs: Record<SubgraphName, SubgraphServer> = {
     auth: createAuthSubgraph({ ...deps, ...authDeps, log: o.log.child({ service: 'auth' }) }),
     tenant: createTenantSubgraph({ ...deps, identity, log: o.log.child({ service: 'tenant' }) }),
     location: createLocationSubgraph({ ...deps, pubsub, log: o.log.child({ service: 'location' }) }),
-    streaming: createStreamingSubgraph({ ...deps, log: o.log.child({ service: 'streaming' }) }),
+    streaming: createStreamingSubgraph({
+      ...deps,
+      log: streamingLog,
+      secretKey: streamingKey,
+      urlPolicy,
+      ...(pipeline ? { pipeline } : {}),
+    }),
   };
   const started: SubgraphServer[] = [];
   const subgraphUrls = {} as Record<SubgraphName, string>;
@@ -145,7 +225,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       log: o.log.child({ service: 'router' }),
       production: o.production ?? false,
       plugins: [ops.plugin],
-      extendApp: ops.mount,
+      extendApp: (app) => {
+        ops.mount(app);
+        mountDashboard(app);
+      },
       onHttpServer: async (server, internals) => {
         const attach = createSubscriptionEngine({
           authenticator,
@@ -170,16 +253,23 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ...(routerIdentity ? { routerIdentity } : {}),
       ...(cognito ? { cognito } : {}),
       ops,
+      ...(pipeline ? { streaming: pipeline } : {}),
       async stop() {
         await router.stop();
+        await pipeline?.stop();
         await Promise.all(started.map((s) => s.stop()));
         await routerIdentity?.stop();
+        await ownedIdentity?.bus.close();
+        ownedIdentity?.subscriber.disconnect();
         await db.$disconnect();
       },
     };
   } catch (err) {
+    await pipeline?.stop().catch(() => undefined);
     await Promise.allSettled(started.map((s) => s.stop()));
     await routerIdentity?.stop();
+    await ownedIdentity?.bus.close();
+    ownedIdentity?.subscriber.disconnect();
     await db.$disconnect();
     throw err;
   }

@@ -83,6 +83,13 @@ function renderPlot() {
     v.setAttribute('y1', '0');
     v.setAttribute('y2', String(H));
     svg.append(v);
+    const h = document.createElementNS(ns, 'line');
+    h.setAttribute('class', 'grid');
+    h.setAttribute('x1', '0');
+    h.setAttribute('x2', String(W));
+    h.setAttribute('y1', String((H / 10) * i));
+    h.setAttribute('y2', String((H / 10) * i));
+    svg.append(h);
   }
   if (pts.length === 0) {
     $('#plot-caption').textContent = 'Waiting for points…';
