@@ -10,6 +10,9 @@ import { createIdentity, type Identity } from './auth/createIdentity';
 import { anonymousAuthenticator } from './auth/types';
 import { createRouter } from './createRouter';
 import { createRouterOps, type ReadinessCheck } from './ops';
+import { mountDashboard } from './dashboard';
+import { createSubscriptionEngine } from './subscriptions';
+import { createMemoryPubSub, createRedisPubSub } from '@lt/pubsub';
 
 const config = loadConfig(
   {
@@ -42,6 +45,14 @@ const config = loadConfig(
       optional: true,
       description: 'expected iss (default <endpoint>/<pool>)',
     }),
+    AUTH_URL: url({
+      protocols: ['http', 'https'],
+      optional: true,
+      description: 'auth subgraph URL (default: routing_url in supergraph.yaml)',
+    }),
+    TENANT_URL: url({ protocols: ['http', 'https'], optional: true, description: 'tenant subgraph URL' }),
+    LOCATION_URL: url({ protocols: ['http', 'https'], optional: true, description: 'location subgraph URL' }),
+    STREAMING_URL: url({ protocols: ['http', 'https'], optional: true, description: 'streaming subgraph URL' }),
     BODY_LIMIT: str({ default: '1mb', description: 'max request body (express size string)' }),
     LIMIT_MAX_DEPTH: int({ default: 12, min: 1, description: 'max selection depth' }),
     LIMIT_MAX_ALIASES: int({ default: 30, min: 0, description: 'max aliases per operation' }),
@@ -94,10 +105,27 @@ if (redis) checks['redis'] = async () => void (await redis.ping());
 const ops = createRouterOps(checks);
 if (identity) ops.watchIdentity(identity);
 
+// Live fan-out: the location subgraph publishes on Redis; without Redis this router process only
+// hears its own process (use npm start / startStack for a single-process setup).
+const pubsubConn = redis?.duplicate();
+const pubsub =
+  redis && pubsubConn ? createRedisPubSub({ publisher: redis, subscriber: pubsubConn }) : createMemoryPubSub();
+if (!redis) log.warn('REDIS_URL not set: subscriptions receive nothing from separately running subgraphs');
+const authenticator = identity?.authenticator ?? anonymousAuthenticator;
+const subgraphUrls: Record<string, string> = {};
+for (const [name, value] of Object.entries({
+  auth: config.AUTH_URL,
+  tenant: config.TENANT_URL,
+  location: config.LOCATION_URL,
+  streaming: config.STREAMING_URL,
+})) {
+  if (value) subgraphUrls[name] = value;
+}
 const router = createRouter({
   supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
+  subgraphUrls,
   contextSecret: config.ROUTER_CONTEXT_SECRET,
-  authenticator: identity?.authenticator ?? anonymousAuthenticator,
+  authenticator,
   log,
   production: config.NODE_ENV === 'production',
   bodyLimit: config.BODY_LIMIT,
@@ -107,7 +135,17 @@ const router = createRouter({
     maxRootFields: config.LIMIT_MAX_ROOT_FIELDS,
   },
   plugins: [ops.plugin],
-  extendApp: ops.mount,
+  extendApp: (app) => {
+    ops.mount(app);
+    mountDashboard(app);
+  },
+  onHttpServer: (server, internals) =>
+    createSubscriptionEngine({
+      authenticator,
+      pubsub,
+      identityWatch: bus,
+      log: log.child({ component: 'subscriptions' }),
+    })(server, internals),
 });
 const port = await router.start(config.PORT, config.HOST);
 log.info('listening', { url: `http://${config.HOST}:${port}/graphql` });
@@ -116,6 +154,7 @@ runUntilSignal(async () => {
   await identity?.stop();
   await redisBus?.close();
   subscriber?.disconnect();
+  pubsubConn?.disconnect();
   redis?.disconnect();
   await db?.$disconnect();
 }, log);
