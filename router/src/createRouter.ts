@@ -91,6 +91,10 @@ export function createRouter(options: RouterOptions): Router {
   const log = options.log;
   const timeoutMs = options.subgraphTimeoutMs ?? 10_000;
 
+  // @apollo/gateway otherwise starts an OpenTelemetry exporter that reports usage to Apollo and
+  // probes cloud metadata endpoints (AWS/GCP/Azure, e.g. 169.254.169.254) to describe the host.
+  // A tenant-isolated platform does not phone home; its env switch is the only off button.
+  process.env['APOLLO_TELEMETRY_DISABLED'] = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySupergraph(options.supergraphSdl),
     buildService: ({ name, url }) =>
