@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '@lt/testing';
 import { runExample } from '@lt/example-client';
+import { driveFleet, setUpFleet } from '../../scripts/simulate/fleet';
 import { gql } from '../support/graphql';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -270,6 +271,36 @@ describe('npm start on a machine with nothing configured', () => {
     expect(result.recorded).toBeGreaterThanOrEqual(1);
     expect(result.finalPointCount).toBe(result.recorded);
     expect(result.live.longitude).toBeCloseTo(13.405);
+  });
+
+  it('the simulator sets up a fleet through the API and moves it', async () => {
+    const admin = creds('admin');
+    const options = {
+      url: printed['router']!,
+      adminEmail: admin.email,
+      adminPassword: admin.password,
+      tenants: 1,
+      devicesPerTenant: 2,
+      rate: 4,
+      durationSec: 2,
+    };
+    const devices = await setUpFleet(options);
+    expect(devices).toHaveLength(2);
+    const stats = await driveFleet(options, devices);
+    expect(stats.errors).toBe(0);
+    expect(stats.recorded).toBeGreaterThanOrEqual(4);
+    // The points are really stored, in the simulated tenant's sessions.
+    let stored = 0;
+    for (const d of devices) {
+      const r = await gql<{ locationSession: { pointCount: number } }>(
+        printed['router']!,
+        'query($id: ID!) { locationSession(id: $id) { pointCount } }',
+        { id: d.sessionId },
+        { authorization: `Bearer ${d.token}` },
+      );
+      stored += r.data!.locationSession.pointCount;
+    }
+    expect(stored).toBe(stats.recorded);
   });
 
   it('stops cleanly on Ctrl-C: the servers close and nothing is logged as an error', async () => {

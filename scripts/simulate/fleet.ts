@@ -44,7 +44,7 @@ async function call(url: string, query: string, variables: Json, token?: string)
   return body.data ?? {};
 }
 
-interface Device {
+export interface Device {
   token: string;
   sessionId: string;
   lat: number;
