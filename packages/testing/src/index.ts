@@ -3,3 +3,4 @@ export { testEnv, type TestEnv } from './env';
 export { createTestTenant, uniqueName, type TestTenant } from './tenants';
 export { listenOnFreePort, Cleanup } from './servers';
 export { waitFor } from './waitFor';
+export { subgraphClient, type SubgraphResult } from './subgraphClient';

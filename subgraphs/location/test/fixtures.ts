@@ -1,6 +1,6 @@
 /** Test fixtures: users in fresh tenants, and a signed-context GraphQL client for the subgraph. */
 import { randomUUID } from 'node:crypto';
-import { signContext, type Membership, type Role } from '@lt/context';
+import type { Membership, Role } from '@lt/context';
 import { withTenant, type Db } from '@lt/db';
 import { uniqueName } from '@lt/testing';
 
@@ -12,30 +12,7 @@ export async function createUser(db: Db, tenantId: string, role: Exclude<Role, '
   return { userId: user.id, sub, tenantId, role, tenantStatus: 'ACTIVE' };
 }
 
-export interface Result<T> {
-  data?: T | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
-
-/** Calls a subgraph as `membership`, with a context signed like the router does. */
-export function subgraphClient(url: string, secret: string) {
-  return async <T = Record<string, unknown>>(
-    membership: Membership,
-    query: string,
-    variables: Record<string, unknown> = {},
-  ): Promise<Result<T>> => {
-    const ctx = signContext(
-      { membership, requestId: randomUUID(), tokenId: null, tokenExpiresAt: null, clientAddress: null },
-      { secret },
-    );
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-router-context': ctx },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(15_000),
-    });
-    return (await res.json()) as Result<T>;
-  };
-}
+export { subgraphClient, type SubgraphResult as Result } from '@lt/testing';
+import type { SubgraphResult as Result } from '@lt/testing';
 
 export const firstError = (r: Result<unknown>) => r.errors?.[0]?.extensions ?? {};
