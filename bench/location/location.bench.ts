@@ -3,6 +3,7 @@
 //
 //   npx tsx bench/location/location.bench.ts
 //   BENCH_CONCURRENCY=32 BENCH_SINGLE=5000 BENCH_FANOUT_SECONDS=20 npx tsx bench/location/location.bench.ts
+//   BENCH_ONLY=fanout BENCH_RATE=100 npx tsx bench/location/location.bench.ts
 //
 // (1) recordLocation: requests/s and p50/p99 latency at a fixed concurrency.
 // (2) recordLocations, batches of 500: points/s stored with their outbox rows (checked).
@@ -22,7 +23,8 @@ const BATCH_CONCURRENCY = Number(process.env['BENCH_BATCH_CONCURRENCY'] ?? 4);
 const FANOUT_SECONDS = Number(process.env['BENCH_FANOUT_SECONDS'] ?? 15);
 const TENANTS = 10;
 const SUBSCRIBERS_PER_TENANT = 100;
-const RATE = 200; // points/s during the fan-out
+const RATE = Number(process.env['BENCH_RATE'] ?? 200); // points/s during the fan-out
+const ONLY = process.env['BENCH_ONLY']; // 'single' | 'batch' | 'fanout'
 const tag = `lbench-${Date.now().toString(36)}`;
 const cognitoOpts = {
   endpoint: process.env['COGNITO_ENDPOINT'] ?? 'http://127.0.0.1:9229',
@@ -125,7 +127,7 @@ const pct = (xs: number[], p: number) =>
 const results: Record<string, string> = {};
 
 // ── (1) single recordLocation ──
-{
+if (!ONLY || ONLY === 'single') {
   const workers = await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, i) => {
       const u = tenants[i % TENANTS]!.members[i % 2]!;
@@ -155,7 +157,7 @@ const results: Record<string, string> = {};
 }
 
 // ── (2) recordLocations, batches of 500 ──
-{
+if (!ONLY || ONLY === 'batch') {
   const workers = await Promise.all(
     Array.from({ length: BATCH_CONCURRENCY }, async (_, i) => {
       const u = tenants[i % TENANTS]!.members[0]!;
@@ -193,7 +195,7 @@ const results: Record<string, string> = {};
 }
 
 // ── (3) fan-out ──
-{
+if (!ONLY || ONLY === 'fanout') {
   const before = await serverMem();
   const Q = 'subscription { locationUpdated { session { id user { id } tenant { id } } point { id } } }';
   const recvAt = new Map<string, number[]>();
@@ -210,6 +212,7 @@ const results: Record<string, string> = {};
       opened.push(
         new Promise<void>((resolve, reject) => {
           ws.once('error', reject);
+          ws.once('close', (code, reason) => reject(new Error(`socket closed ${code} ${String(reason)}`)));
           ws.on('open', () =>
             ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: user.auth } })),
           );
@@ -238,7 +241,10 @@ const results: Record<string, string> = {};
         }),
       );
     }
+  const openTimer = setTimeout(() => console.error('still opening sockets after 60 s'), 60_000);
   await Promise.all(opened);
+  clearTimeout(openTimer);
+  console.log('subscribers connected');
   for (let i = 0; i < 200; i++) {
     if ((await serverMem()).stats.subscriptions >= TENANTS * SUBSCRIBERS_PER_TENANT) break;
     await new Promise((r) => setTimeout(r, 100));
@@ -251,7 +257,7 @@ const results: Record<string, string> = {};
   );
   const respAt = new Map<string, { at: number; expected: number }>();
   const tickMs = 50;
-  const perTick = (RATE * tickMs) / 1000;
+  const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
   const ticks = (FANOUT_SECONDS * 1000) / tickMs;
   const inflight: Promise<void>[] = [];
   let d = 0;
