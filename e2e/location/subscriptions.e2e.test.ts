@@ -210,6 +210,34 @@ describe('connections and limits', () => {
     await w.close();
   });
 
+  it('limits subscriptions per tenant (per replica); other tenants are unaffected', async () => {
+    const limited = await startRouterReplica(stack, {
+      pubsub: stack.pubsub,
+      authenticator: stack.routerIdentity!.authenticator,
+      limits: { perTenant: 2 },
+    });
+    try {
+      const [w1, w2, wOther] = [
+        await open(adminA, limited.url),
+        await open(alice, limited.url),
+        await open(adminB, limited.url),
+      ];
+      await Promise.all([w1.acked(), w2.acked(), wOther.acked()]);
+      const Q = 'subscription { sessionEvents { type } }';
+      const live = () => limited.engine()!.stats().subscriptions;
+      w1.subscribe('a', Q);
+      w2.subscribe('a', Q);
+      await waitFor(() => live() === 2, { what: 'two subscriptions' });
+      w2.subscribe('b', Q);
+      expect((await w2.error('b'))[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+      wOther.subscribe('a', Q);
+      await waitFor(() => live() === 3, { what: "the other tenant's subscription" });
+      await Promise.all([w1.close(), w2.close(), wOther.close()]);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('refuses an operation over the router limits when subscribing, not silently per event', async () => {
     const w = await open(adminA);
     await w.acked();
