@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@lt/testing';
 import { tenantChannel } from '../src/channels';
 import type { PubSub } from '../src/types';
 
@@ -79,6 +80,9 @@ export function pubSubContract(name: string, make: () => Promise<PubSubPair>): v
       const { ready, messages } = await collect(pair.b, ch, 2);
       await ready;
       await pair.a.publish(ch, 'one');
+      // 'one' must have reached b's listeners before the sentinel subscribes (Redis delivers
+      // asynchronously); otherwise the sentinel would legitimately receive it too.
+      await waitFor(() => first.length === 1, { timeoutMs: 5_000, intervalMs: 5, what: "'one' delivered" });
       const { ready: sentinelReady, messages: sentinel } = await collect(pair.b, ch, 1);
       await sentinelReady;
       await unsubscribe();
