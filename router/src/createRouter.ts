@@ -11,7 +11,7 @@ import type { DocumentNode, FormattedExecutionResult, GraphQLSchema } from 'grap
 import type { Caller } from '@lt/context';
 import { maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
-import { listen, stopServer } from '@lt/server';
+import { listen, logUnexpectedErrors, stopServer } from '@lt/server';
 import type { Authenticator } from './auth/types';
 import { SignedContextDataSource, type RouterContext } from './gateway/dataSource';
 import { authorizationPlugin, bodyLimitErrorHandler, limitsPlugin, type OperationLimits } from './plugins';
@@ -111,15 +111,14 @@ export function createRouter(options: RouterOptions): Router {
       options.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      logUnexpectedErrors<RouterContext>(log),
       // Security is not opt-in: every router enforces the limits and the SDL's access rules.
       limitsPlugin(options.limits),
       authorizationPlugin(options.supergraphSdl),
       ...(options.plugins ?? []),
     ],
-    formatError: (formatted, original) =>
-      maskError(formatted, original, {
-        onMasked: (f, err) => log.error('unexpected error', { path: f.path, err }),
-      }),
+    // Unexpected errors are logged with the request id by logUnexpectedErrors, then masked here.
+    formatError: (formatted, original) => maskError(formatted, original),
   });
 
   let started = false;

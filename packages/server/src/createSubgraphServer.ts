@@ -15,6 +15,7 @@ import { ErrorCode, maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
 import type { SubgraphContext } from './context';
 import { listen, stopServer } from './http';
+import { logUnexpectedErrors } from './logErrors';
 
 export interface SubgraphServerOptions<TExtra extends object> {
   /** Subgraph name, for logs. */
@@ -57,13 +58,12 @@ export function createSubgraphServer<TExtra extends object = object>(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      logUnexpectedErrors<Ctx>(log),
       ...(options.plugins ?? []),
     ],
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted, original) =>
-      maskError(formatted, original, {
-        onMasked: (f, err) => log.error('unexpected error', { path: f.path, err }),
-      }),
+    // Unexpected errors are logged with the request id by logUnexpectedErrors, then masked here.
+    formatError: (formatted, original) => maskError(formatted, original),
   });
   let started = false;
 

@@ -9,3 +9,4 @@ export { DateTimeScalar } from './scalars';
 export { encodeCursor, decodeCursor, clampFirst } from './cursor';
 export { listen, stopServer } from './http';
 export { runUntilSignal } from './run';
+export { logUnexpectedErrors } from './logErrors';

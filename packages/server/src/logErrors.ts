@@ -1,0 +1,28 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ErrorCode, isErrorCode } from '@lt/errors';
+import type { Logger } from '@lt/logger';
+
+/**
+ * Logs every unexpected error (no code from the closed list) with the request id, before
+ * `formatError` masks it for the client as INTERNAL_SERVER_ERROR (DESIGN.md §3).
+ */
+export function logUnexpectedErrors<C extends { caller?: { requestId: string } }>(log: Logger): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors(rc) {
+          for (const e of rc.errors) {
+            const code = e.extensions?.['code'];
+            if (isErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) continue;
+            log.error('unexpected error', {
+              requestId: rc.contextValue?.caller?.requestId,
+              operation: rc.operationName,
+              path: e.path,
+              err: e.originalError ?? e,
+            });
+          }
+        },
+      };
+    },
+  };
+}
