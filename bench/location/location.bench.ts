@@ -24,6 +24,9 @@ const FANOUT_SECONDS = Number(process.env['BENCH_FANOUT_SECONDS'] ?? 15);
 const TENANTS = 10;
 const SUBSCRIBERS_PER_TENANT = 100;
 const RATE = Number(process.env['BENCH_RATE'] ?? 200); // points/s during the fan-out
+// Points per request during the fan-out: 1 = single recordLocation mutations, more = recordLocations
+// batches (mobile clients send a few points at a time). Comma-separated to run several variants.
+const POINTS_PER_REQUEST = (process.env['BENCH_POINTS_PER_REQUEST'] ?? '4,1').split(',').map(Number);
 const ONLY = process.env['BENCH_ONLY']; // 'single' | 'batch' | 'fanout'
 const tag = `lbench-${Date.now().toString(36)}`;
 const cognitoOpts = {
@@ -72,7 +75,14 @@ for (let t = 0; t < TENANTS; t++) {
 // ── the stack, in its own process ──
 const child = spawn(
   process.execPath,
-  ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./server.ts', import.meta.url))],
+  [
+    '--expose-gc',
+    // BENCH_CPU_PROF=<dir>: V8 CPU profile of the stack process (written when it stops).
+    ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : []),
+    '--import',
+    'tsx',
+    fileURLToPath(new URL('./server.ts', import.meta.url)),
+  ],
   {
     env: { ...process.env, DATABASE_URL: urls.appUrl },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -100,7 +110,11 @@ const { routerUrl } = (await nextLine()) as { routerUrl: string };
 const serverMem = async () => {
   const next = nextLine();
   child.stdin!.write('mem\n');
-  return (await next) as { mem: { rss: number; heapUsed: number; external: number }; stats: { subscriptions: number } };
+  return (await next) as {
+    mem: { rss: number; heapUsed: number; external: number };
+    cpu: number;
+    stats: { subscriptions: number };
+  };
 };
 
 async function gql<T>(user: User, query: string, variables: Record<string, unknown>): Promise<T> {
@@ -197,12 +211,14 @@ if (!ONLY || ONLY === 'batch') {
 // ── (3) fan-out ──
 if (!ONLY || ONLY === 'fanout') {
   const before = await serverMem();
-  const Q = 'subscription { locationUpdated { session { id user { id } tenant { id } } point { id } } }';
+  const Q = 'subscription { locationUpdated { session { id user { id } tenant { id } } point { id recordedAt } } }';
+  /** Receive times by `sessionId|recordedAt` (unique per session: the retry key), so batches need no ids. */
   const recvAt = new Map<string, number[]>();
   let crossTenant = 0;
   let delivered = 0;
   const sockets: WebSocket[] = [];
   const opened: Promise<void>[] = [];
+  const keyOf = (sessionId: string, recordedAt: string) => `${sessionId}|${Date.parse(recordedAt)}`;
   for (const t of tenants)
     for (let i = 0; i < SUBSCRIBERS_PER_TENANT; i++) {
       // 80 dashboards with the admin's token (one shared source per tenant), 10 per member (own sessions).
@@ -217,11 +233,15 @@ if (!ONLY || ONLY === 'fanout') {
             ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: user.auth } })),
           );
           ws.on('message', (raw) => {
+            const now = performance.now();
             const m = JSON.parse(String(raw)) as {
               type: string;
               payload?: {
                 data?: {
-                  locationUpdated: { session: { tenant: { id: string }; user: { id: string } }; point: { id: string } };
+                  locationUpdated: {
+                    session: { id: string; tenant: { id: string }; user: { id: string } };
+                    point: { id: string; recordedAt: string };
+                  };
                 };
               };
             };
@@ -233,9 +253,10 @@ if (!ONLY || ONLY === 'fanout') {
               if (u.session.tenant.id !== t.id || (user.role === 'MEMBER' && u.session.user.id !== user.userId))
                 crossTenant++;
               delivered++;
-              let arr = recvAt.get(u.point.id);
-              if (!arr) recvAt.set(u.point.id, (arr = []));
-              arr.push(performance.now());
+              const k = keyOf(u.session.id, u.point.recordedAt);
+              let arr = recvAt.get(k);
+              if (!arr) recvAt.set(k, (arr = []));
+              arr.push(now);
             }
           });
         }),
@@ -252,46 +273,77 @@ if (!ONLY || ONLY === 'fanout') {
   const after = await serverMem();
   const perSub = (k: 'rss' | 'heapUsed') =>
     ((after.mem[k] - before.mem[k]) / (TENANTS * SUBSCRIBERS_PER_TENANT) / 1024).toFixed(1);
-  const devices = await Promise.all(
-    tenants.flatMap((t) => t.members.map(async (u) => ({ u, s: await startSession(u) }))),
-  );
-  const respAt = new Map<string, { at: number; expected: number }>();
-  const tickMs = 50;
-  const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
-  const ticks = (FANOUT_SECONDS * 1000) / tickMs;
-  const inflight: Promise<void>[] = [];
-  let d = 0;
-  const t0 = performance.now();
-  for (let k = 0; k < ticks; k++) {
-    for (let j = 0; j < perTick; j++) {
-      const dev = devices[d++ % devices.length]!;
-      inflight.push(
-        gql<{ recordLocation: { id: string } }>(dev.u, RECORD, {
-          s: dev.s,
-          l: { latitude: 3, longitude: 4, recordedAt: new Date().toISOString() },
-        }).then((r) => void respAt.set(r.recordLocation.id, { at: performance.now(), expected: 90 })),
-      );
+  const memory = `router memory per subscription ${perSub('heapUsed')} KiB heap, ${perSub('rss')} KiB RSS`;
+  console.log('(3)', memory);
+
+  for (const ppr of POINTS_PER_REQUEST) {
+    // Fresh sessions per variant: 20 devices (two members in each of the 10 tenants).
+    const devices = await Promise.all(
+      tenants.flatMap((t) => t.members.map(async (u) => ({ u, s: await startSession(u), last: Date.now() }))),
+    );
+    recvAt.clear();
+    delivered = 0;
+    /** Response time per point key; every point is expected by 90 subscribers (80 admin + 10 owner). */
+    const respAt = new Map<string, number>();
+    const reqLat: number[] = [];
+    const tickMs = 50;
+    const requestsPerSec = RATE / ppr;
+    const ticks = (FANOUT_SECONDS * 1000) / tickMs;
+    const inflight: Promise<void>[] = [];
+    let d = 0;
+    let owed = 0;
+    const cpu0 = { server: (await serverMem()).cpu, client: process.cpuUsage() };
+    const t0 = performance.now();
+    for (let k = 0; k < ticks; k++) {
+      owed += (requestsPerSec * tickMs) / 1000;
+      for (; owed >= 1; owed--) {
+        const dev = devices[d++ % devices.length]!;
+        // recordedAt strictly increasing per session (it is the retry key), never in the future.
+        const at = Array.from({ length: ppr }, () =>
+          new Date((dev.last = Math.max(dev.last + 1, Date.now() - 2 * ppr))).toISOString(),
+        );
+        const s0 = performance.now();
+        const req =
+          ppr === 1
+            ? gql(dev.u, RECORD, { s: dev.s, l: { latitude: 3, longitude: 4, recordedAt: at[0] } })
+            : gql(dev.u, BATCH, { s: dev.s, l: at.map((recordedAt) => ({ latitude: 3, longitude: 4, recordedAt })) });
+        inflight.push(
+          req.then(() => {
+            const now = performance.now();
+            reqLat.push(now - s0);
+            for (const a of at) respAt.set(keyOf(dev.s, a), now);
+          }),
+        );
+      }
+      const wait = t0 + (k + 1) * tickMs - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
-    const wait = t0 + (k + 1) * tickMs - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await Promise.all(inflight);
+    const sentRate = respAt.size / ((performance.now() - t0) / 1000);
+    const expected = respAt.size * 90;
+    for (let i = 0; i < 300 && delivered < expected; i++) await new Promise((r) => setTimeout(r, 100));
+    // CPU share of one core over the run (the stack is one Node thread; Postgres/Redis not counted).
+    const wall = (performance.now() - t0) * 1000;
+    const c = process.cpuUsage(cpu0.client);
+    const cpu = `stack process ${((((await serverMem()).cpu - cpu0.server) / wall) * 100).toFixed(0)} % of a core, bench client ${(((c.user + c.system) / wall) * 100).toFixed(0)} %`;
+    const lat: number[] = [];
+    let early = 0;
+    for (const [k, at] of respAt)
+      for (const r of recvAt.get(k) ?? []) {
+        if (r < at) early++;
+        lat.push(Math.max(0, r - at));
+      }
+    const name = ppr === 1 ? 'fanout (recordLocation)' : `fanout (recordLocations x${ppr})`;
+    results[name] =
+      `${TENANTS * SUBSCRIBERS_PER_TENANT} subscribers / ${TENANTS} tenants, ${respAt.size} points (~${sentRate.toFixed(0)}/s, ${ppr} per request, ` +
+      `request p50 ${pct(reqLat, 50).toFixed(1)} ms p99 ${pct(reqLat, 99).toFixed(1)} ms): ` +
+      `delivered ${delivered}/${expected}; latency from mutation response p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms ` +
+      `(${early} deliveries arrived before the response, counted as 0); cross-tenant deliveries ${crossTenant}; CPU: ${cpu}`;
+    console.log('(3)', results[name]);
   }
-  await Promise.all(inflight);
-  const expected = respAt.size * 90;
-  for (let i = 0; i < 100 && delivered < expected; i++) await new Promise((r) => setTimeout(r, 100));
-  const lat: number[] = [];
-  let early = 0;
-  for (const [id, { at }] of respAt)
-    for (const r of recvAt.get(id) ?? []) {
-      if (r < at) early++;
-      lat.push(Math.max(0, r - at));
-    }
-  const sentRate = respAt.size / ((performance.now() - t0) / 1000);
-  results['fanout'] =
-    `${TENANTS * SUBSCRIBERS_PER_TENANT} subscribers / ${TENANTS} tenants, ${respAt.size} points (~${sentRate.toFixed(0)}/s): ` +
-    `delivered ${delivered}/${expected}; latency from mutation response p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms ` +
-    `(${early} deliveries arrived before the response, counted as 0); router memory per subscription ${perSub('heapUsed')} KiB heap, ${perSub('rss')} KiB RSS; cross-tenant deliveries ${crossTenant}`;
-  console.log('(3)', results['fanout']);
+  results['fanout memory'] = memory;
   for (const ws of sockets) ws.close();
+  if (crossTenant !== 0) process.exitCode = 1;
 }
 
 console.log('\nSummary');

@@ -1,6 +1,6 @@
 // The stack under benchmark, in its own process (so client load and server memory are separate).
 // Started by location.bench.ts; prints {"routerUrl"} once ready; answers "mem" on stdin with its
-// memory (after a GC) and the subscription engine's stats; stops on "stop" or SIGTERM.
+// memory (after a GC), CPU time and the subscription engine's stats; stops on "stop" or SIGTERM.
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { createLogger } from '@lt/logger';
@@ -40,8 +40,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     const stats = stack.subscriptions()?.stats();
+    // cpu: the whole stack (router + subgraphs) runs on this one thread: user+system µs so far.
+    const c = process.cpuUsage();
     process.stdout.write(
-      `${JSON.stringify({ mem: { rss: m.rss, heapUsed: m.heapUsed, external: m.external }, stats })}\n`,
+      `${JSON.stringify({ mem: { rss: m.rss, heapUsed: m.heapUsed, external: m.external }, cpu: c.user + c.system, stats })}\n`,
     );
   }
 });
