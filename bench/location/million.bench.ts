@@ -63,7 +63,7 @@ const sessionId = started.data!.startLocationSession.id;
 const first = new Date(Date.now() - POINTS * 1000);
 
 console.log(`inserting ${POINTS.toLocaleString()} points…`);
-let t0 = performance.now();
+const t0 = performance.now();
 await withTenant(
   owner,
   tenant.id,
