@@ -139,6 +139,13 @@ const BATCH = 'mutation($s: ID!, $l: [LocationInput!]!) { recordLocations(sessio
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const results: Record<string, string> = {};
+/** Committed transactions in the bench database so far (pg_stat_database, updated at commit). */
+const transactions = async (): Promise<number> => {
+  const [r] = await db.$queryRawUnsafe<{ n: bigint }[]>(
+    'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(r!.n);
+};
 
 // ── (1) single recordLocation ──
 if (!ONLY || ONLY === 'single') {
@@ -292,6 +299,8 @@ if (!ONLY || ONLY === 'fanout') {
     const inflight: Promise<void>[] = [];
     let d = 0;
     let owed = 0;
+    let failed = 0;
+    const xact0 = await transactions();
     const cpu0 = { server: (await serverMem()).cpu, client: process.cpuUsage() };
     const t0 = performance.now();
     for (let k = 0; k < ticks; k++) {
@@ -308,11 +317,18 @@ if (!ONLY || ONLY === 'fanout') {
             ? gql(dev.u, RECORD, { s: dev.s, l: { latitude: 3, longitude: 4, recordedAt: at[0] } })
             : gql(dev.u, BATCH, { s: dev.s, l: at.map((recordedAt) => ({ latitude: 3, longitude: 4, recordedAt })) });
         inflight.push(
-          req.then(() => {
-            const now = performance.now();
-            reqLat.push(now - s0);
-            for (const a of at) respAt.set(keyOf(dev.s, a), now);
-          }),
+          req.then(
+            () => {
+              const now = performance.now();
+              reqLat.push(now - s0);
+              for (const a of at) respAt.set(keyOf(dev.s, a), now);
+            },
+            // Under saturation a request can fail (e.g. a transaction timing out): counted, not fatal.
+            (err: unknown) => {
+              failed++;
+              if (failed === 1) console.error('first failed request:', String(err).slice(0, 300));
+            },
+          ),
         );
       }
       const wait = t0 + (k + 1) * tickMs - performance.now();
@@ -324,6 +340,9 @@ if (!ONLY || ONLY === 'fanout') {
     for (let i = 0; i < 300 && delivered < expected; i++) await new Promise((r) => setTimeout(r, 100));
     // CPU share of one core over the run (the stack is one Node thread; Postgres/Redis not counted).
     const wall = (performance.now() - t0) * 1000;
+    // Postgres transactions in the bench database: the mutations plus one per live re-read
+    // (liveLocationUpdates runs as one withTenant transaction per gateway execution).
+    const txPerSec = (((await transactions()) - xact0) / (wall / 1e6)).toFixed(0);
     const c = process.cpuUsage(cpu0.client);
     const cpu = `stack process ${((((await serverMem()).cpu - cpu0.server) / wall) * 100).toFixed(0)} % of a core, bench client ${(((c.user + c.system) / wall) * 100).toFixed(0)} %`;
     const lat: number[] = [];
@@ -338,7 +357,8 @@ if (!ONLY || ONLY === 'fanout') {
       `${TENANTS * SUBSCRIBERS_PER_TENANT} subscribers / ${TENANTS} tenants, ${respAt.size} points (~${sentRate.toFixed(0)}/s, ${ppr} per request, ` +
       `request p50 ${pct(reqLat, 50).toFixed(1)} ms p99 ${pct(reqLat, 99).toFixed(1)} ms): ` +
       `delivered ${delivered}/${expected}; latency from mutation response p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms ` +
-      `(${early} deliveries arrived before the response, counted as 0); cross-tenant deliveries ${crossTenant}; CPU: ${cpu}`;
+      `(${early} deliveries arrived before the response, counted as 0); failed requests ${failed}; cross-tenant deliveries ${crossTenant}; ` +
+      `CPU: ${cpu}; Postgres ${txPerSec} transactions/s (${(respAt.size / ppr / (wall / 1e6)).toFixed(0)} mutations/s)`;
     console.log('(3)', results[name]);
   }
   results['fanout memory'] = memory;
