@@ -48,7 +48,7 @@ const config = loadConfig(
     }),
     KAFKA_TOPIC_PREFIX: str({ default: '', description: 'prefix of every Kafka topic' }),
     STREAMING_CONSUMER_GROUP: str({
-      default: 'webhook-delivery',
+      default: 'streaming-webhooks',
       description: 'Kafka consumer group of the webhook consumers',
     }),
     COGNITO_USER_POOL_ID: str({

@@ -7,10 +7,17 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { loadConfig, type ConfigSpec } from '@lt/config';
+import { routerConfigSpec } from '../../router/src/config';
+import { authConfigSpec } from '../../subgraphs/auth/src/config';
+import { locationConfigSpec } from '../../subgraphs/location/src/config';
+import { streamingConfigSpec } from '../../subgraphs/streaming/src/config';
+import { tenantConfigSpec } from '../../subgraphs/tenant/src/config';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface ComposeService {
+  environment?: Record<string, string | number | null>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: unknown;
   command?: string[];
@@ -43,5 +50,23 @@ describe('docker-compose.yml', () => {
       expect(doc.services['router']!.depends_on![sub]?.condition).toBe('service_healthy');
     }
     expect(doc.services['migrate']!.depends_on!['postgres']?.condition).toBe('service_healthy');
+  });
+
+  it('gives every app service an environment its own config accepts (it would exit at start otherwise)', () => {
+    const out = execFileSync('docker-compose', ['config'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const doc = YAML.parse(out) as { services: Record<string, ComposeService> };
+    const specs: Record<string, ConfigSpec> = {
+      router: routerConfigSpec,
+      auth: authConfigSpec,
+      tenant: tenantConfigSpec,
+      location: locationConfigSpec,
+      streaming: streamingConfigSpec,
+    };
+    for (const [name, spec] of Object.entries(specs)) {
+      const env = Object.fromEntries(
+        Object.entries(doc.services[name]!.environment ?? {}).map(([k, v]) => [k, v === null ? undefined : String(v)]),
+      );
+      expect(() => loadConfig(spec, env), `${name}'s environment in docker-compose.yml`).not.toThrow();
+    }
   });
 });

@@ -1,38 +1,12 @@
 // Runs the streaming subgraph alone: reads config, starts, stops on SIGTERM. The only file that does.
-import { bool, commonConfig, int, list, loadConfig, secret, str, url } from '@lt/config';
+import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
 import { createStreamingSubgraph, parseEncryptionKey, startStreamingPipeline } from './createStreamingSubgraph';
+import { streamingConfigSpec } from './config';
 
-const config = loadConfig(
-  {
-    ...commonConfig,
-    DATABASE_URL: url({
-      protocols: ['postgresql', 'postgres'],
-      description: 'services role (lt_app) connection string',
-    }),
-    PORT: int({ default: 4004, min: 0, max: 65535, description: 'streaming subgraph port' }),
-    HOST: str({ default: '127.0.0.1', description: 'interface to listen on' }),
-    STREAMING_SECRET_KEY: secret({
-      minLength: 44,
-      description: '32-byte key (base64, or 64 hex chars) that encrypts the sinks’ signing secrets (AES-256-GCM)',
-    }),
-    KAFKA_BROKERS: list({
-      optional: true,
-      description: 'Kafka bootstrap brokers; set: run relay, consumers, dispatcher',
-    }),
-    KAFKA_TOPIC_PREFIX: str({ default: '', description: 'prefix of every Kafka topic name' }),
-    STREAMING_CONSUMER_GROUP: str({
-      default: 'streaming-webhooks',
-      description: 'consumer group of the webhook consumers',
-    }),
-    STREAMING_RELAY: bool({ default: true, description: 'run the outbox relay in this process' }),
-    SINK_ALLOW_LOOPBACK: bool({ default: false, description: 'development only: http:// and loopback sink URLs' }),
-    SINK_ALLOW_LIST: list({ default: [], description: 'private addresses/subnets sinks may target anyway (CIDR)' }),
-  },
-  process.env,
-);
+const config = loadConfig(streamingConfigSpec, process.env);
 const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'streaming' } });
 const db = createDb({ url: config.DATABASE_URL });
 const secretKey = parseEncryptionKey(config.STREAMING_SECRET_KEY);

@@ -1,0 +1,47 @@
+// The router process's configuration: every variable with its parser, default and meaning.
+// index.ts loads it from process.env; tests check deployment files (docker-compose.yml) against it.
+import { commonConfig, int, str, url } from '@lt/config';
+
+export const routerConfigSpec = {
+  ...commonConfig,
+  PORT: int({ default: 4000, min: 0, max: 65535, description: 'router port' }),
+  HOST: str({ default: '127.0.0.1', description: 'interface to listen on' }),
+  SUPERGRAPH_PATH: str({
+    default: new URL('../supergraph.graphql', import.meta.url).pathname,
+    description: 'composed supergraph SDL',
+  }),
+  DATABASE_URL: url({
+    protocols: ['postgresql', 'postgres'],
+    optional: true,
+    description: 'services role (lt_app); membership lookups by Cognito sub (required with COGNITO_USER_POOL_ID)',
+  }),
+  REDIS_URL: url({
+    protocols: ['redis', 'rediss'],
+    optional: true,
+    description: 'shared membership cache, revocations and identity events; without it: in process only',
+  }),
+  COGNITO_USER_POOL_ID: str({ optional: true, description: 'Cognito pool; unset = every caller anonymous' }),
+  COGNITO_CLIENT_ID: str({ optional: true, description: 'app client whose access tokens are accepted' }),
+  COGNITO_ENDPOINT: url({
+    protocols: ['http', 'https'],
+    optional: true,
+    description: 'cognito-local (e.g. http://127.0.0.1:9229); unset = AWS Cognito',
+  }),
+  COGNITO_ISSUER: url({
+    protocols: ['http', 'https'],
+    optional: true,
+    description: 'expected iss (default <endpoint>/<pool>)',
+  }),
+  AUTH_URL: url({
+    protocols: ['http', 'https'],
+    optional: true,
+    description: 'auth subgraph URL (default: routing_url in supergraph.yaml)',
+  }),
+  TENANT_URL: url({ protocols: ['http', 'https'], optional: true, description: 'tenant subgraph URL' }),
+  LOCATION_URL: url({ protocols: ['http', 'https'], optional: true, description: 'location subgraph URL' }),
+  STREAMING_URL: url({ protocols: ['http', 'https'], optional: true, description: 'streaming subgraph URL' }),
+  BODY_LIMIT: str({ default: '1mb', description: 'max request body (express size string)' }),
+  LIMIT_MAX_DEPTH: int({ default: 12, min: 1, description: 'max selection depth' }),
+  LIMIT_MAX_ALIASES: int({ default: 30, min: 0, description: 'max aliases per operation' }),
+  LIMIT_MAX_ROOT_FIELDS: int({ default: 20, min: 1, description: 'max root fields per operation' }),
+};
