@@ -41,12 +41,27 @@ describe('@authenticated / @requiresScopes at the router', () => {
   });
 
   it('a MEMBER loses only the fields it may not see; the rest is answered', async () => {
-    const r = await gql<{ me: { id: string; tenant: { id: string } } }>(stack.routerUrl, USERS, {}, bearer(member));
+    const r = await gql<{ me: { id: string; tenant: { id: string } | null } }>(
+      stack.routerUrl,
+      USERS,
+      {},
+      bearer(member),
+    );
     expect(r.data!.me.id).toBe(member.userId);
-    expect(r.data!.me.tenant.id).toBe(member.tenantId);
+    // Tenant.users is non-null (UserConnection!): its null goes up to the nullable `tenant`,
+    // as GraphQL execution does for a field error. Nothing of the removed field is fetched.
+    expect(r.data!.me.tenant).toBeNull();
     expect(r.errors).toEqual([
       expect.objectContaining({ path: ['me', 'tenant', 'users'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }),
     ]);
+    const partial = await gql<{ me: { id: string; tenant: { id: string } } }>(
+      stack.routerUrl,
+      '{ me { id tenant { id } } }',
+      {},
+      bearer(member),
+    );
+    expect(partial.errors).toBeUndefined();
+    expect(partial.data!.me.tenant.id).toBe(member.tenantId);
   });
 
   it('query plans are not shared across callers with different rights', async () => {
@@ -72,7 +87,8 @@ describe('@authenticated / @requiresScopes at the router', () => {
       { i: { email, role: 'MEMBER' } },
       bearer(member),
     );
-    expect(r.data).toEqual({ inviteUser: null });
+    // inviteUser is non-null (Invitation!): the null propagates to `data`, as execution would.
+    expect(r.data).toBeNull();
     expect(codes(r)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
     const invitations = await withTenant(stack.db, member.tenantId!, (tx) => tx.invitation.count({ where: { email } }));
     expect(invitations).toBe(0);

@@ -3,6 +3,7 @@ import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import {
   buildASTSchema,
   getNamedType,
+  isNonNullType,
   GraphQLError,
   Kind,
   parse,
@@ -75,6 +76,36 @@ export function allowed(rule: AccessRule, m: Membership | null): boolean {
 
 export interface Removal {
   path: string[];
+  /** For each path segment: whether that field may be null (false = non-null type). */
+  nullable: boolean[];
+}
+
+/**
+ * Puts `null` where removed fields were, the way GraphQL execution does for a field error: a
+ * non-null field's null goes up to the nearest nullable ancestor, up to `data` itself.
+ */
+export function applyRemovals(
+  data: Record<string, unknown> | null,
+  removed: Removal[],
+): Record<string, unknown> | null {
+  if (data === null) return null;
+  for (const r of removed) {
+    let k = r.path.length - 1;
+    while (k >= 0 && !r.nullable[k]) k--;
+    if (k < 0) return null;
+    const setNull = (value: unknown, depth: number): void => {
+      if (Array.isArray(value)) {
+        for (const v of value) setNull(v, depth);
+        return;
+      }
+      if (value === null || typeof value !== 'object') return;
+      const o = value as Record<string, unknown>;
+      if (depth === k) o[r.path[k]!] = null;
+      else setNull(o[r.path[depth]!], depth + 1);
+    };
+    setNull(data, 0);
+  }
+  return data;
 }
 
 /**
@@ -90,6 +121,7 @@ export function filterDocument(
   const typeInfo = new TypeInfo(schema);
   const removed: Removal[] = [];
   const path: string[] = [];
+  const nullable: boolean[] = [];
   const check = (parent: string, field: string, returns: string | undefined): boolean => {
     const r = rules.fields.get(`${parent}.${field}`);
     if (r && !allowed(r, membership)) return false;
@@ -104,17 +136,20 @@ export function filterDocument(
           const parent = typeInfo.getParentType()?.name;
           const def = typeInfo.getFieldDef();
           const key = node.alias?.value ?? node.name.value;
+          const canBeNull = !def || !isNonNullType(def.type);
           if (parent && def && !check(parent, node.name.value, getNamedType(def.type)?.name)) {
-            removed.push({ path: [...path, key] });
+            removed.push({ path: [...path, key], nullable: [...nullable, canBeNull] });
             return null;
           }
           path.push(key);
+          nullable.push(canBeNull);
           return undefined;
         },
         leave(node: FieldNode) {
           path.pop();
+          const canBeNull = nullable.pop() ?? true;
           if (node.selectionSet && node.selectionSet.selections.length === 0) {
-            removed.push({ path: [...path, node.alias?.value ?? node.name.value] });
+            removed.push({ path: [...path, node.alias?.value ?? node.name.value], nullable: [...nullable, canBeNull] });
             return null;
           }
           return undefined;
@@ -153,7 +188,10 @@ export function authorizationPlugin(supergraphSdl: string): ApolloServerPlugin<R
           );
           if (!op || (op.kind === Kind.OPERATION_DEFINITION && op.selectionSet.selections.length === 0)) {
             // Nothing left to run: answer without calling any subgraph.
-            const data = Object.fromEntries(removed.filter((r) => r.path.length === 1).map((r) => [r.path[0], null]));
+            const data = applyRemovals(
+              {},
+              removed.filter((r) => r.path.length === 1),
+            );
             const errors = removed.map((r) => unauthorized(r.path));
             removed = [];
             return { http: rc.response.http, body: { kind: 'single', singleResult: { data, errors } } };
@@ -169,9 +207,7 @@ export function authorizationPlugin(supergraphSdl: string): ApolloServerPlugin<R
         async willSendResponse(rc) {
           if (removed.length === 0 || rc.response.body.kind !== 'single') return;
           const result = rc.response.body.singleResult;
-          const data = (result.data ?? {}) as Record<string, unknown>;
-          for (const r of removed) if (r.path.length === 1) data[r.path[0]!] = null;
-          result.data = data;
+          result.data = applyRemovals((result.data ?? {}) as Record<string, unknown>, removed);
           result.errors = [...(result.errors ?? []), ...removed.map((r) => unauthorized(r.path))];
         },
       };

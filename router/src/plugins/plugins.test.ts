@@ -1,13 +1,13 @@
 import { parse, print, Kind, type OperationDefinitionNode, buildASTSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { Membership } from '@lt/context';
-import { allowed, filterDocument, readAccessRules } from './authorization';
+import { allowed, applyRemovals, filterDocument, readAccessRules } from './authorization';
 import { measureOperation } from './limits';
 
 const SDL = `
   directive @authenticated on FIELD_DEFINITION | OBJECT
   directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT
-  type Query { public: String, me: User @authenticated, secret: Secret }
+  type Query { public: String, me: User @authenticated, secret: Secret, all: [Secret!]! }
   type User { id: ID!, users: [User!]! @requiresScopes(scopes: [["TENANT_ADMIN"], ["PLATFORM_ADMIN"]]) }
   type Secret @requiresScopes(scopes: [["PLATFORM_ADMIN"]]) { id: ID! }
 `;
@@ -40,6 +40,20 @@ describe('access rules', () => {
     expect(anon.removed.map((r) => r.path)).toEqual([['me'], ['s']]);
     const admin = filterDocument(schema, rules, parse(`{ me { users { id } } }`), m('TENANT_ADMIN'));
     expect(admin.removed).toEqual([]);
+  });
+
+  it('answers removed fields with null, propagated past non-null fields as execution would', () => {
+    const doc = parse(`{ public me { id users { id } } }`);
+    const member = filterDocument(schema, rules, doc, m('MEMBER'));
+    // User.users is non-null ([User!]!), so its null goes up to the nullable `me`.
+    expect(member.removed).toEqual([{ path: ['me', 'users'], nullable: [true, false] }]);
+    expect(applyRemovals({ public: 'p', me: { id: '1' } }, member.removed)).toEqual({ public: 'p', me: null });
+    // A removed nullable root field is null; a removed non-null root field nulls `data`.
+    const anon = filterDocument(schema, rules, parse(`{ public secret { id } }`), null);
+    expect(applyRemovals({ public: 'p' }, anon.removed)).toEqual({ public: 'p', secret: null });
+    const all = filterDocument(schema, rules, parse(`{ public all { id } }`), m('MEMBER'));
+    expect(all.removed).toEqual([{ path: ['all'], nullable: [false] }]);
+    expect(applyRemovals({ public: 'p' }, all.removed)).toBeNull();
   });
 });
 
