@@ -6,4 +6,11 @@ export type { PubSub } from './types';
 export { createMemoryPubSub } from './memory';
 export { createRedisPubSub, type RedisPubSubOptions } from './redis';
 export { tenantChannel, type ChannelKind } from './channels';
-export { encodeLiveEvent, parseLiveEvent, type LiveEvent } from './live';
+export {
+  encodeLiveEvent,
+  parseLiveEvent,
+  LIVE_PAYLOAD_MAX_POINTS,
+  type LiveEvent,
+  type LivePoint,
+  type LiveSessionState,
+} from './live';

@@ -1,8 +1,39 @@
 /**
  * The live-event contract on each tenant's `live` channel: what the location subgraph publishes
- * after a commit and what router replicas fan out to subscribers. Events carry ids, not payloads:
- * the router re-reads each one through the supergraph as the subscriber (visibility re-checked).
+ * after a commit and what router replicas fan out to subscribers. Events carry ids; a small
+ * point batch also carries the location subgraph's own public fields (`payload`), so the router
+ * can serve selections that touch only those without re-reading the event through the
+ * supergraph. Everything else is re-read as the subscriber (visibility re-checked upstream).
  */
+
+/** A recorded point's public fields (LocationPoint), DateTimes as ISO-8601. */
+export interface LivePoint {
+  id: string;
+  latitude: number;
+  longitude: number;
+  accuracy: number | null;
+  altitude: number | null;
+  speed: number | null;
+  heading: number | null;
+  recordedAt: string;
+  receivedAt: string;
+}
+
+/** The session's state right after the commit (LocationSession's own scalar fields + owner). */
+export interface LiveSessionState {
+  id: string;
+  /** Owner (MEMBER subscribers only see their own); equals the event's userId. */
+  userId: string;
+  status: 'ACTIVE' | 'ENDED';
+  deviceId: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  pointCount: number;
+}
+
+/** Batches up to this many points carry their fields; larger ones carry ids only. */
+export const LIVE_PAYLOAD_MAX_POINTS = 50;
+
 export type LiveEvent =
   | {
       kind: 'location';
@@ -12,6 +43,11 @@ export type LiveEvent =
       userId: string;
       /** Points committed together, oldest first. */
       points: { id: string; recordedAt: string }[];
+      /**
+       * Optional (≤ LIVE_PAYLOAD_MAX_POINTS points): the same points' fields, in the same order,
+       * and the session after the commit.
+       */
+      payload?: { session: LiveSessionState; points: LivePoint[] };
       /** ms since epoch when the commit was published (delivery latency). */
       publishedAt: number;
     }
@@ -31,6 +67,49 @@ export function encodeLiveEvent(event: LiveEvent): string {
 }
 
 const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
+const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const optNum = (v: unknown): v is number | null => v === null || num(v);
+const iso = (v: unknown): v is string => str(v) && !Number.isNaN(Date.parse(v));
+const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function livePoint(v: unknown): LivePoint | null {
+  if (!obj(v)) return null;
+  const { id, latitude, longitude, accuracy, altitude, speed, heading, recordedAt, receivedAt } = v;
+  if (!str(id) || !num(latitude) || !num(longitude) || !iso(recordedAt) || !iso(receivedAt)) return null;
+  if (!optNum(accuracy) || !optNum(altitude) || !optNum(speed) || !optNum(heading)) return null;
+  return { id, latitude, longitude, accuracy, altitude, speed, heading, recordedAt, receivedAt };
+}
+
+function liveSession(v: unknown): LiveSessionState | null {
+  if (!obj(v)) return null;
+  const { id, userId, status, deviceId, startedAt, endedAt, pointCount } = v;
+  if (!str(id) || !str(userId) || (status !== 'ACTIVE' && status !== 'ENDED') || !iso(startedAt)) return null;
+  if (!(deviceId === null || str(deviceId)) || !(endedAt === null || iso(endedAt))) return null;
+  if (!Number.isSafeInteger(pointCount) || (pointCount as number) < 0) return null;
+  return { id, userId, status, deviceId, startedAt, endedAt, pointCount: pointCount as number };
+}
+
+/**
+ * The optional payload of a location event: must describe exactly the event's points (same ids,
+ * same order) and its session and owner; anything else invalidates the whole event.
+ */
+function livePayload(
+  v: unknown,
+  e: { sessionId: string; userId: string; points: { id: string }[] },
+): { session: LiveSessionState; points: LivePoint[] } | null {
+  if (!obj(v) || !Array.isArray(v['points'])) return null;
+  const raw = v['points'] as unknown[];
+  if (raw.length !== e.points.length || raw.length > LIVE_PAYLOAD_MAX_POINTS) return null;
+  const session = liveSession(v['session']);
+  if (!session || session.id !== e.sessionId || session.userId !== e.userId) return null;
+  const points: LivePoint[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const p = livePoint(raw[i]);
+    if (!p || p.id !== e.points[i]!.id) return null;
+    points.push(p);
+  }
+  return { session, points };
+}
 
 /** Validates a message from the wire (the one gate for everything a channel carries); null if bad. */
 export function parseLiveEvent(message: string): LiveEvent | null {
@@ -54,7 +133,10 @@ export function parseLiveEvent(message: string): LiveEvent | null {
     if (!Array.isArray(points) || points.length === 0 || points.length > 1_000) return null;
     if (!points.every((p: unknown) => typeof p === 'object' && p !== null && str((p as { id?: unknown }).id)))
       return null;
-    return { kind: 'location', ...base, points: points as { id: string; recordedAt: string }[] };
+    const ids = points as { id: string; recordedAt: string }[];
+    if (v['payload'] === undefined) return { kind: 'location', ...base, points: ids };
+    const payload = livePayload(v['payload'], { ...base, points: ids });
+    return payload ? { kind: 'location', ...base, points: ids, payload } : null;
   }
   if (v['kind'] === 'session' && (v['type'] === 'STARTED' || v['type'] === 'ENDED') && str(v['at'])) {
     return { kind: 'session', ...base, type: v['type'], at: v['at'] };

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@lt/testing';
 import { tenantChannel } from '../src/channels';
+import { encodeLiveEvent, LIVE_PAYLOAD_MAX_POINTS, parseLiveEvent, type LiveEvent } from '../src/live';
 import type { PubSub } from '../src/types';
 
 export interface PubSubPair {
@@ -38,6 +39,43 @@ function collect(
     }
   });
   return Promise.resolve({ ready, messages });
+}
+
+/** A point event with its optional payload (n points, all fields set or null). */
+function pointEvent(n: number): Extract<LiveEvent, { kind: 'location' }> {
+  const sessionId = randomUUID();
+  const userId = randomUUID();
+  const points = Array.from({ length: n }, (_, i) => ({
+    id: randomUUID(),
+    latitude: 52.5 + i / 1_000,
+    longitude: -13.4,
+    accuracy: 3.5,
+    altitude: null,
+    speed: 0,
+    heading: null,
+    recordedAt: new Date(1_700_000_000_000 + i).toISOString(),
+    receivedAt: new Date(1_700_000_100_000 + i).toISOString(),
+  }));
+  return {
+    kind: 'location',
+    tenantId: randomUUID(),
+    sessionId,
+    userId,
+    points: points.map((p) => ({ id: p.id, recordedAt: p.recordedAt })),
+    payload: {
+      session: {
+        id: sessionId,
+        userId,
+        status: 'ACTIVE',
+        deviceId: null,
+        startedAt: new Date(1_699_999_000_000).toISOString(),
+        endedAt: null,
+        pointCount: 41 + n,
+      },
+      points,
+    },
+    publishedAt: Date.now(),
+  };
 }
 
 export function pubSubContract(name: string, make: () => Promise<PubSubPair>): void {
@@ -101,6 +139,39 @@ export function pubSubContract(name: string, make: () => Promise<PubSubPair>): v
       await ready;
       await pair.a.publish(ch, 'seen');
       expect(await messages).toEqual(['seen']);
+    });
+
+    it('carries a live event with its payload intact; the edge refuses a payload that disagrees with its event', async () => {
+      pair = await make();
+      const e = pointEvent(LIVE_PAYLOAD_MAX_POINTS);
+      const ch = tenantChannel(e.tenantId, 'live');
+      const { ready, messages } = await collect(pair.b, ch, 2);
+      await ready;
+      await pair.a.publish(ch, encodeLiveEvent(e));
+      const { payload: _dropped, ...idsOnly } = e;
+      await pair.a.publish(ch, encodeLiveEvent(idsOnly));
+      const [withPayload, withoutPayload] = (await messages).map(parseLiveEvent);
+      expect(withPayload).toEqual(e);
+      expect(withoutPayload).toEqual(idsOnly);
+      expect(withoutPayload).not.toHaveProperty('payload');
+
+      const tampered = (change: (v: ReturnType<typeof pointEvent>) => void) => {
+        const v = structuredClone(e);
+        change(v);
+        return parseLiveEvent(encodeLiveEvent(v));
+      };
+      expect(tampered(() => undefined)).toEqual(e);
+      // Another owner, another session, other points, reordered points, bad fields, too many points.
+      expect(tampered((v) => (v.payload!.session.userId = randomUUID()))).toBeNull();
+      expect(tampered((v) => (v.payload!.session.id = randomUUID()))).toBeNull();
+      expect(tampered((v) => (v.payload!.points[0]!.id = randomUUID()))).toBeNull();
+      expect(tampered((v) => v.payload!.points.reverse())).toBeNull();
+      expect(tampered((v) => v.payload!.points.pop())).toBeNull();
+      expect(tampered((v) => ((v.payload!.points[1] as { latitude: unknown }).latitude = '1'))).toBeNull();
+      expect(tampered((v) => ((v.payload!.points[1] as { receivedAt: unknown }).receivedAt = 'yesterday'))).toBeNull();
+      expect(tampered((v) => ((v.payload!.session as { pointCount: unknown }).pointCount = -1))).toBeNull();
+      const big = pointEvent(LIVE_PAYLOAD_MAX_POINTS + 1);
+      expect(parseLiveEvent(encodeLiveEvent(big))).toBeNull();
     });
 
     it('tenantChannel refuses a missing or malformed tenant id', () => {

@@ -19,7 +19,7 @@ import type { PubSub } from '@lt/pubsub';
 import type { Authenticated, Authenticator } from '../auth/types';
 import type { RouterInternals } from '../createRouter';
 import { CloseReason, EngineClose } from './closeCodes';
-import { Fanout, type Subscriber } from './fanout';
+import { Fanout, type ServedCounts, type Subscriber } from './fanout';
 import { analyseSubscription, eventVariables, type LiveField } from './operation';
 import { BoundedQueue } from './queue';
 
@@ -64,7 +64,13 @@ export interface AttachedEngine {
    * Open sockets, live subscriptions, and distinct upstream sources (identical subscriptions in
    * one scope share one). A subscription counts once events after it are delivered to it.
    */
-  stats(): { connections: number; subscriptions: number; groups: number };
+  stats(): {
+    connections: number;
+    subscriptions: number;
+    groups: number;
+    /** Live results served from the event's payload vs gateway re-reads (executions), since start. */
+    served: ServedCounts;
+  };
 }
 
 /** One WebSocket after `connection_init`. */
@@ -93,7 +99,9 @@ const MAX_TIMER = 2 ** 31 - 1;
  * cannot run subscriptions, so: authenticate `connectionParams.authorization` like HTTP, check
  * visibility up front (`locationSession` as the caller: other tenants' ids are NOT_FOUND), listen
  * on the caller's tenant live channel, and resolve each event through the gateway as the caller
- * with the client's own selection (federated fields included). Returns the `onHttpServer` hook.
+ * with the client's own selection (federated fields included) — or, when that selection only
+ * touches fields a small point batch's event carries, straight from the event (direct.ts).
+ * Returns the `onHttpServer` hook.
  */
 export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
   const limits = {
@@ -114,6 +122,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
     const fanout = new Fanout({
       pubsub: o.pubsub,
       execute: internals.execute,
+      schema: internals.schema,
       log,
       maxConcurrentExecutions: limits.maxConcurrentExecutions,
       maxGroupBacklog: limits.maxGroupBacklog,
@@ -329,6 +338,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
         connections: connections.size,
         subscriptions: fanout.subscriberCount(),
         groups: fanout.groupCount(),
+        served: fanout.servedCounts(),
       }),
     };
   };

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import { GraphQLError, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Caller } from '@lt/context';
 import type { Logger } from '@lt/logger';
 import { parseLiveEvent, tenantChannel, type LiveEvent, type PubSub } from '@lt/pubsub';
 import type { RouterInternals } from '../createRouter';
+import { resolveFromEvent, servableFromEvent } from './direct';
 import { eventVariables, type LiveOperation } from './operation';
 import type { BoundedQueue } from './queue';
 
@@ -21,6 +22,8 @@ export interface Subscriber {
 export interface FanoutOptions {
   pubsub: PubSub;
   execute: RouterInternals['execute'];
+  /** The supergraph's API schema (serving location-only selections straight from the event). */
+  schema: GraphQLSchema;
   log: Logger;
   /** Gateway executions in flight across all groups. Default 32. */
   maxConcurrentExecutions: number;
@@ -55,8 +58,22 @@ class Limiter {
   }
 }
 
+type LocationEvent = Extract<LiveEvent, { kind: 'location' }>;
+
 /** Work waiting in a group, in event order. */
-type Job = { kind: 'points'; pointIds: string[] } | { kind: 'session'; args: Record<string, unknown> };
+type Job =
+  | { kind: 'points'; pointIds: string[] }
+  | { kind: 'session'; args: Record<string, unknown> }
+  /** Served from the event's payload, without a gateway execution. */
+  | { kind: 'event'; event: LocationEvent };
+
+/** How live results were produced (stats, tests, bench). */
+export interface ServedCounts {
+  /** Events served from their payload (no gateway execution). */
+  fromEvent: number;
+  /** Gateway re-reads. */
+  reRead: number;
+}
 
 /**
  * Identical subscriptions in one scope: one upstream execution serves every member, results are
@@ -66,6 +83,8 @@ type Job = { kind: 'points'; pointIds: string[] } | { kind: 'session'; args: Rec
  */
 class Group {
   readonly subscribers = new Set<Subscriber>();
+  /** The selection only touches fields a location event carries: decided once, from the schema. */
+  readonly servableFromEvent: boolean;
   private readonly jobs: Job[] = [];
   private backlog = 0;
   private running = false;
@@ -76,7 +95,10 @@ class Group {
     readonly ownUserId: string | null,
     private readonly o: FanoutOptions,
     private readonly limiter: Limiter,
-  ) {}
+    private readonly served: ServedCounts,
+  ) {
+    this.servableFromEvent = servableFromEvent(o.schema, op);
+  }
 
   matches(e: LiveEvent): boolean {
     if (this.ownUserId !== null && e.userId !== this.ownUserId) return false;
@@ -85,7 +107,7 @@ class Group {
   }
 
   push(job: Job): void {
-    const size = job.kind === 'points' ? job.pointIds.length : 1;
+    const size = job.kind === 'points' ? job.pointIds.length : job.kind === 'event' ? job.event.points.length : 1;
     if (this.backlog + size > this.o.maxGroupBacklog) {
       this.o.log.warn('live group backlog full, event dropped', { backlog: this.backlog });
       return;
@@ -96,12 +118,16 @@ class Group {
   }
 
   /** Takes the next execution's worth of work: consecutive point jobs merge up to RESOLVE_CHUNK ids. */
-  private take(): { args: Record<string, unknown>; size: number } | null {
+  private take(): { args: Record<string, unknown>; size: number; event?: LocationEvent } | null {
     const head = this.jobs[0];
     if (!head) return null;
     if (head.kind === 'session') {
       this.jobs.shift();
       return { args: head.args, size: 1 };
+    }
+    if (head.kind === 'event') {
+      this.jobs.shift();
+      return { args: {}, size: head.event.points.length, event: head.event };
     }
     const ids: string[] = [];
     while (this.jobs[0]?.kind === 'points' && ids.length < RESOLVE_CHUNK) {
@@ -120,6 +146,12 @@ class Group {
       for (let work = this.take(); work; work = this.take()) {
         try {
           const args = work.args;
+          if (work.event) {
+            // Visibility: the tenant's channel, and matches() (MEMBER: own sessions; sessionId).
+            this.served.fromEvent++;
+            this.deliver(resolveFromEvent(this.o.schema, this.op, work.event));
+            continue;
+          }
           this.deliver(await this.limiter.run(() => this.resolve(args)));
         } catch (err) {
           this.o.log.error('live event resolution failed', { err });
@@ -136,11 +168,12 @@ class Group {
     const first = this.subscribers.values().next().value as Subscriber | undefined;
     if (!first) return null;
     // Runs as one of the group's subscribers (all share the scope): visibility is re-checked upstream.
+    this.served.reRead++;
     const caller = { ...first.caller, requestId: randomUUID() };
     return this.o.execute(caller, this.op.refetch, eventVariables(this.op, eventArgs));
   }
 
-  private deliver(r: FormattedExecutionResult | null): void {
+  private deliver(r: FormattedExecutionResult | ExecutionResult | null): void {
     if (!r) return;
     // Not (or no longer) visible to this scope, or gone: nothing to deliver.
     if (!r.data || Object.values(r.data).every((v) => v === null)) {
@@ -183,7 +216,9 @@ class TenantFeed {
     }
     for (const g of this.groups.values()) {
       if (!g.matches(e)) continue;
-      if (e.kind === 'location') g.push({ kind: 'points', pointIds: e.points.map((p) => p.id) });
+      // Small batches carry their fields: location-only selections are served from the event.
+      if (e.kind === 'location' && e.payload && g.servableFromEvent) g.push({ kind: 'event', event: e });
+      else if (e.kind === 'location') g.push({ kind: 'points', pointIds: e.points.map((p) => p.id) });
       else g.push({ kind: 'session', args: { sessionId: e.sessionId, type: e.type, at: e.at } });
     }
   };
@@ -196,6 +231,7 @@ export class Fanout {
   private readonly groupOf = new Map<Subscriber, Group>();
   /** Subscribers whose tenant channel is confirmed live. */
   private readonly ready = new Set<Subscriber>();
+  private readonly served: ServedCounts = { fromEvent: 0, reRead: 0 };
 
   constructor(private readonly o: FanoutOptions) {
     this.limiter = new Limiter(o.maxConcurrentExecutions);
@@ -209,6 +245,11 @@ export class Fanout {
   /** Live subscribers on this replica. */
   subscriberCount(): number {
     return this.ready.size;
+  }
+
+  /** Events served from their payload vs gateway re-reads, since start. */
+  servedCounts(): ServedCounts {
+    return { ...this.served };
   }
 
   /** Distinct upstream sources (for metrics and tests of sharing). */
@@ -229,7 +270,7 @@ export class Fanout {
     const key = `${scopeKey(m)}|${s.op.key}`;
     let group = feed.groups.get(key);
     if (!group) {
-      group = new Group(key, s.op, m.role === 'TENANT_ADMIN' ? null : m.userId, this.o, this.limiter);
+      group = new Group(key, s.op, m.role === 'TENANT_ADMIN' ? null : m.userId, this.o, this.limiter, this.served);
       feed.groups.set(key, group);
     }
     group.subscribers.add(s);

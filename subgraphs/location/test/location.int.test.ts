@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership } from '@lt/context';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { createLogger } from '@lt/logger';
-import { createMemoryPubSub, parseLiveEvent, tenantChannel, type LiveEvent } from '@lt/pubsub';
+import { createMemoryPubSub, LIVE_PAYLOAD_MAX_POINTS, parseLiveEvent, tenantChannel, type LiveEvent } from '@lt/pubsub';
 import { Cleanup, createTestTenant, testEnv } from '@lt/testing';
 import { createLocationSubgraph } from '../src/createLocationSubgraph';
 import { createUser, firstError, subgraphClient } from './fixtures';
@@ -290,6 +290,61 @@ describe('sessions, points and events', () => {
       await off1();
       await off2();
     }
+  });
+});
+
+describe('live event payload (served by the router without a re-read)', () => {
+  const LIVE_ALL = `query($p: [ID!]!) { liveLocationUpdates(pointIds: $p) {
+    session { id status deviceId startedAt endedAt pointCount user { id } }
+    point { id latitude longitude accuracy altitude speed heading recordedAt receivedAt } } }`;
+  type Live = { liveLocationUpdates: { session: Record<string, unknown>; point: Record<string, unknown> }[] };
+
+  async function eventsOf(run: () => Promise<unknown>): Promise<Extract<LiveEvent, { kind: 'location' }>[]> {
+    const got: LiveEvent[] = [];
+    const off = await pubsub.subscribe(tenantChannel(t1, 'live'), (m) => got.push(parseLiveEvent(m)!));
+    try {
+      await run();
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      await off();
+    }
+    return got.filter((e): e is Extract<LiveEvent, { kind: 'location' }> => e.kind === 'location');
+  }
+
+  it('a small batch carries exactly what liveLocationUpdates re-reads right after the commit', async () => {
+    const s = await start(alice, 'dev-payload');
+    // Re-read right after each commit (pointCount is the count after that commit).
+    const sameAsReRead = async (e: Extract<LiveEvent, { kind: 'location' }> | undefined) => {
+      expect(e?.payload).toBeDefined();
+      const { userId, ...session } = e!.payload!.session;
+      expect(userId).toBe(alice.userId);
+      const reRead = await call<Live>(alice, LIVE_ALL, { p: e!.points.map((p) => p.id) });
+      expect(reRead.errors).toBeUndefined();
+      expect(reRead.data!.liveLocationUpdates).toEqual(
+        e!.payload!.points.map((point) => ({ session: { ...session, user: { id: userId } }, point })),
+      );
+      return e!;
+    };
+    const single = await sameAsReRead(
+      (await eventsOf(() => call(alice, RECORD, { s, l: point({ accuracy: 4.5, heading: 90 }) })))[0],
+    );
+    const batch = await sameAsReRead(
+      (
+        await eventsOf(() => call(alice, BATCH, { s, ls: [point({ speed: 2 }), point({ altitude: 30.25 }), point()] }))
+      )[0],
+    );
+    expect(single.payload!.session.pointCount).toBe(1);
+    expect(batch.payload!.session).toMatchObject({ pointCount: 4, deviceId: 'dev-payload', status: 'ACTIVE' });
+  });
+
+  it('a batch over LIVE_PAYLOAD_MAX_POINTS carries ids only; retries publish nothing new', async () => {
+    const s = await start(bob);
+    const big = Array.from({ length: LIVE_PAYLOAD_MAX_POINTS + 1 }, () => point());
+    const [e] = await eventsOf(() => call(bob, BATCH, { s, ls: big }));
+    expect(e!.points).toHaveLength(LIVE_PAYLOAD_MAX_POINTS + 1);
+    expect(e!.payload).toBeUndefined();
+    const retried = await eventsOf(() => call(bob, BATCH, { s, ls: big.slice(0, 2) }));
+    expect(retried).toEqual([]);
   });
 });
 

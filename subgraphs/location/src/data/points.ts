@@ -1,4 +1,5 @@
 import { withTenant, type Db, type Tx } from '@lt/db';
+import { LIVE_PAYLOAD_MAX_POINTS } from '@lt/pubsub';
 import { Topic, eventKey, type EventType } from '@lt/events';
 import { conflict, notFound } from '@lt/errors';
 import { checkNotBeforeStart, type LocationInput } from '../validation';
@@ -25,6 +26,13 @@ export interface RecordResult {
   duplicates: number;
   sessionId: string;
   userId: string;
+  /**
+   * Full rows of the points written (oldest first) when the batch is small enough for the live
+   * event to carry them (≤ LIVE_PAYLOAD_MAX_POINTS), else null.
+   */
+  rows: PointRow[] | null;
+  /** The session right after this commit (it is ACTIVE: points are refused once it ended). */
+  session: { deviceId: string | null; startedAt: Date; pointCount: number };
 }
 
 interface LockedSession {
@@ -32,6 +40,8 @@ interface LockedSession {
   user_id: string;
   status: 'ACTIVE' | 'ENDED';
   started_at: Date;
+  device_id: string | null;
+  point_count: number;
 }
 
 const RETURNING = `id, latitude, longitude, accuracy, altitude, speed, heading,
@@ -57,7 +67,7 @@ export async function recordPoints(
     scope.tenantId,
     async (tx) => {
       const [session] = await tx.$queryRaw<LockedSession[]>`
-        SELECT id, user_id, status::text AS status, started_at FROM location_sessions
+        SELECT id, user_id, status::text AS status, started_at, device_id, point_count FROM location_sessions
         WHERE id = ${sessionId}::uuid FOR UPDATE`;
       if (!session || (scope.ownOnly && session.user_id !== scope.userId))
         throw notFound('Location session', 'sessionId');
@@ -71,6 +81,13 @@ export async function recordPoints(
         duplicates: inputs.length - inserted.length,
         sessionId,
         userId: session.user_id,
+        rows: inputs.length <= LIVE_PAYLOAD_MAX_POINTS ? inserted : null,
+        session: {
+          deviceId: session.device_id,
+          startedAt: session.started_at,
+          // The row is locked: the count after this commit is the locked one plus what we wrote.
+          pointCount: Number(session.point_count) + inserted.length,
+        },
       };
     },
     { timeoutMs: 30_000 },
@@ -93,8 +110,9 @@ async function writePoints(
   inputs: LocationInput[],
 ): Promise<PointRow[]> {
   const col = <T>(f: (p: LocationInput) => T): T[] => inputs.map(f);
-  // A batch answers with counts only: reading back 1,000 full rows would cost more than writing them.
-  const full = inputs.length === 1;
+  // A large batch answers with ids only: reading back 1,000 full rows would cost more than writing
+  // them. Small ones (≤ LIVE_PAYLOAD_MAX_POINTS) return full rows for the live event's payload.
+  const full = inputs.length <= LIVE_PAYLOAD_MAX_POINTS;
   return tx.$queryRawUnsafe<PointRow[]>(
     `WITH ins AS (
        INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, accuracy, altitude, speed,

@@ -1,11 +1,37 @@
 import { badUserInput, notFound } from '@lt/errors';
 import { requireTenantMember, type SubgraphContext } from '@lt/server';
 import type { LocationSubgraphDeps } from '../createLocationSubgraph';
-import { findRetriedPoint, recordPoints, type RecordResult } from '../data/points';
+import { findRetriedPoint, recordPoints, type PointRow, type RecordResult } from '../data/points';
 import { scopeOf } from '../data/scope';
 import { startSession, stopSession, type SessionRow } from '../data/sessions';
 import { publishLive } from '../events/live';
 import { MAX_DEVICE_ID_LENGTH, validateBatch, validateLocation, type LocationInput } from '../validation';
+
+/** The live event's payload: the committed points' public fields and the session after the commit. */
+function livePayload(r: RecordResult, rows: PointRow[]) {
+  return {
+    session: {
+      id: r.sessionId,
+      userId: r.userId,
+      status: 'ACTIVE' as const,
+      deviceId: r.session.deviceId,
+      startedAt: r.session.startedAt.toISOString(),
+      endedAt: null,
+      pointCount: r.session.pointCount,
+    },
+    points: rows.map((p) => ({
+      id: p.id,
+      latitude: p.latitude,
+      longitude: p.longitude,
+      accuracy: p.accuracy,
+      altitude: p.altitude,
+      speed: p.speed,
+      heading: p.heading,
+      recordedAt: p.recordedAt.toISOString(),
+      receivedAt: p.receivedAt.toISOString(),
+    })),
+  };
+}
 
 export function createMutationResolvers(deps: LocationSubgraphDeps) {
   const { db } = deps;
@@ -31,6 +57,8 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
           sessionId: r.sessionId,
           userId: r.userId,
           points: r.inserted.map((p) => ({ id: p.id, recordedAt: p.recordedAt.toISOString() })),
+          // Small batches carry their fields: the router serves location-only selections from it.
+          ...(r.rows ? { payload: livePayload(r, r.rows) } : {}),
           publishedAt: Date.now(),
         });
 
