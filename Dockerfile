@@ -13,7 +13,7 @@ COPY subgraphs/streaming/package.json ./subgraphs/streaming/
 RUN npm ci --no-audit --no-fund
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production APOLLO_TELEMETRY_DISABLED=true
+ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/prisma/generated ./prisma/generated

@@ -12,7 +12,6 @@ export default tseslint.config(
       'test-results/**',
       '**/*.js',
       '**/*.cjs',
-      '**/*.mjs',
     ],
   },
   js.configs.recommended,

@@ -3,7 +3,7 @@
 # tests. Totals are written to test-results/vitest.json; .ci/run prints them as "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TURBO_TELEMETRY_DISABLED=1 APOLLO_TELEMETRY_DISABLED=true KAFKAJS_NO_PARTITIONER_WARNING=1
+export TURBO_TELEMETRY_DISABLED=1 KAFKAJS_NO_PARTITIONER_WARNING=1
 bash scripts/ensure-tools.sh
 bash scripts/services/up.sh
 mkdir -p test-results

@@ -85,7 +85,7 @@ start() {
     [[ -x $BIN ]] || svc_die "$BIN not found: run \`npm ci\` in $REPO_ROOT first"
     rm -f "$READY_FILE"
     local seeded
-    seeded=$(node "$SCRIPT_DIR/cognito/seed.mjs" "$COGNITO_LOCAL_DIR" "$REPO_ROOT") ||
+    seeded=$("$REPO_ROOT/node_modules/.bin/tsx" "$REPO_ROOT/packages/embedded/src/cognito/seedCli.ts" "$COGNITO_LOCAL_DIR") ||
       svc_die "seeding $COGNITO_LOCAL_DIR/.cognito failed"
     svc_log "$seeded ($COGNITO_LOCAL_DIR/.cognito)"
     svc_log "starting on $URL"

@@ -12,4 +12,3 @@ export {
   type SignContextOptions,
   type VerifyContextOptions,
 } from './signing';
-export { IDENTITY_HEADERS, stripIdentityHeaders } from './headers';

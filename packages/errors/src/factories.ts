@@ -33,7 +33,3 @@ export const rateLimited = (retryAfterSeconds: number): GraphQLError =>
 /** A dependency is down or its circuit breaker is open; safe to retry later. */
 export const serviceUnavailable = (message = 'Service temporarily unavailable'): GraphQLError =>
   make(ErrorCode.SERVICE_UNAVAILABLE, message);
-
-/** An operation of the contract that this build does not implement yet. */
-export const notImplemented = (operation: string): GraphQLError =>
-  make(ErrorCode.NOT_IMPLEMENTED, `${operation} is not implemented yet`);

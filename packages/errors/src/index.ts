@@ -11,6 +11,5 @@ export {
   conflict,
   rateLimited,
   serviceUnavailable,
-  notImplemented,
 } from './factories';
 export { maskError, type MaskErrorOptions } from './mask';

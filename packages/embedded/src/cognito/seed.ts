@@ -1,6 +1,6 @@
 /**
  * Pre-seeds cognito-local's JSON files so the user pool and app client ids never change — the
- * same pool and client as scripts/services/cognito/seed.mjs (which seeds the standalone server).
+ * same pool and client for the standalone server too (seedCli.ts, used by scripts/services/cognito.sh).
  * Idempotent: only ADDS what is missing (pool file, client entry) and keeps existing users.
  *
  * Layout read by cognito-local 5.3.0 (lib/services/cognitoService.js, dataStore/stormDb.js):

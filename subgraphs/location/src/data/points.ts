@@ -5,6 +5,19 @@ import { conflict, notFound } from '@lt/errors';
 import { checkNotBeforeStart, type LocationInput } from '../validation';
 import { isUuid, type Scope } from './scope';
 
+/** The columns of a point the API exposes (LocationPoint). */
+export const pointSelect = {
+  id: true,
+  latitude: true,
+  longitude: true,
+  accuracy: true,
+  altitude: true,
+  speed: true,
+  heading: true,
+  recordedAt: true,
+  receivedAt: true,
+} as const;
+
 export interface PointRow {
   id: string;
   latitude: number;
@@ -214,17 +227,7 @@ export async function listPoints(
       },
       orderBy: [{ recordedAt: 'desc' }, { id: 'desc' }],
       take: first + 1,
-      select: {
-        id: true,
-        latitude: true,
-        longitude: true,
-        accuracy: true,
-        altitude: true,
-        speed: true,
-        heading: true,
-        recordedAt: true,
-        receivedAt: true,
-      },
+      select: pointSelect,
     }),
   );
 }

@@ -2,7 +2,7 @@ import { withTenant, type Db, type Tx } from '@lt/db';
 import { appendOutbox } from '@lt/events';
 import { sessionEvent } from '../events/outbox';
 import { isUuid, type Scope } from './scope';
-import type { PointRow } from './points';
+import { pointSelect, type PointRow } from './points';
 
 export interface SessionRow {
   id: string;
@@ -17,18 +17,6 @@ export interface SessionRow {
   /** Loaded with the session (one primary-key lookup), so `lastPoint` never needs another trip. */
   lastPoint?: PointRow | null;
 }
-
-const pointSelect = {
-  id: true,
-  latitude: true,
-  longitude: true,
-  accuracy: true,
-  altitude: true,
-  speed: true,
-  heading: true,
-  recordedAt: true,
-  receivedAt: true,
-} as const;
 
 /** Attaches each session's last point (one query for the whole list). */
 async function withLastPoints(tx: Tx, sessions: SessionRow[]): Promise<SessionRow[]> {

@@ -14,6 +14,7 @@ import { afterFailure, type DeliveryPolicy } from './schedule';
 import { webhookHeaders } from './signature';
 import type { UrlPolicy } from './urlPolicy';
 import { recordOutcome } from './recordOutcome';
+import { createIdler } from '../util/idler';
 
 /** What goes to the dead-letter topic when a delivery exhausted its retries. */
 export interface DeadLetter {
@@ -77,8 +78,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const agents = createAgents();
   let stopping = false;
   let loop: Promise<void> | undefined;
-  let woken = false;
-  let wakeUp: (() => void) | undefined;
+  // A delivery finishing mid-lease wakes the loop for the next lease (kept until it idles).
+  const idler = createIdler({ keepWake: true });
 
   const breakerOf = (sinkId: string): CircuitBreakerPolicy => {
     let b = breakers.get(sinkId);
@@ -198,7 +199,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
 
   async function run(): Promise<void> {
     while (!stopping) {
-      woken = false;
+      idler.clear();
       const free = concurrency - inflight.size;
       let leased: Leased[] = [];
       if (free > 0) {
@@ -219,29 +220,13 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
           });
         inflight.add(p);
       }
-      if (leased.length === 0 || inflight.size >= concurrency) await idle(pollMs);
+      if (leased.length === 0 || inflight.size >= concurrency) await idler.idle(pollMs);
     }
     await Promise.allSettled([...inflight]);
   }
 
-  function idle(ms: number): Promise<void> {
-    if (stopping || woken) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        wakeUp = undefined;
-        resolve();
-      }, ms);
-      wakeUp = () => {
-        clearTimeout(t);
-        wakeUp = undefined;
-        resolve();
-      };
-    });
-  }
-
   function wake(): void {
-    woken = true;
-    wakeUp?.();
+    idler.wake();
   }
 
   return {
@@ -264,7 +249,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     },
     async stop() {
       stopping = true;
-      wakeUp?.();
+      idler.stop();
       await loop;
       agents.http.destroy();
       agents.https.destroy();

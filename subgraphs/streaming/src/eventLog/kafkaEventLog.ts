@@ -1,6 +1,5 @@
-import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer, RetryOptions } from 'kafkajs';
-import type { Logger } from '@lt/logger';
-import { createKafka, ensureTopics } from '../kafka/client';
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { createKafka, ensureTopics, type KafkaOptions } from '../kafka/client';
 import type {
   ConsumeOptions,
   EventLog,
@@ -12,14 +11,7 @@ import type {
   TopicMessages,
 } from './types';
 
-export interface KafkaEventLogOptions {
-  brokers: string[];
-  clientId: string;
-  log: Logger;
-  /** kafkajs retry of producers/admin (see KafkaOptions). Default: fail within ~1–2 s. */
-  retry?: RetryOptions;
-  connectionTimeoutMs?: number;
-  requestTimeoutMs?: number;
+export interface KafkaEventLogOptions extends KafkaOptions {
   /** Producer request timeout (acks from all in-sync replicas), ms. Default 5_000. */
   sendTimeoutMs?: number;
   /** `status()` gives up (unreachable) after this, ms. Default 2_000. */

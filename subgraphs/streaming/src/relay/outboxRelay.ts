@@ -2,6 +2,7 @@ import { withSystem, type Db } from '@lt/db';
 import type { Logger } from '@lt/logger';
 import type { EventLog, LogProducer, OutgoingMessage } from '../eventLog';
 import type { TopicNames } from '../kafka/client';
+import { createIdler } from '../util/idler';
 
 export interface OutboxRelayOptions {
   db: Db;
@@ -66,7 +67,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let producer: LogProducer | undefined;
   let stopping = false;
   let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
+  const idler = createIdler();
   let published = 0;
   let cleanupTimer: NodeJS.Timeout | undefined;
 
@@ -127,27 +128,12 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       } catch (err) {
         log.warn('outbox relay: publish failed; rows stay in the outbox', { err: String(err), retryInMs: backoff });
         await dropProducer();
-        await idle(backoff);
+        await idler.idle(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
         continue;
       }
-      if (n < batchSize) await idle(pollMs);
+      if (n < batchSize) await idler.idle(pollMs);
     }
-  }
-
-  function idle(ms: number): Promise<void> {
-    if (stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        wakeUp = undefined;
-        resolve();
-      }, ms);
-      wakeUp = () => {
-        clearTimeout(t);
-        wakeUp = undefined;
-        resolve();
-      };
-    });
   }
 
   async function cleanup(): Promise<number> {
@@ -173,7 +159,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       }, o.cleanupIntervalMs ?? 60_000);
       cleanupTimer.unref();
     },
-    wake: () => wakeUp?.(),
+    wake: () => idler.wake(),
     tick,
     cleanup,
     async backlog() {
@@ -186,7 +172,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     async stop() {
       stopping = true;
       clearInterval(cleanupTimer);
-      wakeUp?.();
+      idler.stop();
       await loop;
       await dropProducer();
     },
