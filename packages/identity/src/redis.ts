@@ -29,16 +29,14 @@ export interface RedisIdentityBus extends IdentityInvalidation, IdentityWatch {
  * - `token.revoked`: `identity:revoked:<tokenId>` until the token would have expired;
  * - `user.changed`: the cached membership of that `sub` is deleted;
  * - `tenant.status`: every cached membership of that tenant is deleted.
- * Pub/sub is at-most-once: routers also bound their in-process caches by a few seconds.
+ * Pub/sub is at-most-once: routers also bound their in-process caches by a few seconds. Listeners
+ * in the publishing process are notified synchronously as well.
  */
 export async function createRedisIdentityBus(o: RedisIdentityBusOptions): Promise<RedisIdentityBus> {
   const listeners = new Set<(e: IdentityEvent) => void>();
   const now = o.now ?? Date.now;
   const onError = o.onError ?? (() => undefined);
-  const onMessage = (channel: string, message: string): void => {
-    if (channel !== identityKeys.channel) return;
-    const event = parseIdentityEvent(message);
-    if (!event) return onError(new Error('invalid identity event on the channel'));
+  const notify = (event: IdentityEvent): void => {
     for (const l of [...listeners]) {
       try {
         l(event);
@@ -46,6 +44,12 @@ export async function createRedisIdentityBus(o: RedisIdentityBusOptions): Promis
         onError(err);
       }
     }
+  };
+  const onMessage = (channel: string, message: string): void => {
+    if (channel !== identityKeys.channel) return;
+    const event = parseIdentityEvent(message);
+    if (!event) return onError(new Error('invalid identity event on the channel'));
+    notify(event);
   };
   if (o.subscriber) {
     o.subscriber.on('message', onMessage);
@@ -77,6 +81,10 @@ export async function createRedisIdentityBus(o: RedisIdentityBusOptions): Promis
         }
       }
       await r.publish(identityKeys.channel, JSON.stringify(event));
+      // This process's own listeners hear it now, not after the round trip through the channel:
+      // a request that follows the change here must see it. (Their echo from Redis is harmless:
+      // every listener's effect — drop a cache entry, close sockets — is idempotent.)
+      notify(event);
     },
     subscribe(listener) {
       if (!o.subscriber) throw new Error('createRedisIdentityBus: subscribe needs a subscriber connection');
