@@ -104,6 +104,9 @@ export async function startAuthedStack(options: Partial<StackOptions> = {}): Pro
       auth: {
         cognito: { endpoint: env.cognitoEndpoint, userPoolId: env.cognitoUserPoolId, clientId: env.cognitoClientId },
         redis,
+        // Every test logs in from 127.0.0.1 through one shared Redis: a per-address limit would
+        // couple test files and back-to-back runs. Per-e-mail limits (unique e-mails) stay on.
+        loginLimits: { perAddress: 100_000 },
       },
       ...options,
     });

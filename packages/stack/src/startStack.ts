@@ -16,7 +16,7 @@ import { createSubscriptionEngine, type AttachedEngine, type SubscriptionLimits 
 import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
 import { mountDashboard } from '@lt/router/dashboard';
 import { createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
-import { bootstrapPlatformAdmin, createAuthSubgraph } from '@lt/subgraph-auth';
+import { bootstrapPlatformAdmin, createAuthSubgraph, type AuthSubgraphDeps } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
 import { createLocationSubgraph } from '@lt/subgraph-location';
@@ -91,6 +91,8 @@ export interface StackAuthOptions {
   redis?: Redis;
   /** Platform admin created on first start, idempotently (BOOTSTRAP_ADMIN_EMAIL/_PASSWORD). */
   bootstrapAdmin?: { email: string; password: string };
+  /** Login rate limits (defaults: 10 per e-mail, 50 per client address, per 300 s). */
+  loginLimits?: AuthSubgraphDeps['loginLimits'];
 }
 
 export type SubgraphName = 'auth' | 'tenant' | 'location' | 'streaming';
@@ -166,6 +168,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   if (authRedis) checks['redis'] = async () => void (await authRedis.ping());
   const authDeps = {
     identity,
+    ...(o.auth?.loginLimits ? { loginLimits: o.auth.loginLimits } : {}),
     ...(cognito ? { cognito } : {}),
     ...(o.auth?.redis ? { redis: o.auth.redis } : {}),
   };
