@@ -89,6 +89,10 @@ const child = spawn(
   },
 );
 const lines = createInterface({ input: child.stdout! });
+// The stack's own log lines (errors and warnings only) are shown as they come.
+lines.on('line', (l) => {
+  if (!l.startsWith('{"routerUrl"') && !l.startsWith('{"mem"')) console.error(`[stack] ${l.slice(0, 500)}`);
+});
 /** The next protocol line of the child (log lines on its stdout are skipped). */
 const nextLine = (): Promise<Record<string, unknown>> =>
   new Promise((resolve) => {
@@ -223,6 +227,8 @@ if (!ONLY || ONLY === 'fanout') {
   const recvAt = new Map<string, number[]>();
   let crossTenant = 0;
   let delivered = 0;
+  /** Sockets closed by the router during the run, by code and reason (none expected). */
+  const closedBy = new Map<string, number>();
   const sockets: WebSocket[] = [];
   const opened: Promise<void>[] = [];
   const keyOf = (sessionId: string, recordedAt: string) => `${sessionId}|${Date.parse(recordedAt)}`;
@@ -235,7 +241,11 @@ if (!ONLY || ONLY === 'fanout') {
       opened.push(
         new Promise<void>((resolve, reject) => {
           ws.once('error', reject);
-          ws.once('close', (code, reason) => reject(new Error(`socket closed ${code} ${String(reason)}`)));
+          ws.once('close', (code, reason) => {
+            const k = `${code} ${String(reason)}`;
+            closedBy.set(k, (closedBy.get(k) ?? 0) + 1);
+            reject(new Error(`socket closed ${k}`));
+          });
           ws.on('open', () =>
             ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: user.auth } })),
           );
@@ -364,11 +374,14 @@ if (!ONLY || ONLY === 'fanout') {
       `delivered ${delivered}/${expected}; latency from mutation response p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms ` +
       `(${early} deliveries arrived before the response, counted as 0); ` +
       `latency from mutation sent p50 ${pct(fromSend, 50).toFixed(1)} ms, p99 ${pct(fromSend, 99).toFixed(1)} ms; failed requests ${failed}; cross-tenant deliveries ${crossTenant}; ` +
+      `sockets closed by the router ${[...closedBy].map(([k, n]) => `${n}× ${k}`).join(', ') || 'none'}; ` +
       `CPU: ${cpu}; Postgres ${txPerSec} transactions/s (${(respAt.size / ppr / (wall / 1e6)).toFixed(0)} mutations/s)`;
     console.log('(3)', results[name]);
   }
   results['fanout memory'] = memory;
+  const closedDuringRun = [...closedBy.values()].reduce((a, b) => a + b, 0);
   for (const ws of sockets) ws.close();
+  if (closedDuringRun !== 0) process.exitCode = 1;
   if (crossTenant !== 0) process.exitCode = 1;
 }
 

@@ -22,7 +22,7 @@ const sockets: LiveSocket[] = [];
 
 beforeAll(async () => {
   stack = await startAuthedStack({
-    subscriptionLimits: { perConnection: 5, queueSize: 1_100, maxBufferedBytes: 256 * 1024 },
+    subscriptionLimits: { perConnection: 5, maxBufferedBytes: 512 * 1024 },
   });
   tA = await createTestTenant(stack.db, 'live');
   tB = await createTestTenant(stack.db, 'live');
@@ -289,7 +289,7 @@ describe('slow consumers', () => {
     let sent = 1;
     let received = 1;
     const deadline = Date.now() + 60_000;
-    // Record until the router drops the slow subscriber (its socket buffers, then its queue, fill up).
+    // Record until the router drops the slow subscriber (the kernel's socket buffers, then the router's unsent bytes, fill up).
     while (live() >= before && Date.now() < deadline && sent < 20_000) {
       const locations = Array.from({ length: 500 }, (_, i) => ({
         latitude: (i % 90) + 0.5,
@@ -312,7 +312,7 @@ describe('slow consumers', () => {
     // Once it reads again, the slow client finds the reason after what it had been sent.
     slow.resumeReading();
     const c = await slow.closed;
-    expect(c).toEqual({ code: 4008, reason: 'Slow consumer: subscriber queue overflowed' });
+    expect(c).toEqual({ code: 4008, reason: 'Slow consumer: too many unsent results' });
     // The healthy subscriber is still served after the slow one was dropped.
     await record(alice, s, 89);
     expect((await fine.next<Update>('x')).data.locationUpdated.point.latitude).toBe(89);
@@ -345,6 +345,22 @@ describe('sockets close when identity changes', () => {
     const c = await w.closed;
     expect(c).toEqual({ code: 4401, reason: 'Token expired' });
     expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('closes with a retryable 1013 (not 4401) when the router cannot check a token right now', async () => {
+    const flaky = await startRouterReplica(stack, {
+      pubsub: stack.pubsub,
+      authenticator: {
+        authenticate: () => Promise.reject(new Error('membership store unavailable')),
+      },
+    });
+    try {
+      const w = await open(alice, flaky.url);
+      // graphql-ws clients retry 1013 (Try Again Later); 4401 would make them drop the token.
+      expect(await w.closed).toEqual({ code: 1013, reason: 'Try again later' });
+    } finally {
+      await flaky.stop();
+    }
   });
 
   it('closes on logout', async () => {

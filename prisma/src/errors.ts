@@ -21,3 +21,43 @@ export function uniqueViolationTarget(err: unknown): string[] {
   if (Array.isArray(fields)) return fields.map((f) => String(f).replace(/"/g, ''));
   return [];
 }
+
+/** Prisma codes of failures that say "not now", not "wrong": unreachable, pool or transaction timeouts, conflicts. */
+const TRANSIENT_PRISMA = new Set([
+  'P1001', // can't reach the database server
+  'P1002', // reached but timed out
+  'P1008', // operation timed out (socket timeout)
+  'P1017', // server closed the connection
+  'P2024', // timed out fetching a connection from the pool
+  'P2028', // transaction API: unable to start in time (pool wait), or expired under load
+  'P2034', // write conflict or deadlock: retry
+  'P2037', // too many connections
+]);
+
+/** SQLSTATE classes/codes that are transient: connection exceptions, cancels, shutdowns, conflicts. */
+const TRANSIENT_SQLSTATE = /^(08...|57014|57P0[123]|53300|40001|40P01)$/;
+
+const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+/**
+ * Whether a database failure is transient (the database or the pool is unavailable or
+ * overloaded, a timeout, a serialization conflict): callers should retry shortly, so the API
+ * answers SERVICE_UNAVAILABLE instead of masking it as an internal error (STYLE.md §7: classified
+ * once, at the adapter). Walks `cause` chains (driver adapter errors nest the pg error).
+ */
+export function isTransientDatabaseError(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { code?: unknown; cause?: unknown; message?: unknown; meta?: { driverAdapterError?: unknown } };
+  if (typeof e.code === 'string') {
+    if (TRANSIENT_PRISMA.has(e.code) || TRANSIENT_SQLSTATE.test(e.code) || TRANSIENT_NODE.has(e.code)) return true;
+  }
+  // node-postgres pool: waiting for a connection past connectionTimeoutMillis.
+  if (typeof e.message === 'string' && /timeout exceeded when trying to connect|connection timeout/i.test(e.message))
+    return true;
+  const kind = (e.cause as { kind?: unknown } | undefined)?.kind;
+  if (kind === 'DatabaseNotReachable' || kind === 'SocketTimeout' || kind === 'ConnectionClosed') return true;
+  if (kind === 'TooManyConnections' || kind === 'TransactionWriteConflict') return true;
+  return (
+    isTransientDatabaseError(e.cause, depth + 1) || isTransientDatabaseError(e.meta?.driverAdapterError, depth + 1)
+  );
+}

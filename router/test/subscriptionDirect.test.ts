@@ -7,7 +7,6 @@ import { waitFor } from '@lt/testing';
 import { resolveFromEvent, servableFromEvent } from '../src/subscriptions/direct';
 import { Fanout, type Subscriber } from '../src/subscriptions/fanout';
 import { analyseSubscription } from '../src/subscriptions/operation';
-import { BoundedQueue } from '../src/subscriptions/queue';
 
 /** The API schema's live part (same names and types as router/supergraph.graphql). */
 const schema = buildSchema(`
@@ -164,16 +163,9 @@ describe('Fanout fast path', () => {
       log: createLogger({ level: 'silent' }),
       maxConcurrentExecutions: 4,
       maxGroupBacklog: 5_000,
-      maxBufferedBytes: 1 << 20,
     });
     const delivered: Delivered[] = [];
     const subscriber = (userId: string, role: 'MEMBER' | 'TENANT_ADMIN'): Subscriber => {
-      const queue = new BoundedQueue<ExecutionResult>(1_100);
-      const origPush = queue.push.bind(queue);
-      queue.push = (r) => {
-        delivered.push({ user: `${role}:${userId}`, result: r });
-        return origPush(r);
-      };
       return {
         caller: {
           membership: { userId, sub: userId, tenantId: TENANT, role, tenantStatus: 'ACTIVE' },
@@ -183,9 +175,13 @@ describe('Fanout fast path', () => {
           clientAddress: null,
         },
         op: analyse(query),
-        queue,
+        // What the engine writes as `next` payloads: serialised results, parsed back here.
+        send: (results) => {
+          for (const r of results)
+            delivered.push({ user: `${role}:${userId}`, result: JSON.parse(r) as ExecutionResult });
+          return true;
+        },
         onOverflow: () => undefined,
-        bufferedBytes: () => 0,
       };
     };
     const subs = [subscriber(ALICE, 'MEMBER'), subscriber(BOB, 'MEMBER'), subscriber(randomUUID(), 'TENANT_ADMIN')];

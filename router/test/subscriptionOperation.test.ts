@@ -1,7 +1,7 @@
 import { getOperationAST, parse, print, stripIgnoredCharacters } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { analyseSubscription, eventVariables } from '../src/subscriptions/operation';
-import { BoundedQueue } from '../src/subscriptions/queue';
+import { LiveStream } from '../src/subscriptions/queue';
 
 const analyse = (q: string, vars: Record<string, unknown> = {}) => {
   const doc = parse(q);
@@ -51,25 +51,30 @@ describe('analyseSubscription', () => {
   });
 });
 
-describe('BoundedQueue', () => {
-  it('refuses items beyond its capacity instead of growing', async () => {
-    const q = new BoundedQueue<number>(2);
-    expect([q.push(1), q.push(2), q.push(3)]).toEqual([true, true, false]);
-    expect(await q.next()).toEqual({ value: 1, done: false });
-    expect(q.push(4)).toBe(true);
-    expect(q.size).toBe(2);
+describe('LiveStream', () => {
+  it('stays pending until it ends, then reports done (graphql-ws completes the operation)', async () => {
+    const stream = new LiveStream();
+    let settled = false;
+    const pending = stream.next().then((r) => ((settled = true), r));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    stream.end();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+    expect(stream.isEnded).toBe(true);
   });
 
-  it('hands an item straight to a waiting consumer, and ends on return()', async () => {
-    let returned = false;
-    const q = new BoundedQueue<string>(1, () => (returned = true));
-    const waiting = q.next();
-    q.push('a');
-    expect(await waiting).toEqual({ value: 'a', done: false });
-    const pending = q.next();
-    await q.return();
+  it('calls its owner once on return() (client complete), not after it already ended', async () => {
+    let returned = 0;
+    const a = new LiveStream(() => returned++);
+    const pending = a.next();
+    await a.return();
+    await a.return();
     expect(await pending).toEqual({ value: undefined, done: true });
-    expect(returned).toBe(true);
-    expect(q.push('b')).toBe(false);
+    expect(returned).toBe(1);
+    const b = new LiveStream(() => returned++);
+    b.end();
+    await b.return();
+    expect(returned).toBe(1);
   });
 });

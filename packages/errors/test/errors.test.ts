@@ -36,4 +36,26 @@ describe('maskError', () => {
     });
     expect(seen).toEqual([original]);
   });
+
+  it('answers SERVICE_UNAVAILABLE for transient dependency failures, without their message', () => {
+    const seen: unknown[] = [];
+    const poolTimeout = Object.assign(new Error('Unable to start a transaction in the given time. (db 10.0.0.3)'), {
+      code: 'P2028',
+    });
+    const original = new GraphQLError(poolTimeout.message, { originalError: poolTimeout });
+    const transient = (e: unknown) => (e as { code?: string }).code === 'P2028';
+    const out = maskError({ message: original.message, path: ['recordLocation'] }, original, {
+      onMasked: (_f, err) => seen.push(err),
+      transient,
+    });
+    expect(out).toEqual({
+      message: 'Service temporarily unavailable; retry shortly',
+      path: ['recordLocation'],
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
+    expect(seen).toEqual([]);
+    // Anything else is still masked as an internal error.
+    const other = new GraphQLError('boom', { originalError: new Error('boom') });
+    expect(maskError({ message: 'boom' }, other, { transient }).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+  });
 });

@@ -11,6 +11,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
 import { parse } from 'graphql';
 import { CONTEXT_HEADER, ContextVerificationError, verifyContext } from '@lt/context';
+import { isTransientDatabaseError } from '@lt/db';
 import { ErrorCode, maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
 import type { SubgraphContext } from './context';
@@ -58,12 +59,13 @@ export function createSubgraphServer<TExtra extends object = object>(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      logUnexpectedErrors<Ctx>(log),
+      logUnexpectedErrors<Ctx>(log, isTransientDatabaseError),
       ...(options.plugins ?? []),
     ],
     includeStacktraceInErrorResponses: false,
     // Unexpected errors are logged with the request id by logUnexpectedErrors, then masked here.
-    formatError: (formatted, original) => maskError(formatted, original),
+    // Database overload or outage (pool wait, timeouts, conflicts) answers SERVICE_UNAVAILABLE.
+    formatError: (formatted, original) => maskError(formatted, original, { transient: isTransientDatabaseError }),
   });
   let started = false;
 

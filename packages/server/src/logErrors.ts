@@ -6,7 +6,11 @@ import type { Logger } from '@lt/logger';
  * Logs every unexpected error (no code from the closed list) with the request id, before
  * `formatError` masks it for the client as INTERNAL_SERVER_ERROR (DESIGN.md §3).
  */
-export function logUnexpectedErrors<C extends { caller?: { requestId: string } }>(log: Logger): ApolloServerPlugin<C> {
+export function logUnexpectedErrors<C extends { caller?: { requestId: string } }>(
+  log: Logger,
+  /** Transient dependency failures (answered SERVICE_UNAVAILABLE): logged as warnings. */
+  transient: (error: unknown) => boolean = () => false,
+): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
       return {
@@ -14,11 +18,24 @@ export function logUnexpectedErrors<C extends { caller?: { requestId: string } }
           for (const e of rc.errors) {
             const code = e.extensions?.['code'];
             if (isErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) continue;
+            const err = e.originalError ?? e;
+            if (transient(err)) {
+              log.warn('dependency unavailable, answered SERVICE_UNAVAILABLE', {
+                requestId: rc.contextValue?.caller?.requestId,
+                path: e.path,
+                err: {
+                  name: (err as Error).name,
+                  code: (err as { code?: unknown }).code,
+                  message: (err as Error).message,
+                },
+              });
+              continue;
+            }
             log.error('unexpected error', {
               requestId: rc.contextValue?.caller?.requestId,
               operation: rc.operationName,
               path: e.path,
-              err: e.originalError ?? e,
+              err,
             });
           }
         },

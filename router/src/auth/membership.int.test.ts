@@ -121,6 +121,27 @@ function contract(name: string, make: Make) {
       await store.stop();
     });
 
+    it('a burst of connections with one token costs one lookup (reconnect storm)', async () => {
+      const { bus, store } = await make();
+      const m = member();
+      const db = fakeDb(new Map([[m.sub, m]]));
+      const r = new MembershipResolver({ db: db as unknown as Db, store, watch: bus });
+      const token = randomUUID();
+      const all = await Promise.all(Array.from({ length: 200 }, () => r.resolve(m.sub, token, exp())));
+      expect(all.every((x) => x.kind === 'ok' && x.membership.userId === m.userId)).toBe(true);
+      expect(db.queries).toBe(1);
+      // Another user's burst alongside is looked up separately (never answered with this one).
+      const other = member();
+      const db2 = fakeDb(new Map([[other.sub, other]]));
+      const r2 = new MembershipResolver({ db: db2 as unknown as Db, store, watch: bus });
+      const [x, y] = await Promise.all([r2.resolve(other.sub, token, exp()), r2.resolve(m.sub, token, exp())]);
+      expect(x).toEqual({ kind: 'ok', membership: other });
+      expect(y).toEqual({ kind: 'ok', membership: m });
+      r.stop();
+      r2.stop();
+      await store.stop();
+    });
+
     it('never keeps an entry longer than the token lives', async () => {
       const { bus, store, redis: conn } = await make();
       const m = member();

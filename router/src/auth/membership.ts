@@ -35,6 +35,8 @@ export class MembershipResolver {
   readonly stats: CacheStats = { localHits: 0, sharedHits: 0, misses: 0 };
   private readonly local = new Map<string, { m: Membership; until: number }>();
   private readonly revoked = new Map<string, number>();
+  /** Lookups in flight by token (or sub): a reconnect storm of one token costs one lookup. */
+  private readonly inflight = new Map<string, Promise<Resolution>>();
   private readonly unsubscribe?: () => void;
   private readonly now: () => number;
   private readonly localTtlMs: number;
@@ -84,6 +86,21 @@ export class MembershipResolver {
     }
     if (hit) this.local.delete(key);
 
+    const flightKey = `${key}|${sub}`;
+    let flight = this.inflight.get(flightKey);
+    if (!flight) {
+      flight = this.lookup(sub, tokenId, exp, key).finally(() => this.inflight.delete(flightKey));
+      this.inflight.set(flightKey, flight);
+    }
+    const res = await flight;
+    // Revoked while the lookup was in flight (logout racing a connect): refused all the same.
+    const revokedUntil = tokenId ? this.revoked.get(tokenId) : undefined;
+    if (res.kind === 'ok' && revokedUntil !== undefined && revokedUntil > this.now()) return { kind: 'revoked' };
+    return res;
+  }
+
+  /** L1 miss: the shared store, then Postgres; fills both caches. */
+  private async lookup(sub: string, tokenId: string | null, exp: number, key: string): Promise<Resolution> {
     const looked = await this.o.store.lookup(sub, tokenId);
     if (looked.revoked) return { kind: 'revoked' };
     let m = looked.membership;
@@ -92,9 +109,10 @@ export class MembershipResolver {
       this.stats.misses++;
       m = await this.fromDatabase(sub);
       if (!m) return { kind: 'unknown_user' };
-      const ttl = Math.min(this.maxTtlSeconds, exp - Math.floor(t / 1000));
+      const ttl = Math.min(this.maxTtlSeconds, exp - Math.floor(this.now() / 1000));
       if (ttl > 0) await this.o.store.put(m, ttl);
     }
+    const t = this.now();
     if (this.local.size >= this.localMax) this.local.delete(this.local.keys().next().value!);
     this.local.set(key, { m, until: Math.min(t + this.localTtlMs, exp * 1000) });
     return { kind: 'ok', membership: m };

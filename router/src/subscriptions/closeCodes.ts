@@ -8,8 +8,10 @@ export const EngineClose = {
   UNAUTHORIZED: 4401,
   /** Authenticated, but subscriptions need a tenant user. */
   FORBIDDEN: 4403,
-  /** The client did not read fast enough: its bounded queue overflowed (retry, then resync). */
+  /** The client did not read fast enough: its socket held too many unsent bytes (retry, then resync). */
   SLOW_CONSUMER: 4008,
+  /** The router could not check the token right now (cache or database unavailable): retry. */
+  TRY_AGAIN_LATER: 1013,
   /** Router shutting down. */
   GOING_AWAY: 1001,
 } as const;
@@ -22,5 +24,6 @@ export const CloseReason = {
   TENANT_SUSPENDED: 'Tenant suspended',
   UNAUTHENTICATED: 'Unauthorized',
   NEEDS_TENANT: 'Forbidden: subscriptions need a tenant user',
-  SLOW_CONSUMER: 'Slow consumer: subscriber queue overflowed',
+  SLOW_CONSUMER: 'Slow consumer: too many unsent results',
+  TRY_AGAIN_LATER: 'Try again later',
 } as const;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   GraphQLError,
   getOperationAST,
@@ -21,16 +22,18 @@ import type { RouterInternals } from '../createRouter';
 import { CloseReason, EngineClose } from './closeCodes';
 import { Fanout, type ServedCounts, type Subscriber } from './fanout';
 import { analyseSubscription, eventVariables, type LiveField } from './operation';
-import { BoundedQueue } from './queue';
+import { LiveStream } from './queue';
 
 export interface SubscriptionLimits {
   /** Active subscriptions per WebSocket. Default 20. */
   perConnection?: number;
   /** Active subscriptions per tenant on this replica. Default 2_000. */
   perTenant?: number;
-  /** Results queued per subscriber before it is dropped as a slow consumer. Default 2_000, min 1_100. */
-  queueSize?: number;
-  /** Unflushed socket bytes before a subscriber is dropped as a slow consumer. Default 4 MiB. */
+  /**
+   * Unsent bytes a socket may hold (results written but not yet taken by the client) before the
+   * connection is dropped as a slow consumer (4008). Default 4 MiB, min 512 KiB: one commit
+   * (a 1,000-point batch) arrives as one burst and a healthy consumer must be able to take it.
+   */
   maxBufferedBytes?: number;
   /** Gateway executions in flight for live events, across all subscriptions. Default 32. */
   maxConcurrentExecutions?: number;
@@ -76,20 +79,27 @@ export interface AttachedEngine {
 /** One WebSocket after `connection_init`. */
 interface Connection {
   socket: WebSocket;
+  /** The TCP socket under it: corked while one delivery writes several messages. */
+  raw: Duplex;
   caller: TenantCaller;
-  subscribers: Set<Subscriber>;
+  subscribers: Set<LiveSubscriber>;
   /** Subscribe messages being checked (visibility, probe): they hold a slot of the limit. */
   pending: number;
   expiryTimer: NodeJS.Timeout | null;
 }
 
-/** What an operation over this socket returns to graphql-ws (our queue, via `subscribe`). */
+/** What an operation over this socket returns to graphql-ws (its LiveStream, via `subscribe`). */
 interface LiveContext {
-  subscriber: Subscriber;
+  subscriber: LiveSubscriber;
 }
 
-/** The largest burst one commit causes (a 1,000-point batch) plus slack. */
-const MIN_QUEUE = 1_100;
+/** A subscriber of this engine: the fan-out's view plus the stream graphql-ws waits on. */
+interface LiveSubscriber extends Subscriber {
+  stream: LiveStream;
+}
+
+/** The smallest slow-consumer limit: a 1,000-point burst of a small selection fits. */
+const MIN_BUFFERED_BYTES = 512 * 1024;
 
 /** setTimeout caps at 2^31-1 ms; re-arm for longer tokens. */
 const MAX_TIMER = 2 ** 31 - 1;
@@ -107,10 +117,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
   const limits = {
     perConnection: o.limits?.perConnection ?? 20,
     perTenant: o.limits?.perTenant ?? 2_000,
-    // One commit (recordLocations: up to 1,000 points) can arrive as one burst: a healthy
-    // consumer must be able to hold it, so the queue never goes below that.
-    queueSize: Math.max(o.limits?.queueSize ?? 2_000, MIN_QUEUE),
-    maxBufferedBytes: o.limits?.maxBufferedBytes ?? 4 * 1024 * 1024,
+    maxBufferedBytes: Math.max(o.limits?.maxBufferedBytes ?? 4 * 1024 * 1024, MIN_BUFFERED_BYTES),
     maxConcurrentExecutions: o.limits?.maxConcurrentExecutions ?? 32,
     maxGroupBacklog: o.limits?.maxGroupBacklog ?? 5_000,
     maxPayloadBytes: o.limits?.maxPayloadBytes ?? 64 * 1024,
@@ -126,7 +133,6 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
       log,
       maxConcurrentExecutions: limits.maxConcurrentExecutions,
       maxGroupBacklog: limits.maxGroupBacklog,
-      maxBufferedBytes: limits.maxBufferedBytes,
     });
     const connections = new Map<WebSocket, Connection>();
     const wss = new WebSocketServer({ server, path: o.path ?? '/graphql', maxPayload: limits.maxPayloadBytes });
@@ -142,7 +148,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
       if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
       conn.expiryTimer = null;
       for (const s of conn.subscribers) {
-        s.queue.end();
+        s.stream.end();
         void fanout.remove(s);
       }
       conn.subscribers.clear();
@@ -200,7 +206,13 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
             auth = typeof authorization === 'string' ? await o.authenticator.authenticate(authorization) : null;
           } catch (err) {
             // UNAUTHENTICATED from the authenticator (bad, expired, revoked, suspended): never say which.
-            if (!(err instanceof GraphQLError)) log.error('authentication failed', { err });
+            if (!(err instanceof GraphQLError) || err.extensions['code'] !== 'UNAUTHENTICATED') {
+              // Our failure (cache or database unavailable), not the token's: a retryable close,
+              // where 4401 would make clients throw their token away.
+              log.error('authentication failed', { err });
+              socket.close(EngineClose.TRY_AGAIN_LATER, CloseReason.TRY_AGAIN_LATER);
+              return false;
+            }
           }
           if (!auth) {
             socket.close(EngineClose.UNAUTHORIZED, CloseReason.UNAUTHENTICATED);
@@ -213,6 +225,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
           }
           const conn: Connection = {
             socket,
+            raw: request.socket,
             caller: {
               membership: { ...m, tenantId: m.tenantId },
               requestId: randomUUID(),
@@ -229,7 +242,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
           return true;
         },
 
-        async onSubscribe(ctx, _id, payload) {
+        async onSubscribe(ctx, id, payload) {
           const conn = connections.get(ctx.extra.socket);
           if (!conn) return [new GraphQLError('Connection is closing', { extensions: { code: 'UNAUTHENTICATED' } })];
           let document: DocumentNode;
@@ -250,14 +263,14 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
           if (conn.subscribers.size + conn.pending >= limits.perConnection) return [rateLimited(5)];
           conn.pending++;
           try {
-            return await subscribe(conn, document, operation, payload);
+            return await subscribe(conn, id, document, operation, payload);
           } finally {
             conn.pending--;
           }
         },
 
         subscribe(args) {
-          return (args.contextValue as LiveContext).subscriber.queue;
+          return (args.contextValue as LiveContext).subscriber.stream;
         },
 
         onClose(ctx) {
@@ -272,6 +285,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
 
     async function subscribe(
       conn: Connection,
+      id: string,
       document: DocumentNode,
       operation: OperationDefinitionNode,
       payload: SubscribePayload,
@@ -306,15 +320,30 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
       if (refused.length > 0)
         return refused.map((e) => new GraphQLError(e.message, { extensions: e.extensions ?? {} }));
       if (!connections.has(conn.socket)) return [new GraphQLError('Connection closed')];
-      const subscriber: Subscriber = {
+      // Results bypass graphql-ws's per-message path (stringify per socket, await every write):
+      // the fan-out hands over payloads serialised once per group; they go out as `next`
+      // messages of this subscription id, corked so one delivery is one write to the socket.
+      const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+      const subscriber: LiveSubscriber = {
         caller: conn.caller,
         op,
-        queue: new BoundedQueue(limits.queueSize, () => {
+        stream: new LiveStream(() => {
           conn.subscribers.delete(subscriber);
           void fanout.remove(subscriber);
         }),
+        send: (results) => {
+          const socket = conn.socket;
+          if (subscriber.stream.isEnded || socket.readyState !== socket.OPEN) return true;
+          if (socket.bufferedAmount > limits.maxBufferedBytes) return false;
+          conn.raw.cork();
+          try {
+            for (const r of results) socket.send(`${prefix}${r}}`);
+          } finally {
+            conn.raw.uncork();
+          }
+          return true;
+        },
         onOverflow: () => close(conn, EngineClose.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER),
-        bufferedBytes: () => conn.socket.bufferedAmount,
       };
       conn.subscribers.add(subscriber);
       await fanout.add(subscriber);

@@ -1,22 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import type { ExecutionResult, FormattedExecutionResult, GraphQLSchema } from 'graphql';
 import type { Caller } from '@lt/context';
 import type { Logger } from '@lt/logger';
 import { parseLiveEvent, tenantChannel, type LiveEvent, type PubSub } from '@lt/pubsub';
 import type { RouterInternals } from '../createRouter';
 import { resolveFromEvent, servableFromEvent } from './direct';
 import { eventVariables, type LiveOperation } from './operation';
-import type { BoundedQueue } from './queue';
 
 /** One client subscription: where its results go and who it runs as. */
 export interface Subscriber {
   caller: Caller & { membership: NonNullable<Caller['membership']> & { tenantId: string } };
   op: LiveOperation;
-  queue: BoundedQueue<ExecutionResult>;
-  /** Called when the queue overflows (the engine closes the socket). */
+  /**
+   * Sends results, each already serialised (`{"data":…}`), as graphql-ws `next` messages, in
+   * order. False when the consumer is too slow (its socket holds more unsent bytes than allowed):
+   * nothing was sent and the fan-out calls `onOverflow`.
+   */
+  send(results: readonly string[]): boolean;
+  /** Called when `send` refuses (the engine closes the socket as a slow consumer). */
   onOverflow(): void;
-  /** Client-side back-pressure: bytes the socket has not flushed yet. */
-  bufferedBytes(): number;
 }
 
 export interface FanoutOptions {
@@ -29,8 +31,6 @@ export interface FanoutOptions {
   maxConcurrentExecutions: number;
   /** Events waiting to be resolved per group before new ones are dropped. Default 5_000. */
   maxGroupBacklog: number;
-  /** A subscriber whose socket holds more unsent bytes than this is a slow consumer. */
-  maxBufferedBytes: number;
 }
 
 /** Points re-read per gateway execution at most (the subgraph accepts up to 500). */
@@ -181,18 +181,15 @@ class Group {
         this.o.log.warn('live event resolved with errors', { codes: r.errors.map((e) => e.extensions?.['code']) });
       return;
     }
-    // graphql-ws serialises GraphQLError instances; the gateway hands us formatted errors.
-    const errors = r.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
-    // locationUpdated re-reads points as a list: each item is one subscription payload.
+    // locationUpdated re-reads points as a list: each item is one subscription payload. Each is
+    // serialised once for the whole group (graphql-ws would stringify per socket and await every
+    // write); the engine writes them to each socket in one go.
     const [key, value] = Object.entries(r.data)[0]!;
-    const payloads: ExecutionResult[] = (Array.isArray(value) ? value : [value]).map((item) => ({
-      data: { [key]: item },
-      ...(errors ? { errors } : {}),
-    }));
-    for (const result of payloads)
-      for (const s of this.subscribers) {
-        if (s.bufferedBytes() > this.o.maxBufferedBytes || !s.queue.push(result)) s.onOverflow();
-      }
+    const errors = r.errors ? `,"errors":${JSON.stringify(r.errors)}` : '';
+    const payloads = (Array.isArray(value) ? value : [value]).map(
+      (item) => `{"data":${JSON.stringify({ [key]: item })}${errors}}`,
+    );
+    for (const s of this.subscribers) if (!s.send(payloads)) s.onOverflow();
   }
 }
 

@@ -1,64 +1,46 @@
 /**
- * A bounded single-consumer async queue. `push` never blocks and never grows past `capacity`:
- * it returns false instead, and the owner decides (the engine drops the slow consumer).
- * Implements the async-generator surface graphql-ws expects (`return` stops it).
+ * What graphql-ws iterates for one live subscription. Results do not flow through it: the fan-out
+ * writes `next` messages straight to the socket (fanout.ts: serialised once per group, coalesced
+ * per socket). The stream only carries the end: it stays pending until `end()` (the socket closes)
+ * or until graphql-ws calls `return()` (the client sent `complete`), which removes the subscriber.
  */
-export class BoundedQueue<T> implements AsyncIterableIterator<T> {
-  private readonly items: T[] = [];
-  private waiting: ((r: IteratorResult<T>) => void) | null = null;
+export class LiveStream implements AsyncIterableIterator<never> {
   private ended = false;
+  private waiting: ((r: IteratorResult<never>) => void) | null = null;
 
-  constructor(
-    readonly capacity: number,
-    private readonly onReturn: () => void = () => undefined,
-  ) {}
+  constructor(private readonly onReturn: () => void = () => undefined) {}
 
-  get size(): number {
-    return this.items.length;
+  get isEnded(): boolean {
+    return this.ended;
   }
 
-  /** Adds an item; false when the queue is full or ended (nothing is added). */
-  push(item: T): boolean {
-    if (this.ended) return false;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w({ value: item, done: false });
-      return true;
-    }
-    if (this.items.length >= this.capacity) return false;
-    this.items.push(item);
-    return true;
-  }
-
-  /** Ends the stream and drops the backlog (the subscriber is gone or being closed). */
+  /** Ends the stream (idempotent): graphql-ws then completes the operation. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.items.length = 0;
     const w = this.waiting;
     this.waiting = null;
     w?.({ value: undefined, done: true });
   }
 
-  next(): Promise<IteratorResult<T>> {
-    const item = this.items.shift();
-    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+  next(): Promise<IteratorResult<never>> {
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
       this.waiting = resolve;
     });
   }
 
-  return(): Promise<IteratorResult<T>> {
+  return(): Promise<IteratorResult<never>> {
+    const wasEnded = this.ended;
     this.end();
-    this.onReturn();
+    if (!wasEnded) this.onReturn();
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  throw(err: unknown): Promise<IteratorResult<T>> {
+  throw(err: unknown): Promise<IteratorResult<never>> {
+    const wasEnded = this.ended;
     this.end();
-    this.onReturn();
+    if (!wasEnded) this.onReturn();
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 
