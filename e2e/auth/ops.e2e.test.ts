@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@lt/logger';
 import { startStack } from '@lt/stack';
-import { createTestTenant, testEnv, uniqueName } from '@lt/testing';
+import { createTestTenant, testEnv, uniqueName, waitFor } from '@lt/testing';
+import { LiveSocket } from '../location/liveSocket';
 import { gql } from '../support/graphql';
 import { bearer, createUserWithToken, startAuthedStack, type AuthedStack } from '../support/identity';
 
@@ -47,6 +48,29 @@ describe('ops endpoints', () => {
     const ratio = Number(/router_membership_cache_hit_ratio ([\d.]+)/.exec(text)?.[1]);
     expect(ratio).toBeGreaterThan(0);
     expect(ratio).toBeLessThanOrEqual(1);
+  });
+
+  it('/metrics shows the subscription engine: sockets, subscriptions, shared sources', async () => {
+    const tenant = await createTestTenant(stack.db);
+    const user = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    const gauge = async (name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await get('/metrics')).text())?.[1]);
+    const before = await gauge('router_subscriptions');
+    const sockets = await Promise.all([
+      LiveSocket.open(stack.routerUrl, bearer(user).authorization),
+      LiveSocket.open(stack.routerUrl, bearer(user).authorization),
+    ]);
+    try {
+      await Promise.all(sockets.map((w) => w.acked()));
+      for (const w of sockets) w.subscribe('a', 'subscription { sessionEvents { type } }');
+      await waitFor(async () => (await gauge('router_subscriptions')) === before + 2, { what: 'two subscriptions' });
+      expect(await gauge('router_ws_connections')).toBeGreaterThanOrEqual(2);
+      // Identical subscriptions in one scope: one upstream source.
+      expect(await gauge('router_subscription_sources')).toBeGreaterThanOrEqual(1);
+    } finally {
+      await Promise.all(sockets.map((w) => w.close()));
+    }
+    await waitFor(async () => (await gauge('router_subscriptions')) === before, { what: 'subscriptions gone' });
   });
 });
 

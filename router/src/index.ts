@@ -95,13 +95,16 @@ const router = createRouter({
     ops.mount(app);
     mountDashboard(app);
   },
-  onHttpServer: (server, internals) =>
-    createSubscriptionEngine({
+  onHttpServer: async (server, internals) => {
+    const engine = await createSubscriptionEngine({
       authenticator,
       pubsub,
       identityWatch: bus,
       log: log.child({ component: 'subscriptions' }),
-    })(server, internals),
+    })(server, internals);
+    ops.watchSubscriptions(engine);
+    return engine;
+  },
 });
 const port = await router.start(config.PORT, config.HOST);
 log.info('listening', { url: `http://${config.HOST}:${port}/graphql` });

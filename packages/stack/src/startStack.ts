@@ -241,6 +241,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           ...(o.subscriptionLimits ? { limits: o.subscriptionLimits } : {}),
         });
         subscriptions = await attach(server, internals);
+        ops.watchSubscriptions(subscriptions);
         return subscriptions;
       },
     });

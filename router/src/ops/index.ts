@@ -6,6 +6,7 @@ import type { Identity } from '../auth/createIdentity';
 import { mountOps, type ReadinessCheck } from './endpoints';
 import { RouterMetrics } from './metrics';
 import { metricsPlugin } from './plugin';
+import type { AttachedEngine } from '../subscriptions';
 
 export { RouterMetrics } from './metrics';
 export { metricsPlugin } from './plugin';
@@ -18,6 +19,8 @@ export interface RouterOps {
   mount: (app: Express) => void;
   /** Adds the identity path's cache gauges (call once the identity exists). */
   watchIdentity: (identity: Pick<Identity, 'memberships'>) => void;
+  /** Adds the subscription engine's gauges (call once it is attached). */
+  watchSubscriptions: (engine: Pick<AttachedEngine, 'stats'>) => void;
 }
 
 /** Metrics + ops endpoints, wired: `createIdentity({ onFailure: ops.metrics.authFailures.inc… })`. */
@@ -35,6 +38,21 @@ export function createRouterOps(checks: Record<string, ReadinessCheck>): RouterO
       metrics.gauge('router_membership_cache_local_hits', 'Membership lookups answered in process', () => s.localHits);
       metrics.gauge('router_membership_cache_shared_hits', 'Membership lookups answered by Redis', () => s.sharedHits);
       metrics.gauge('router_membership_cache_misses', 'Membership lookups that went to Postgres', () => s.misses);
+    },
+    watchSubscriptions(engine) {
+      metrics.gauge('router_ws_connections', 'Open subscription WebSockets', () => engine.stats().connections);
+      metrics.gauge('router_subscriptions', 'Live subscriptions', () => engine.stats().subscriptions);
+      metrics.gauge(
+        'router_subscription_sources',
+        'Distinct upstream sources (identical subscriptions in one scope share one)',
+        () => engine.stats().groups,
+      );
+      metrics.gauge(
+        'router_live_results_from_event',
+        'Live events served from their payload since start (no gateway re-read)',
+        () => engine.stats().served.fromEvent,
+      );
+      metrics.gauge('router_live_rereads', 'Live gateway re-reads since start', () => engine.stats().served.reRead);
     },
   };
 }
