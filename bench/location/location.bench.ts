@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
 import { Cognito } from '@lt/subgraph-auth/cognito';
+import { startProcesses } from './processes';
 
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const SINGLE = Number(process.env['BENCH_SINGLE'] ?? 4_000);
@@ -27,6 +28,9 @@ const RATE = Number(process.env['BENCH_RATE'] ?? 200); // points/s during the fa
 // Points per request during the fan-out: 1 = single recordLocation mutations, more = recordLocations
 // batches (mobile clients send a few points at a time). Comma-separated to run several variants.
 const POINTS_PER_REQUEST = (process.env['BENCH_POINTS_PER_REQUEST'] ?? '4,1').split(',').map(Number);
+// Devices recording during the fan-out (sessions, spread over 2 members × 10 tenants). 20 = each
+// device records RATE/20 times a second; 200 = a fleet where each device records about once a second.
+const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 20);
 const ONLY = process.env['BENCH_ONLY']; // 'single' | 'batch' | 'fanout'
 const tag = `lbench-${Date.now().toString(36)}`;
 const cognitoOpts = {
@@ -72,54 +76,101 @@ for (let t = 0; t < TENANTS; t++) {
   tenants.push({ id: tenant.id, admin, members });
 }
 
-// ── the stack, in its own process ──
-const child = spawn(
-  process.execPath,
-  [
-    '--expose-gc',
-    // BENCH_CPU_PROF=<dir>: V8 CPU profile of the stack process (written when it stops).
-    ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : []),
-    '--import',
-    'tsx',
-    fileURLToPath(new URL('./server.ts', import.meta.url)),
-  ],
-  {
-    env: { ...process.env, DATABASE_URL: urls.appUrl },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  },
-);
-const lines = createInterface({ input: child.stdout! });
-// The stack's own log lines (errors and warnings only) are shown as they come.
-lines.on('line', (l) => {
-  if (!l.startsWith('{"routerUrl"') && !l.startsWith('{"mem"')) console.error(`[stack] ${l.slice(0, 500)}`);
-});
-/** The next protocol line of the child (log lines on its stdout are skipped). */
-const nextLine = (): Promise<Record<string, unknown>> =>
-  new Promise((resolve) => {
-    const onLine = (l: string): void => {
-      let v: Record<string, unknown> | null = null;
-      try {
-        v = JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        // not ours
-      }
-      if (v && ('routerUrl' in v || 'mem' in v)) {
-        lines.off('line', onLine);
-        resolve(v);
-      }
-    };
-    lines.on('line', onLine);
+// ── the stack: one process (server.ts, default) or as deployed, one process per service ──
+const TOPOLOGY = process.env['BENCH_TOPOLOGY'] ?? 'one-process';
+interface Sample {
+  subscriptions: number;
+  /** CPU µs so far, per process. */
+  cpu: Record<string, number>;
+  /** Heap after a forced GC (one-process only) and RSS of the process holding the subscriptions. */
+  heapUsed: number | null;
+  rss: number;
+}
+interface StackHandle {
+  routerUrl: string;
+  sample(): Promise<Sample>;
+  stop(): Promise<void>;
+}
+
+async function oneProcess(): Promise<StackHandle> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--expose-gc',
+      // BENCH_CPU_PROF=<dir>: V8 CPU profile of the stack process (written when it stops).
+      ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : []),
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./server.ts', import.meta.url)),
+    ],
+    {
+      env: { ...process.env, DATABASE_URL: urls.appUrl },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  // A crashed bench must not leave the stack running.
+  process.once('exit', () => child.kill('SIGKILL'));
+  const lines = createInterface({ input: child.stdout! });
+  // The stack's own log lines (errors and warnings only) are shown as they come.
+  lines.on('line', (l) => {
+    if (!l.startsWith('{"routerUrl"') && !l.startsWith('{"mem"')) console.error(`[stack] ${l.slice(0, 500)}`);
   });
-const { routerUrl } = (await nextLine()) as { routerUrl: string };
-const serverMem = async () => {
-  const next = nextLine();
-  child.stdin!.write('mem\n');
-  return (await next) as {
-    mem: { rss: number; heapUsed: number; external: number };
-    cpu: number;
-    stats: { subscriptions: number };
+  /** The next protocol line of the child (log lines on its stdout are skipped). */
+  const nextLine = (): Promise<Record<string, unknown>> =>
+    new Promise((resolve) => {
+      const onLine = (l: string): void => {
+        let v: Record<string, unknown> | null = null;
+        try {
+          v = JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          // not ours
+        }
+        if (v && ('routerUrl' in v || 'mem' in v)) {
+          lines.off('line', onLine);
+          resolve(v);
+        }
+      };
+      lines.on('line', onLine);
+    });
+  const { routerUrl } = (await nextLine()) as { routerUrl: string };
+  return {
+    routerUrl,
+    async sample() {
+      const next = nextLine();
+      child.stdin!.write('mem\n');
+      const m = (await next) as {
+        mem: { rss: number; heapUsed: number };
+        cpu: number;
+        stats: { subscriptions: number };
+      };
+      return { subscriptions: m.stats.subscriptions, cpu: { stack: m.cpu }, heapUsed: m.mem.heapUsed, rss: m.mem.rss };
+    },
+    async stop() {
+      child.stdin!.write('stop\n');
+      await new Promise((r) => child.once('exit', r));
+    },
   };
-};
+}
+
+async function manyProcesses(): Promise<StackHandle> {
+  const p = await startProcesses({
+    databaseUrl: urls.appUrl,
+    redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    cognito: cognitoOpts,
+  });
+  return {
+    routerUrl: p.routerUrl,
+    async sample() {
+      const s = await p.stats();
+      return { subscriptions: s.subscriptions, cpu: s.cpu, heapUsed: null, rss: s.rss.router };
+    },
+    stop: () => p.stop(),
+  };
+}
+
+console.log(`starting the stack (${TOPOLOGY})…`);
+const stack = TOPOLOGY === 'processes' ? await manyProcesses() : await oneProcess();
+const { routerUrl } = stack;
 
 async function gql<T>(user: User, query: string, variables: Record<string, unknown>): Promise<T> {
   const res = await fetch(routerUrl, {
@@ -221,7 +272,7 @@ if (!ONLY || ONLY === 'batch') {
 
 // ── (3) fan-out ──
 if (!ONLY || ONLY === 'fanout') {
-  const before = await serverMem();
+  const before = await stack.sample();
   const Q = 'subscription { locationUpdated { session { id user { id } tenant { id } } point { id recordedAt } } }';
   /** Receive times by `sessionId|recordedAt` (unique per session: the retry key), so batches need no ids. */
   const recvAt = new Map<string, number[]>();
@@ -284,19 +335,29 @@ if (!ONLY || ONLY === 'fanout') {
   clearTimeout(openTimer);
   console.log('subscribers connected');
   for (let i = 0; i < 200; i++) {
-    if ((await serverMem()).stats.subscriptions >= TENANTS * SUBSCRIBERS_PER_TENANT) break;
+    if ((await stack.sample()).subscriptions >= TENANTS * SUBSCRIBERS_PER_TENANT) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const after = await serverMem();
-  const perSub = (k: 'rss' | 'heapUsed') =>
-    ((after.mem[k] - before.mem[k]) / (TENANTS * SUBSCRIBERS_PER_TENANT) / 1024).toFixed(1);
-  const memory = `router memory per subscription ${perSub('heapUsed')} KiB heap, ${perSub('rss')} KiB RSS`;
+  const after = await stack.sample();
+  const perSub = (a: number, b: number) => ((a - b) / (TENANTS * SUBSCRIBERS_PER_TENANT) / 1024).toFixed(1);
+  const memory =
+    `router memory per subscription ` +
+    (after.heapUsed !== null && before.heapUsed !== null
+      ? `${perSub(after.heapUsed, before.heapUsed)} KiB heap, `
+      : '') +
+    `${perSub(after.rss, before.rss)} KiB RSS`;
   console.log('(3)', memory);
 
   for (const ppr of POINTS_PER_REQUEST) {
-    // Fresh sessions per variant: 20 devices (two members in each of the 10 tenants).
+    // Fresh sessions per variant: DEVICES devices spread over the two members of each tenant
+    // (one session each), requests round-robin over them.
+    const perMember = Math.max(1, Math.round(DEVICES / (TENANTS * 2)));
     const devices = await Promise.all(
-      tenants.flatMap((t) => t.members.map(async (u) => ({ u, s: await startSession(u), last: Date.now() }))),
+      tenants.flatMap((t) =>
+        t.members.flatMap((u) =>
+          Array.from({ length: perMember }, async () => ({ u, s: await startSession(u), last: Date.now() })),
+        ),
+      ),
     );
     recvAt.clear();
     delivered = 0;
@@ -313,7 +374,7 @@ if (!ONLY || ONLY === 'fanout') {
     let owed = 0;
     let failed = 0;
     const xact0 = await transactions();
-    const cpu0 = { server: (await serverMem()).cpu, client: process.cpuUsage() };
+    const cpu0 = { server: (await stack.sample()).cpu, client: process.cpuUsage() };
     const t0 = performance.now();
     for (let k = 0; k < ticks; k++) {
       owed += (requestsPerSec * tickMs) / 1000;
@@ -351,13 +412,18 @@ if (!ONLY || ONLY === 'fanout') {
     const sentRate = respAt.size / ((performance.now() - t0) / 1000);
     const expected = respAt.size * 90;
     for (let i = 0; i < 300 && delivered < expected; i++) await new Promise((r) => setTimeout(r, 100));
-    // CPU share of one core over the run (the stack is one Node thread; Postgres/Redis not counted).
+    // CPU share of one core over the run, per stack process (Postgres/Redis not counted).
     const wall = (performance.now() - t0) * 1000;
     // Postgres transactions in the bench database: the mutations plus one per live re-read
     // (liveLocationUpdates runs as one withTenant transaction per gateway execution).
     const txPerSec = (((await transactions()) - xact0) / (wall / 1e6)).toFixed(0);
     const c = process.cpuUsage(cpu0.client);
-    const cpu = `stack process ${((((await serverMem()).cpu - cpu0.server) / wall) * 100).toFixed(0)} % of a core, bench client ${(((c.user + c.system) / wall) * 100).toFixed(0)} %`;
+    const cpuNow = (await stack.sample()).cpu;
+    const share = (us: number) => `${((us / wall) * 100).toFixed(0)} %`;
+    const cpu =
+      Object.entries(cpuNow)
+        .map(([name, us]) => `${name} ${share(us - (cpu0.server[name] ?? 0))}`)
+        .join(', ') + ` of a core; bench client ${share(c.user + c.system)}`;
     const lat: number[] = [];
     const fromSend: number[] = [];
     for (const k of respAt.keys()) for (const r of recvAt.get(k) ?? []) fromSend.push(r - sentAt.get(k)!);
@@ -369,7 +435,7 @@ if (!ONLY || ONLY === 'fanout') {
       }
     const name = ppr === 1 ? 'fanout (recordLocation)' : `fanout (recordLocations x${ppr})`;
     results[name] =
-      `${TENANTS * SUBSCRIBERS_PER_TENANT} subscribers / ${TENANTS} tenants, ${respAt.size} points (~${sentRate.toFixed(0)}/s, ${ppr} per request, ` +
+      `${TENANTS * SUBSCRIBERS_PER_TENANT} subscribers / ${TENANTS} tenants, ${devices.length} devices, ${respAt.size} points (~${sentRate.toFixed(0)}/s, ${ppr} per request, ` +
       `request p50 ${pct(reqLat, 50).toFixed(1)} ms p99 ${pct(reqLat, 99).toFixed(1)} ms): ` +
       `delivered ${delivered}/${expected}; latency from mutation response p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms ` +
       `(${early} deliveries arrived before the response, counted as 0); ` +
@@ -387,6 +453,5 @@ if (!ONLY || ONLY === 'fanout') {
 
 console.log('\nSummary');
 for (const [k, v] of Object.entries(results)) console.log(`- ${k}: ${v}`);
-child.stdin!.write('stop\n');
-await new Promise((r) => child.once('exit', r));
+await stack.stop();
 await db.$disconnect();
