@@ -280,6 +280,8 @@ if (!ONLY || ONLY === 'fanout') {
   let delivered = 0;
   /** Sockets closed by the router during the run, by code and reason (none expected). */
   const closedBy = new Map<string, number>();
+  /** Subscriptions the router refused (none expected: every subscriber must be live). */
+  let subscribeErrors = 0;
   const sockets: WebSocket[] = [];
   const opened: Promise<void>[] = [];
   const keyOf = (sessionId: string, recordedAt: string) => `${sessionId}|${Date.parse(recordedAt)}`;
@@ -316,6 +318,9 @@ if (!ONLY || ONLY === 'fanout') {
             if (m.type === 'connection_ack') {
               ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: Q } }));
               resolve();
+            } else if (m.type === 'error') {
+              subscribeErrors++;
+              if (subscribeErrors === 1) console.error('subscription refused:', JSON.stringify(m).slice(0, 300));
             } else if (m.type === 'next') {
               const u = m.payload!.data!.locationUpdated;
               if (u.session.tenant.id !== t.id || (user.role === 'MEMBER' && u.session.user.id !== user.userId))
@@ -339,6 +344,10 @@ if (!ONLY || ONLY === 'fanout') {
     await new Promise((r) => setTimeout(r, 100));
   }
   const after = await stack.sample();
+  if (after.subscriptions < TENANTS * SUBSCRIBERS_PER_TENANT || subscribeErrors > 0)
+    throw new Error(
+      `only ${after.subscriptions} of ${TENANTS * SUBSCRIBERS_PER_TENANT} subscriptions live (${subscribeErrors} refused)`,
+    );
   const perSub = (a: number, b: number) => ((a - b) / (TENANTS * SUBSCRIBERS_PER_TENANT) / 1024).toFixed(1);
   const memory =
     `router memory per subscription ` +

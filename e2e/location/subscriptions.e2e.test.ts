@@ -183,6 +183,27 @@ describe('connections and limits', () => {
     expect(await bad.closed).toMatchObject({ code: 4401 });
   });
 
+  it('a burst of identical subscriptions (dashboards reconnecting) costs one admission check', async () => {
+    const before = stack.subscriptions()!.stats();
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => open(adminA)));
+    await Promise.all(sockets.map((w) => w.acked()));
+    // A selection no other test uses: its group does not exist yet.
+    const Q = 'subscription { locationUpdated { point { id accuracy } session { id status } } }';
+    await subscribeAll(sockets.map((w) => [w, 'burst', Q] as [LiveSocket, string, string]));
+    const s = await startSession(alice);
+    await record(alice, s, 11);
+    for (const w of sockets) expect((await w.next<Update>('burst')).data.locationUpdated.point.id).toBeTruthy();
+    const after = stack.subscriptions()!.stats();
+    expect(after.admissions - before.admissions).toBe(1);
+    expect(after.groups - before.groups).toBe(1);
+    // Another tenant's identical subscription is its own scope: checked on its own, never joined.
+    const other = await open(adminB);
+    await other.acked();
+    await subscribeAll([[other, 'burst', Q]]);
+    expect(stack.subscriptions()!.stats().admissions - after.admissions).toBe(1);
+    await Promise.all([...sockets, other].map((w) => w.close()));
+  });
+
   it('identical subscriptions in one scope share one upstream source', async () => {
     const before = stack.subscriptions()!.stats().groups;
     const [w1, w2, w3] = await Promise.all([open(adminA), open(adminA), open(alice)]);

@@ -21,7 +21,7 @@ import type { Authenticated, Authenticator } from '../auth/types';
 import type { RouterInternals } from '../createRouter';
 import { CloseReason, EngineClose } from './closeCodes';
 import { Fanout, type ServedCounts, type Subscriber } from './fanout';
-import { analyseSubscription, eventVariables, type LiveField } from './operation';
+import { analyseSubscription, eventVariables, type LiveField, type LiveOperation } from './operation';
 import { LiveStream } from './queue';
 
 export interface SubscriptionLimits {
@@ -73,6 +73,8 @@ export interface AttachedEngine {
     groups: number;
     /** Live results served from the event's payload vs gateway re-reads (executions), since start. */
     served: ServedCounts;
+    /** Admission checks run since start (identical subscriptions in one scope share one). */
+    admissions: number;
   };
 }
 
@@ -283,6 +285,33 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
       12_000,
     );
 
+    /** Admission checks in flight, by group key. */
+    const admissions = new Map<string, Promise<GraphQLError[]>>();
+    let admissionsRun = 0;
+    /** Why a subscription of this caller and operation is refused; empty when it may go live. */
+    async function admit(caller: TenantCaller, op: LiveOperation): Promise<GraphQLError[]> {
+      admissionsRun++;
+      if (op.sessionId !== null) {
+        const seen = await internals.execute({ ...caller, requestId: randomUUID() }, SESSION_VISIBLE, {
+          id: op.sessionId,
+        });
+        const session = (seen.data as { locationSession?: unknown } | null | undefined)?.locationSession;
+        if (!session) {
+          const code = seen.errors?.[0]?.extensions?.['code'];
+          if (code && code !== 'NOT_FOUND')
+            return [new GraphQLError(seen.errors![0]!.message, { extensions: { code } })];
+          return [notFound('Location session', 'sessionId')];
+        }
+      }
+      const probe = await internals.execute(
+        { ...caller, requestId: randomUUID() },
+        op.refetch,
+        eventVariables(op, PROBE[op.field]),
+      );
+      const refused = probe.errors?.filter((e) => e.extensions?.['code'] !== 'NOT_FOUND') ?? [];
+      return refused.map((e) => new GraphQLError(e.message, { extensions: e.extensions ?? {} }));
+    }
+
     async function subscribe(
       conn: Connection,
       id: string,
@@ -297,28 +326,22 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
       } catch (err) {
         return [err as GraphQLError];
       }
-      if (op.sessionId !== null) {
-        const seen = await internals.execute({ ...conn.caller, requestId: randomUUID() }, SESSION_VISIBLE, {
-          id: op.sessionId,
-        });
-        const session = (seen.data as { locationSession?: unknown } | null | undefined)?.locationSession;
-        if (!session) {
-          const code = seen.errors?.[0]?.extensions?.['code'];
-          if (code && code !== 'NOT_FOUND')
-            return [new GraphQLError(seen.errors![0]!.message, { extensions: { code } })];
-          return [notFound('Location session', 'sessionId')];
-        }
-      }
-      // Probe the re-read once now (no event matches the nil id): operation limits, field
+      // Admission: the session is visible to the caller (other tenants' ids are NOT_FOUND), and a
+      // probe of the re-read (no event matches the nil id) passes: operation limits, field
       // authorization and other plugin refusals reach the client here, not silently per event.
-      const probe = await internals.execute(
-        { ...conn.caller, requestId: randomUUID() },
-        op.refetch,
-        eventVariables(op, PROBE[op.field]),
-      );
-      const refused = probe.errors?.filter((e) => e.extensions?.['code'] !== 'NOT_FOUND') ?? [];
-      if (refused.length > 0)
-        return refused.map((e) => new GraphQLError(e.message, { extensions: e.extensions ?? {} }));
+      // Identical subscriptions in one scope get identical answers: a live group means its
+      // admission passed, and concurrent admissions of one group share one check (a reconnect
+      // storm of a thousand dashboards costs one check per group, not thousands of gateway calls).
+      const key = Fanout.groupKey(conn.caller.membership, op);
+      if (!fanout.hasGroup(conn.caller.membership.tenantId, key)) {
+        let check = admissions.get(key);
+        if (!check) {
+          check = admit(conn.caller, op).finally(() => admissions.delete(key));
+          admissions.set(key, check);
+        }
+        const refused = await check;
+        if (refused.length > 0) return refused;
+      }
       if (!connections.has(conn.socket)) return [new GraphQLError('Connection closed')];
       // Results bypass graphql-ws's per-message path (stringify per socket, await every write):
       // the fan-out hands over payloads serialised once per group; they go out as `next`
@@ -368,6 +391,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
         subscriptions: fanout.subscriberCount(),
         groups: fanout.groupCount(),
         served: fanout.servedCounts(),
+        admissions: admissionsRun,
       }),
     };
   };

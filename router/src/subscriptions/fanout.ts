@@ -256,6 +256,16 @@ export class Fanout {
     return n;
   }
 
+  /** The group a subscription of this caller and operation joins (same key: same results). */
+  static groupKey(m: Subscriber['caller']['membership'], op: LiveOperation): string {
+    return `${scopeKey(m)}|${op.key}`;
+  }
+
+  /** Whether a group with this key is live (its subscription passed the engine's checks). */
+  hasGroup(tenantId: string, key: string): boolean {
+    return this.feeds.get(tenantId)?.groups.has(key) ?? false;
+  }
+
   /** Adds a subscriber; resolves once its tenant channel is live (events after this are delivered). */
   async add(s: Subscriber): Promise<void> {
     const m = s.caller.membership;
@@ -264,7 +274,7 @@ export class Fanout {
       feed = new TenantFeed(m.tenantId, this.o.log);
       this.feeds.set(m.tenantId, feed);
     }
-    const key = `${scopeKey(m)}|${s.op.key}`;
+    const key = Fanout.groupKey(m, s.op);
     let group = feed.groups.get(key);
     if (!group) {
       group = new Group(key, s.op, m.role === 'TENANT_ADMIN' ? null : m.userId, this.o, this.limiter, this.served);
