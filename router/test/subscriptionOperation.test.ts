@@ -1,7 +1,7 @@
 import { getOperationAST, parse, print, stripIgnoredCharacters } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { analyseSubscription, eventVariables } from '../src/subscriptions/operation';
-import { LiveStream } from '../src/subscriptions/queue';
+import { LiveStream } from '../src/subscriptions/liveStream';
 
 const analyse = (q: string, vars: Record<string, unknown> = {}) => {
   const doc = parse(q);

@@ -22,7 +22,7 @@ import type { RouterInternals } from '../createRouter';
 import { CloseReason, EngineClose } from './closeCodes';
 import { Fanout, type ServedCounts, type Subscriber } from './fanout';
 import { analyseSubscription, eventVariables, type LiveField, type LiveOperation } from './operation';
-import { LiveStream } from './queue';
+import { LiveStream } from './liveStream';
 
 export interface SubscriptionLimits {
   /** Active subscriptions per WebSocket. Default 20. */
