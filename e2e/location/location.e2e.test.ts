@@ -91,8 +91,12 @@ describe('visibility matrix through the router', () => {
       [RECORD, { s: aliceSession, l: point() }],
       [BATCH, { s: aliceSession, ls: [point()] }],
       [STOP, { id: aliceSession }],
-    ] as const)
-      expect(codes(await call(other, q, v))).toEqual(['NOT_FOUND']);
+    ] as const) {
+      const r = await call(other, q, v);
+      expect(codes(r)).toEqual(['NOT_FOUND']);
+      // Nothing about the inside: no subgraph name, no stack, only the code and the field.
+      expect(Object.keys(r.errors![0]!.extensions ?? {}).sort()).toEqual(['code', 'field']);
+    }
     expect(ids(await call(other, LIST))).toEqual([]);
   });
 

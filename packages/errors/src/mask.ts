@@ -32,7 +32,8 @@ export function maskError(
 ): GraphQLFormattedError {
   const code = formatted.extensions?.['code'];
   if (isErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-    const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+    // The gateway names the subgraph that answered (`serviceName`): internal topology, dropped.
+    const { stacktrace: _drop, serviceName: _service, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
   if (options.transient?.(thrown(original)))

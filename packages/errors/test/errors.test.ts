@@ -21,6 +21,9 @@ describe('maskError', () => {
     const e = notFound('Tenant');
     const out = maskError({ message: e.message, extensions: { ...e.extensions, stacktrace: ['x'] } }, e);
     expect(out).toEqual({ message: 'Tenant not found', extensions: { code: 'NOT_FOUND' } });
+    // Through the gateway: the answering subgraph's name is not the client's business.
+    const viaGateway = maskError({ message: e.message, extensions: { ...e.extensions, serviceName: 'tenant' } }, e);
+    expect(viaGateway.extensions).toEqual({ code: 'NOT_FOUND' });
   });
 
   it('masks unknown errors and reports them for logging', () => {
