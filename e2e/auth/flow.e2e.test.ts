@@ -3,7 +3,7 @@
  * register → login → invite member → register → refresh → logout, then role rules and isolation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTenant } from '@lt/testing';
+import { createTestTenant, testEnv } from '@lt/testing';
 import { codes, gql } from '../support/graphql';
 import {
   bearer,
@@ -224,5 +224,54 @@ describe('rules', () => {
     for (let i = 0; i < 11; i++) last = await gql(stack.routerUrl, LOGIN, { email, password: 'Nope-nope-1' });
     expect(last!.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
     expect(last!.errors![0]!.extensions!['retryAfter']).toBeGreaterThan(0);
+  });
+
+  it('refreshes are rate-limited per refresh token, before Cognito is asked', async () => {
+    const token = `bogus-refresh-${Date.now()}`;
+    const seen: unknown[] = [];
+    for (let i = 0; i < 11; i++) seen.push(codes(await gql(stack.routerUrl, REFRESH, { t: token }))[0]);
+    // The first ten reach Cognito (which refuses the bogus token), the eleventh is refused here.
+    expect(seen.slice(0, 10).every((c) => c === 'UNAUTHENTICATED')).toBe(true);
+    expect(seen[10]).toBe('RATE_LIMITED');
+  });
+});
+
+describe('per-address limits', () => {
+  let limited: AuthedStack;
+  beforeAll(async () => {
+    const env = testEnv();
+    // No Redis: an in-process limiter, so other test files' traffic from 127.0.0.1 does not count.
+    limited = await startAuthedStack({
+      auth: {
+        cognito: { endpoint: env.cognitoEndpoint, userPoolId: env.cognitoUserPoolId, clientId: env.cognitoClientId },
+        loginLimits: { perAddress: 3 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it('registration attempts (guessing invitation codes) are limited per client address', async () => {
+    const attempt = () =>
+      gql(limited.routerUrl, REGISTER, {
+        input: {
+          invitationCode: `guess-${Math.random().toString(36).slice(2)}`,
+          email: testEmail('guess'),
+          password: testPassword(),
+        },
+      });
+    const seen: unknown[] = [];
+    for (let i = 0; i < 4; i++) seen.push(codes(await attempt())[0]);
+    expect(seen.slice(0, 3).every((c) => c !== 'RATE_LIMITED')).toBe(true);
+    expect(seen[3]).toBe('RATE_LIMITED');
+  });
+
+  it('refreshes are limited per client address across tokens', async () => {
+    const seen: unknown[] = [];
+    for (let i = 0; i < 4; i++)
+      seen.push(codes(await gql(limited.routerUrl, REFRESH, { t: `bogus-${i}-${Date.now()}` }))[0]);
+    expect(seen.slice(0, 3)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED']);
+    expect(seen[3]).toBe('RATE_LIMITED');
   });
 });

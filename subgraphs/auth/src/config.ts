@@ -25,8 +25,16 @@ export const authConfigSpec = {
   COGNITO_REGION: str({ default: 'us-east-1', description: 'AWS region of the pool' }),
   COGNITO_TIMEOUT_MS: int({ default: 3_000, min: 100, description: 'deadline of each Cognito call, ms' }),
   INVITATION_TTL_SECONDS: int({ default: 7 * 24 * 3600, min: 60, description: 'invitation lifetime, s' }),
-  LOGIN_LIMIT_PER_EMAIL: int({ default: 10, min: 1, description: 'login attempts per e-mail per window' }),
-  LOGIN_LIMIT_PER_ADDRESS: int({ default: 50, min: 1, description: 'login attempts per client address per window' }),
+  LOGIN_LIMIT_PER_EMAIL: int({
+    default: 10,
+    min: 1,
+    description: 'login attempts per e-mail, and refreshes per refresh token, per window',
+  }),
+  LOGIN_LIMIT_PER_ADDRESS: int({
+    default: 50,
+    min: 1,
+    description: 'logins, refreshes and registrations (each counted apart) per client address per window',
+  }),
   LOGIN_LIMIT_WINDOW_SECONDS: int({ default: 300, min: 1, description: 'login rate-limit window, s' }),
   BOOTSTRAP_ADMIN_EMAIL: str({ optional: true, description: 'platform admin created on first start (idempotent)' }),
   BOOTSTRAP_ADMIN_PASSWORD: secret({

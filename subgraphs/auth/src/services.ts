@@ -22,6 +22,11 @@ export interface AuthServices {
   limiter: RateLimiter;
   now: () => number;
   invitationTtlSeconds: number;
+  /**
+   * Attempts per window: `perEmail` bounds logins per e-mail and refreshes per refresh token;
+   * `perAddress` bounds logins, refreshes and registrations per client address (each counted
+   * separately).
+   */
   loginLimits: { perEmail: number; perAddress: number; windowSeconds: number };
   afterStep: (step: SagaStep) => void | Promise<void>;
 }

@@ -7,7 +7,9 @@ export interface RateLimiter {
 }
 
 /** Keys are hashed: e-mail addresses and client addresses never sit in Redis in clear. */
-export const rateLimitKey = (kind: 'login-email' | 'login-address', value: string): string =>
+export type RateLimitKind = 'login-email' | 'login-address' | 'register-address' | 'refresh-address' | 'refresh-token';
+
+export const rateLimitKey = (kind: RateLimitKind, value: string): string =>
   `ratelimit:${kind}:${createHash('sha256').update(value.toLowerCase()).digest('hex').slice(0, 32)}`;
 
 export function createRedisRateLimiter(redis: Redis): RateLimiter {

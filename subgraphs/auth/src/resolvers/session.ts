@@ -19,7 +19,11 @@ async function userOf(s: AuthServices, sub: string): Promise<UserRow> {
   return user;
 }
 
-/** Public session operations: login, refreshToken, register, plus logout. */
+/**
+ * Public session operations: login, refreshToken, register, plus logout. Rate limits (fixed
+ * windows, Redis across replicas): login per e-mail and per address; refresh per refresh token and
+ * per address; register per address.
+ */
 export function sessionResolvers(s: AuthServices) {
   const cognito = () => {
     if (!s.cognito) throw serviceUnavailable('Identity provider not configured');
@@ -41,13 +45,27 @@ export function sessionResolvers(s: AuthServices) {
       return authPayload(tokens, await userOf(s, tokens.sub));
     },
 
-    async refreshToken(_: unknown, args: { refreshToken: string }) {
+    async refreshToken(_: unknown, args: { refreshToken: string }, ctx: SubgraphContext) {
+      if (args.refreshToken.length === 0 || args.refreshToken.length > 8_192)
+        throw badUserInput('Invalid refresh token', 'refreshToken');
+      // A refresh token is refreshed a few times an hour; a flood of one token or from one
+      // address is refused before Cognito is asked (same budgets as login).
+      await limit(rateLimitKey('refresh-token', args.refreshToken), s.loginLimits.perEmail);
+      if (ctx.caller.clientAddress)
+        await limit(rateLimitKey('refresh-address', ctx.caller.clientAddress), s.loginLimits.perAddress);
       const tokens = await cognito().refresh(args.refreshToken);
       return authPayload(tokens, await userOf(s, tokens.sub));
     },
 
-    async register(_: unknown, args: { input: { invitationCode: string; email: string; password: string } }) {
+    async register(
+      _: unknown,
+      args: { input: { invitationCode: string; email: string; password: string } },
+      ctx: SubgraphContext,
+    ) {
       if (!EMAIL.test(args.input.email.trim())) throw badUserInput('Invalid email address', 'email');
+      // Guessing invitation codes is bounded per client address, counted before any lookup.
+      if (ctx.caller.clientAddress)
+        await limit(rateLimitKey('register-address', ctx.caller.clientAddress), s.loginLimits.perAddress);
       const { user, tokens } = await registerSaga(s, args.input);
       return authPayload(tokens, user);
     },
