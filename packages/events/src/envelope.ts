@@ -16,7 +16,9 @@ export type EventType =
   | 'tenant.updated.v1'
   | 'tenant.suspended.v1'
   | 'tenant.reactivated.v1'
-  | 'webhook.test.v1';
+  | 'webhook.test.v1'
+  /** A delivery exhausted its retries (`webhook-dead-letters`, key `tenantId:sinkId`). */
+  | 'webhook.dead-lettered.v1';
 
 /** The JSON message on every topic. `id` is unique; consumers deduplicate by it. */
 export interface EventEnvelope<T = Record<string, unknown>> {

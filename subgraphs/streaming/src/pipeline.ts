@@ -70,7 +70,6 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     if (owned) await eventLog.stop();
     throw err;
   }
-  const dlq = eventLog.producer();
   const dispatcher = createDispatcher({
     db: o.db,
     log: log.child({ component: 'dispatcher' }),
@@ -79,15 +78,6 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     policy: { ...defaultDeliveryPolicy, ...o.delivery },
     ...(o.dispatcherPollIntervalMs ? { pollIntervalMs: o.dispatcherPollIntervalMs } : {}),
     ...(o.tenantIds ? { tenantIds: o.tenantIds } : {}),
-    deadLetter: async (letter) => {
-      await dlq.send(topics.deadLetters, [
-        {
-          key: `${letter.tenantId}:${letter.sinkId}`,
-          value: JSON.stringify(letter),
-          headers: { 'tenant-id': letter.tenantId },
-        },
-      ]);
-    },
   });
   const consumer = createEventConsumer({
     db: o.db,
@@ -134,7 +124,6 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
       await relay?.stop();
       await consumer.stop();
       await dispatcher.stop();
-      await dlq.stop();
       if (owned) await eventLog.stop();
     },
   };

@@ -157,13 +157,25 @@ describe.each(implementations)('webhook pipeline on $name (outbox → log → co
     cleanup.add(() => dlq.stop());
     const e = await emit(db, tn.id, Topic.SESSION_EVENTS, { n: 1 }, crypto.randomUUID());
     await dlq.waitForCount(1);
+    // An envelope like every topic's, written to the outbox with the DEAD row and relayed.
     const letter = dlq.messages[0]!.value as unknown as {
-      sinkId: string;
+      id: string;
+      type: string;
       tenantId: string;
-      attempts: number;
-      event: { id: string };
+      data: { sinkId: string; tenantId: string; attempts: number; event: { id: string } };
     };
-    expect(letter).toMatchObject({ sinkId: s.sink.id, tenantId: tn.id, attempts: 3, event: { id: e.id } });
+    expect(letter).toMatchObject({
+      type: 'webhook.dead-lettered.v1',
+      tenantId: tn.id,
+      data: { sinkId: s.sink.id, tenantId: tn.id, attempts: 3, event: { id: e.id } },
+    });
+    expect(dlq.messages[0]!.key).toBe(`${tn.id}:${s.sink.id}`);
+    // The relay marks the row sent in the transaction that published it (it may commit just after).
+    const outboxRow = await waitFor(async () => {
+      const row = await withTenant(db, tn.id, (tx) => tx.outbox.findUnique({ where: { id: letter.id } }));
+      return row?.sentAt ? row : undefined;
+    });
+    expect(outboxRow).toMatchObject({ topic: 'webhook-dead-letters', type: 'webhook.dead-lettered.v1' });
     const [dead] = await deliveriesOf(tn.id, s.sink.id);
     expect(dead).toMatchObject({ status: 'DEAD', attempts: 3, lastStatusCode: 500 });
     expect(dead!.responseBody!.length).toBe(1_024); // truncated (the receiver sent 5 000 bytes)

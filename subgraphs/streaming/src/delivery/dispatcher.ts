@@ -16,7 +16,11 @@ import type { UrlPolicy } from './urlPolicy';
 import { recordOutcome } from './recordOutcome';
 import { createIdler } from '../util/idler';
 
-/** What goes to the dead-letter topic when a delivery exhausted its retries. */
+/**
+ * The `data` of a `webhook.dead-lettered.v1` event: a delivery that exhausted its retries. It is
+ * written to the outbox in the transaction that marks the delivery DEAD (recordOutcome), so the
+ * relay publishes it to the dead-letter topic exactly when the DEAD row exists.
+ */
 export interface DeadLetter {
   deliveryId: string;
   sinkId: string;
@@ -35,8 +39,6 @@ export interface DispatcherOptions {
   secretKey: Buffer;
   urlPolicy: UrlPolicy;
   policy: DeliveryPolicy;
-  /** Publishes a dead letter (Kafka); failures are logged, the DEAD row stays the record. */
-  deadLetter?: (letter: DeadLetter) => Promise<void>;
   /** Attempts in flight at most. Default 32. */
   concurrency?: number;
   /** Poll for due retries (and other replicas' work) this often, ms. Default 500. */
@@ -175,14 +177,13 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       } else throw err;
     }
     const result = await recordOutcome(o.db, { delivery: d, sink, outcome, policy: o.policy, afterFailure });
-    if (result.deadLetter && o.deadLetter) {
-      await o.deadLetter(result.deadLetter).catch((err: unknown) =>
-        o.log.warn('dead-letter publish failed (the DEAD delivery row remains)', {
-          deliveryId: d.id,
-          err: String(err),
-        }),
-      );
-    }
+    if (result.deadLetter)
+      o.log.warn('delivery dead-lettered', {
+        deliveryId: d.id,
+        sinkId: sink.id,
+        tenantId: sink.tenantId,
+        attempts: result.deadLetter.attempts,
+      });
     if (result.disabled)
       o.log.warn('sink disabled', { sinkId: sink.id, tenantId: sink.tenantId, reason: result.disabled });
   }

@@ -1,11 +1,13 @@
 import { withTenant, type Db, type DeliveryModel as Delivery, type StreamSinkModel as StreamSink } from '@lt/db';
+import { Topic, appendOutbox } from '@lt/events';
 import type { AttemptOutcome } from './httpPost';
 import type { DeadLetter } from './dispatcher';
 import type { DeliveryPolicy, afterFailure as AfterFailure } from './schedule';
 
 /**
  * Writes an attempt's result (one transaction, the delivery's tenant): DELIVERED; FAILED + sink
- * DISABLED on 410; otherwise the next retry or DEAD; and the sink's continuous-failure window.
+ * DISABLED on 410; otherwise the next retry or DEAD (with its `webhook.dead-lettered.v1` outbox
+ * event); and the sink's continuous-failure window.
  */
 export async function recordOutcome(
   db: Db,
@@ -93,6 +95,18 @@ export async function recordOutcome(
               event: d.payload,
             }
           : undefined;
+        // Same transaction as the DEAD row: the relay publishes it to the dead-letter topic.
+        if (deadLetter)
+          await appendOutbox(tx, [
+            {
+              topic: Topic.DEAD_LETTERS,
+              type: 'webhook.dead-lettered.v1',
+              tenantId: d.tenantId,
+              entityId: sink.id,
+              data: { ...deadLetter },
+              occurredAt: now,
+            },
+          ]);
         return { ...(deadLetter ? { deadLetter } : {}), ...(disabled ? { disabled } : {}) };
       }
     }
