@@ -102,7 +102,10 @@ export async function startProcesses(o: {
     );
   };
   const start = (name: Service, entry: string, env: NodeJS.ProcessEnv): ChildProcess => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile per process (written when it stops), named by pid.
+    const prof = process.env['BENCH_CPU_PROF'];
+    const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', entry], {
       cwd: root,
       env: { ...common, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

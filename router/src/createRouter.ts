@@ -14,6 +14,7 @@ import type { Logger } from '@lt/logger';
 import { listen, logUnexpectedErrors, stopServer } from '@lt/server';
 import type { Authenticator } from './auth/types';
 import { SignedContextDataSource, type RouterContext } from './gateway/dataSource';
+import { createSubgraphFetcher } from './gateway/httpFetcher';
 import { authorizationPlugin, bodyLimitErrorHandler, limitsPlugin, type OperationLimits } from './plugins';
 
 export interface RouterOptions {
@@ -89,7 +90,8 @@ export function createRouter(options: RouterOptions): Router {
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   const log = options.log;
-  const timeoutMs = options.subgraphTimeoutMs ?? 10_000;
+  // One pool of kept-alive sockets to the subgraphs for the whole router; every call has a deadline.
+  const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs ?? 10_000 });
 
   // @apollo/gateway otherwise starts an OpenTelemetry exporter that reports usage to Apollo and
   // probes cloud metadata endpoints (AWS/GCP/Azure, e.g. 169.254.169.254) to describe the host.
@@ -98,7 +100,7 @@ export function createRouter(options: RouterOptions): Router {
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySupergraph(options.supergraphSdl),
     buildService: ({ name, url }) =>
-      new SignedContextDataSource(options.subgraphUrls?.[name] ?? url ?? '', options.contextSecret, timeoutMs),
+      new SignedContextDataSource(options.subgraphUrls?.[name] ?? url ?? '', options.contextSecret, fetcher),
   });
 
   const apollo = new ApolloServer<RouterContext>({
@@ -173,6 +175,7 @@ export function createRouter(options: RouterOptions): Router {
       await attached?.stop();
       if (started) await apollo.stop();
       await stopServer(httpServer);
+      fetcher.close();
     },
   };
 }

@@ -120,6 +120,18 @@ describe('access token verification', () => {
     expect(reasons).toEqual(['expired']);
   });
 
+  it('a token verified before is still refused once it expires (the verified-token cache checks expiry)', async () => {
+    const { a, reasons } = authenticator();
+    expect((await a.authenticate(`Bearer ${tokens.accessToken}`))?.membership.sub).toBe(tokens.sub);
+    const exp = part(tokens.accessToken, 1)['exp'] as number;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime((exp + 6) * 1000);
+    await expect(a.authenticate(`Bearer ${tokens.accessToken}`)).rejects.toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+    expect(reasons).toEqual(['expired']);
+  });
+
   it("refuses another pool's token (same signing key in cognito-local, other issuer) and another client's", async () => {
     const sdk = new CognitoIdentityProviderClient({
       region: 'us-east-1',

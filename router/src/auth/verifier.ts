@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
@@ -38,6 +39,44 @@ export interface AccessTokenVerifierOptions {
   graceSeconds?: number;
   /** Deadline of a JWKS download, ms. Default 3_000. */
   jwksTimeoutMs?: number;
+  /**
+   * How long a verified token's claims are reused without re-checking its signature, ms (expiry
+   * is still checked on every use). Default 60_000; 0 verifies every time. Bounds how long a key
+   * removed from the JWKS keeps working for tokens already seen.
+   */
+  verifiedCacheMs?: number;
+  /** Tokens kept verified at most (oldest dropped). Default 10_000. */
+  verifiedCacheMax?: number;
+}
+
+/** Named like aws-jwt-verify's, so failureReason() reports 'expired' for cached tokens too. */
+class JwtExpiredError extends Error {}
+
+/**
+ * Remembers verified tokens (by SHA-256 of the exact token) for a short while: the RS256
+ * signature check was ~5 % of the router's CPU per request, and the same token arrives on every
+ * request of a client. Expiry (with the grace) is checked on every hit.
+ */
+function cacheVerified(
+  verify: (token: string) => Promise<AccessClaims>,
+  o: { ttlMs: number; max: number; graceSeconds: number },
+): (token: string) => Promise<AccessClaims> {
+  if (o.ttlMs <= 0) return verify;
+  const cache = new Map<string, { claims: AccessClaims; until: number }>();
+  return async (token) => {
+    const key = createHash('sha256').update(token).digest('base64');
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && hit.until > now) {
+      if (now > (hit.claims.exp + o.graceSeconds) * 1000) throw new JwtExpiredError('Token expired');
+      return hit.claims;
+    }
+    if (hit) cache.delete(key);
+    const claims = await verify(token);
+    if (cache.size >= o.max) cache.delete(cache.keys().next().value!);
+    cache.set(key, { claims, until: now + o.ttlMs });
+    return claims;
+  };
 }
 
 function claims(payload: JwtPayload): AccessClaims {
@@ -61,6 +100,8 @@ function claims(payload: JwtPayload): AccessClaims {
 export function createAccessTokenVerifier(o: AccessTokenVerifierOptions): AccessTokenVerifier {
   const graceSeconds = o.graceSeconds ?? 5;
   const timeoutMs = o.jwksTimeoutMs ?? 3_000;
+  const cached = (verify: (t: string) => Promise<AccessClaims>) =>
+    cacheVerified(verify, { ttlMs: o.verifiedCacheMs ?? 60_000, max: o.verifiedCacheMax ?? 10_000, graceSeconds });
   if (!o.endpoint && !o.issuer) {
     const jwksUri = `https://cognito-idp.${o.userPoolId.split('_')[0]}.amazonaws.com/${o.userPoolId}/.well-known/jwks.json`;
     const v = CognitoJwtVerifier.create({
@@ -70,7 +111,7 @@ export function createAccessTokenVerifier(o: AccessTokenVerifierOptions): Access
       graceSeconds,
     });
     return {
-      verify: async (t) => claims(await v.verify(t)),
+      verify: cached(async (t) => claims(await v.verify(t))),
       hydrate: () => v.hydrate(),
       probe: async () => void (await fetchOk(jwksUri, timeoutMs)),
     };
@@ -97,7 +138,7 @@ export function createAccessTokenVerifier(o: AccessTokenVerifierOptions): Access
     { jwksCache },
   );
   return {
-    verify: async (t) => claims(await v.verify(t)),
+    verify: cached(async (t) => claims(await v.verify(t))),
     hydrate: () => v.hydrate(),
     probe: async () => void (await fetchOk(jwksUri, timeoutMs)),
   };

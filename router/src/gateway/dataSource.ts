@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext, type Caller } from '@lt/context';
+import type { SubgraphFetcher } from './httpFetcher';
 
 /** Context the router's Apollo Server builds per request. */
 export interface RouterContext {
@@ -14,11 +15,9 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
   constructor(
     url: string,
     private readonly secret: string,
-    timeoutMs: number,
+    /** Kept-alive HTTP with a deadline per call (httpFetcher.ts), shared by every subgraph. */
+    fetcher: SubgraphFetcher,
   ) {
-    // Every subgraph call has a deadline (global fetch + AbortSignal.timeout).
-    const fetcher = (input: string, init?: RequestInit) =>
-      globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     super({ url, fetcher: fetcher as never });
   }
 

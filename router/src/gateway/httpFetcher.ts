@@ -1,0 +1,120 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** The part of a fetch Response the gateway's RemoteGraphQLDataSource reads. */
+export interface SubgraphResponse {
+  ok: boolean;
+  status: number;
+  statusText: string;
+  url: string;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+export interface SubgraphFetcherOptions {
+  /** Deadline of the whole call (connect, send, response body), ms. */
+  timeoutMs: number;
+  /** Largest response body accepted, bytes. Default 32 MiB (a 1,000-point page is ~0.3 MiB). */
+  maxResponseBytes?: number;
+  /** Kept-alive sockets per subgraph host. Default 128. */
+  maxSockets?: number;
+}
+
+export type SubgraphFetcher = ((
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string },
+) => Promise<SubgraphResponse>) & {
+  /** Closes the kept-alive sockets (router stop). */
+  close(): void;
+};
+
+/**
+ * Router → subgraph HTTP on Node's http module with kept-alive sockets, instead of the global
+ * fetch: the same request, a deadline for the whole call, a cap on the body, but without WHATWG
+ * streams, AbortSignals and Request objects per call (fetch was ~15 % of the router's CPU per
+ * mutation in bench/location). Only what the gateway reads of a response is provided.
+ */
+export function createSubgraphFetcher(o: SubgraphFetcherOptions): SubgraphFetcher {
+  const maxBytes = o.maxResponseBytes ?? 32 * 1024 * 1024;
+  const agentOptions = { keepAlive: true, maxSockets: o.maxSockets ?? 128, scheduling: 'lifo' as const };
+  const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+  const urls = new Map<string, URL>();
+
+  const fetcher = ((url, init) =>
+    new Promise<SubgraphResponse>((resolve, reject) => {
+      let target = urls.get(url);
+      if (!target) {
+        target = new URL(url);
+        if (urls.size < 64) urls.set(url, target);
+      }
+      const secure = target.protocol === 'https:';
+      const body = init.body ?? '';
+      let settled = false;
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(err);
+      };
+      const req = (secure ? https : http).request(
+        target,
+        {
+          method: init.method ?? 'POST',
+          headers: { ...init.headers, 'content-length': String(Buffer.byteLength(body)) },
+          agent: secure ? agents.https : agents.http,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxBytes) {
+              req.destroy();
+              fail(new Error(`subgraph response over ${maxBytes} bytes (${target.host})`));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('error', fail);
+          res.on('end', () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            resolve({
+              ok: status >= 200 && status < 300,
+              status,
+              statusText: res.statusMessage ?? '',
+              url,
+              headers: {
+                get: (name) => {
+                  const v = res.headers[name.toLowerCase()];
+                  return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+                },
+              },
+              text: () => Promise.resolve(text),
+              json: () => Promise.resolve().then(() => JSON.parse(text) as unknown),
+            });
+          });
+        },
+      );
+      // The deadline covers the whole call; the socket is destroyed, not returned to the pool.
+      const timer = setTimeout(() => {
+        req.destroy();
+        fail(
+          Object.assign(new Error(`subgraph ${target.host} did not answer within ${o.timeoutMs} ms`), {
+            name: 'TimeoutError',
+          }),
+        );
+      }, o.timeoutMs);
+      req.on('error', fail);
+      req.end(body);
+    })) as SubgraphFetcher;
+  fetcher.close = () => {
+    agents.http.destroy();
+    agents.https.destroy();
+  };
+  return fetcher;
+}

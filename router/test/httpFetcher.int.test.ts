@@ -1,0 +1,125 @@
+/**
+ * The router's subgraph HTTP client against a local server: what it sends, kept-alive sockets,
+ * the deadline of a hanging subgraph, the response size cap, non-2xx answers.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSubgraphFetcher } from '../src/gateway/httpFetcher';
+
+let server: Server;
+let base = '';
+let connections = 0;
+const seen: { method?: string; headers: IncomingMessage['headers']; body: string }[] = [];
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    seen.push({ method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() });
+    if (req.url === '/hang') return; // never answers
+    if (req.url === '/big') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`{"data":"${'x'.repeat(64 * 1024)}"}`);
+      return;
+    }
+    if (req.url === '/down') {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('unavailable');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ data: { ok: true } }));
+  });
+}
+
+beforeAll(async () => {
+  server = createServer(handle);
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+describe('subgraph fetcher', () => {
+  it('posts the body with the given headers and answers like fetch for what the gateway reads', async () => {
+    const f = createSubgraphFetcher({ timeoutMs: 2_000 });
+    try {
+      const res = await f(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-router-context': 'signed' },
+        body: '{"query":"{ ok }"}',
+      });
+      expect(res.ok).toBe(true);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('x-missing')).toBeNull();
+      expect(await res.json()).toEqual({ data: { ok: true } });
+      const last = seen.at(-1)!;
+      expect(last).toMatchObject({ method: 'POST', body: '{"query":"{ ok }"}' });
+      expect(last.headers['x-router-context']).toBe('signed');
+      expect(last.headers['content-length']).toBe('18');
+    } finally {
+      f.close();
+    }
+  });
+
+  it('keeps sockets alive between calls', async () => {
+    const f = createSubgraphFetcher({ timeoutMs: 2_000 });
+    try {
+      const before = connections;
+      for (let i = 0; i < 20; i++) await f(`${base}/graphql`, { body: '{}' });
+      expect(connections - before).toBe(1);
+    } finally {
+      f.close();
+    }
+  });
+
+  it('gives up on a subgraph that does not answer within the deadline', async () => {
+    const f = createSubgraphFetcher({ timeoutMs: 200 });
+    try {
+      const t0 = Date.now();
+      const err = await f(`${base}/hang`, { body: '{}' }).catch((e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).name).toBe('TimeoutError');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+      expect(Date.now() - t0).toBeLessThan(2_000);
+    } finally {
+      f.close();
+    }
+  });
+
+  it('refuses a response larger than the cap', async () => {
+    const f = createSubgraphFetcher({ timeoutMs: 2_000, maxResponseBytes: 16 * 1024 });
+    try {
+      await expect(f(`${base}/big`, { body: '{}' })).rejects.toThrow(/over 16384 bytes/);
+    } finally {
+      f.close();
+    }
+  });
+
+  it('hands non-2xx answers back (the gateway turns them into errors)', async () => {
+    const f = createSubgraphFetcher({ timeoutMs: 2_000 });
+    try {
+      const res = await f(`${base}/down`, { body: '{}' });
+      expect(res.ok).toBe(false);
+      expect(res.status).toBe(503);
+      expect(res.statusText).toBe('Service Unavailable');
+      expect(await res.text()).toBe('unavailable');
+    } finally {
+      f.close();
+    }
+  });
+
+  it('fails fast when nothing listens', async () => {
+    const f = createSubgraphFetcher({ timeoutMs: 2_000 });
+    try {
+      await expect(f('http://127.0.0.1:9/graphql', { body: '{}' })).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      f.close();
+    }
+  });
+});
