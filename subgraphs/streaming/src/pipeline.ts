@@ -8,6 +8,10 @@ import type { UrlPolicy } from './delivery/urlPolicy';
 import { createKafkaEventLog, type EventLog } from './eventLog';
 import { STREAM_TOPICS, topicNames, type TopicNames } from './kafka/client';
 import { createOutboxRelay, type OutboxRelay } from './relay/outboxRelay';
+import { republishUnconsumed } from './relay/recoverUnconsumed';
+
+/** The webhook consumer's name in processed_events (its deduplication, and the recovery's). */
+const CONSUMER_NAME = 'webhooks';
 
 export interface StreamingPipelineOptions {
   db: Db;
@@ -85,6 +89,7 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     topics,
     groupId: o.groupId,
     log: log.child({ component: 'consumer' }),
+    consumerName: CONSUMER_NAME,
     onParked: () => dispatcher.wake(),
   });
   const relay =
@@ -100,6 +105,17 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
         });
   dispatcher.start();
   try {
+    // The in-process log starts empty: what it held at the last stop, unparked, is published again
+    // before anything new (Kafka keeps its messages itself).
+    if (eventLog.kind === 'memory' && relay)
+      await republishUnconsumed({
+        db: o.db,
+        eventLog,
+        topics,
+        log: log.child({ component: 'recovery' }),
+        consumerName: CONSUMER_NAME,
+        ...(o.tenantIds ? { tenantIds: o.tenantIds } : {}),
+      });
     await consumer.start();
   } catch (err) {
     await dispatcher.stop();

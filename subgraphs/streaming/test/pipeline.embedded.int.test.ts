@@ -86,4 +86,44 @@ describe('webhook pipeline on the memory event log and the embedded Postgres', (
       })),
     });
   });
+
+  it('events the in-process log held at the last stop (sent, never parked) are delivered after a restart', async () => {
+    const c = await createTestTenant(db, 'emb-c');
+    const rc = await startReceiver();
+    cleanup.add(() => rc.stop());
+    const sc = await createSink(db, key, c.id, rc.url, ['LOCATION_UPDATES']);
+    rc.setSecrets([sc.secret]);
+    const session = crypto.randomUUID();
+    const lost: Awaited<ReturnType<typeof emit>>[] = [];
+    for (let i = 0; i < 5; i++) lost.push(await emit(db, c.id, Topic.LOCATION_UPDATES, { i }, session));
+    const parked = await emit(db, c.id, Topic.LOCATION_UPDATES, { i: 99 }, session);
+    // What a stop between the relay's publish and the consumer's parking leaves: rows marked sent,
+    // no processed_events row — except for one event the consumer did park before the stop.
+    await withTenant(db, c.id, async (tx) => {
+      await tx.outbox.updateMany({
+        where: { id: { in: [...lost, parked].map((e) => e.id) } },
+        data: { sentAt: new Date() },
+      });
+      await tx.processedEvent.create({ data: { consumer: 'webhooks', eventId: parked.id, tenantId: c.id } });
+    });
+    // The restarted process: a fresh in-process log.
+    const eventLog = createMemoryEventLog({ log });
+    cleanup.add(() => eventLog.stop());
+    const restarted = await startStreamingPipeline({
+      db,
+      log,
+      eventLog,
+      groupId: uniqueName('restarted'),
+      secretKey: key,
+      urlPolicy: { allowLoopback: true },
+      tenantIds: [c.id],
+      relayPollIntervalMs: 20,
+      dispatcherPollIntervalMs: 50,
+    });
+    cleanup.add(() => restarted.stop());
+    await rc.until(() => rc.accepted().length >= 5, 20_000, 'the five lost events');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rc.accepted().map((r) => r.body.data['i'])).toEqual([0, 1, 2, 3, 4]);
+    expect(rc.accepted().map((r) => r.id)).toEqual(lost.map((e) => e.id));
+  });
 });

@@ -39,7 +39,8 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-interface ClaimedRow {
+/** An outbox row as the SECURITY DEFINER functions return it. */
+export interface ClaimedRow {
   id: string;
   seq: bigint;
   tenant_id: string;
@@ -48,6 +49,33 @@ interface ClaimedRow {
   type: string;
   payload: unknown;
   occurred_at: Date;
+}
+
+/**
+ * Outbox rows as event-log messages, grouped by topic; within a topic the rows keep their (seq)
+ * order, so each key's order is kept. The value is the envelope every consumer reads.
+ */
+export function groupByTopic(rows: readonly ClaimedRow[], topics: TopicNames): Map<string, OutgoingMessage[]> {
+  const byTopic = new Map<string, OutgoingMessage[]>();
+  for (const r of rows) {
+    const envelope = {
+      id: r.id,
+      type: r.type,
+      tenantId: r.tenant_id,
+      occurredAt: r.occurred_at.toISOString(),
+      data: r.payload,
+    };
+    const topic = topics.of(r.topic);
+    const list = byTopic.get(topic) ?? [];
+    // The tenant travels in a header too (STYLE.md §10): consumers can route before parsing.
+    list.push({
+      key: r.key,
+      value: JSON.stringify(envelope),
+      headers: { 'tenant-id': r.tenant_id, 'event-type': r.type },
+    });
+    byTopic.set(topic, list);
+  }
+  return byTopic;
 }
 
 /**
@@ -89,25 +117,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         if (rows.length === 0) return 0;
         const p = ensureProducer();
         // Grouped by topic; within a topic the batch keeps seq order, so each key's order is kept.
-        const byTopic = new Map<string, OutgoingMessage[]>();
-        for (const r of rows) {
-          const envelope = {
-            id: r.id,
-            type: r.type,
-            tenantId: r.tenant_id,
-            occurredAt: r.occurred_at.toISOString(),
-            data: r.payload,
-          };
-          const topic = o.topics.of(r.topic);
-          const list = byTopic.get(topic) ?? [];
-          // The tenant travels in a header too (STYLE.md §10): consumers can route before parsing.
-          list.push({
-            key: r.key,
-            value: JSON.stringify(envelope),
-            headers: { 'tenant-id': r.tenant_id, 'event-type': r.type },
-          });
-          byTopic.set(topic, list);
-        }
+        const byTopic = groupByTopic(rows, o.topics);
         await p.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
         await tx.$queryRaw`SELECT app_outbox_mark_sent(${rows.map((r) => r.id)}::uuid[])`;
         published += rows.length;
