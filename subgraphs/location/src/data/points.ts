@@ -48,24 +48,36 @@ export interface RecordResult {
   session: { deviceId: string | null; startedAt: Date; pointCount: number };
 }
 
-interface LockedSession {
-  id: string;
-  user_id: string;
-  status: 'ACTIVE' | 'ENDED';
-  started_at: Date;
-  device_id: string | null;
-  point_count: number;
+/** One row of the write statement: the locked session, and one written point (nulls if none). */
+interface WriteRow {
+  s_user_id: string;
+  s_status: 'ACTIVE' | 'ENDED';
+  s_started_at: Date;
+  s_device_id: string | null;
+  s_point_count: number | bigint;
+  id: string | null;
+  latitude?: number;
+  longitude?: number;
+  accuracy?: number | null;
+  altitude?: number | null;
+  speed?: number | null;
+  heading?: number | null;
+  recordedAt: Date | null;
+  receivedAt?: Date;
 }
 
 const RETURNING = `id, latitude, longitude, accuracy, altitude, speed, heading,
   recorded_at AS "recordedAt", received_at AS "receivedAt"`;
 
 /**
- * Records points into a session, all or nothing, in one transaction: locks the session row (so a
- * concurrent stop or batch serialises with this one), checks it, then ONE statement inserts every
- * point (skipping retries: `ON CONFLICT DO NOTHING` on (session, recordedAt) and (session,
- * idempotencyKey)), writes one `location.recorded.v1` outbox row per new point and bumps the
- * denormalised counters. Five round trips for 1 or 1,000 points (BEGIN, tenant, lock, write, COMMIT).
+ * Records points into a session, all or nothing, in one transaction and ONE statement: it locks
+ * the session row (a concurrent stop or batch serialises with this one), writes only if the
+ * session may take them (visible, the caller's own for MEMBERs, ACTIVE, not after any point),
+ * inserts every point (skipping retries: `ON CONFLICT DO NOTHING` on (session, recordedAt) and
+ * (session, idempotencyKey)), writes one `location.recorded.v1` outbox row per new point and bumps
+ * the denormalised counters. The session comes back with the rows, so a refusal names its reason
+ * (nothing was written). Four round trips for 1 or 1,000 points (BEGIN, tenant, write, COMMIT),
+ * and the session lock is held for one statement and the commit only.
  */
 export async function recordPoints(
   db: Db,
@@ -79,27 +91,32 @@ export async function recordPoints(
     db,
     scope.tenantId,
     async (tx) => {
-      const [session] = await tx.$queryRaw<LockedSession[]>`
-        SELECT id, user_id, status::text AS status, started_at, device_id, point_count FROM location_sessions
-        WHERE id = ${sessionId}::uuid FOR UPDATE`;
-      if (!session || (scope.ownOnly && session.user_id !== scope.userId))
+      const rows = await writePoints(tx, scope, sessionId, inputs);
+      const session = rows[0];
+      if (!session || (scope.ownOnly && session.s_user_id !== scope.userId))
         throw notFound('Location session', 'sessionId');
-      if (session.status === 'ENDED') throw conflict('The session has ended', 'sessionId');
-      checkNotBeforeStart(inputs, session.started_at, fieldOf);
-      const inserted = await writePoints(tx, scope.tenantId, session.user_id, sessionId, inputs);
+      if (session.s_status === 'ENDED') throw conflict('The session has ended', 'sessionId');
+      // The statement wrote nothing if a point precedes the start: name the first such point.
+      checkNotBeforeStart(inputs, session.s_started_at, fieldOf);
+      const inserted = rows
+        .filter((r) => r.id !== null)
+        .map((r) => {
+          const { s_user_id: _u, s_status: _s, s_started_at: _t, s_device_id: _d, s_point_count: _c, ...point } = r;
+          return point as PointRow;
+        });
       inserted.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || a.id.localeCompare(b.id));
       return {
         inserted,
         stored: inputs.length === 1 ? ((inserted[0] as PointRow | undefined) ?? null) : null,
         duplicates: inputs.length - inserted.length,
         sessionId,
-        userId: session.user_id,
+        userId: session.s_user_id,
         rows: inputs.length <= LIVE_PAYLOAD_MAX_POINTS ? inserted : null,
         session: {
-          deviceId: session.device_id,
-          startedAt: session.started_at,
+          deviceId: session.s_device_id,
+          startedAt: session.s_started_at,
           // The row is locked: the count after this commit is the locked one plus what we wrote.
-          pointCount: Number(session.point_count) + inserted.length,
+          pointCount: Number(session.s_point_count) + inserted.length,
         },
       };
     },
@@ -110,58 +127,68 @@ export async function recordPoints(
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
 /**
- * Points, outbox rows and session counters in one data-modifying statement. The outbox rows have
- * exactly the shape `appendOutbox` (@lt/events) writes — same topic, key (`eventKey`), type and
- * payload as `LocationRecordedV1` (events/outbox.ts) — but set-based: `appendOutbox`'s Prisma `createMany` costs
- * ~0.45 ms per row (220 ms for 500), this whole statement ~15 ms for 500 points (bench/location).
+ * The session lock, the checks, the points, their outbox rows and the session counters in one
+ * data-modifying statement. The outbox rows have exactly the shape `appendOutbox` (@lt/events)
+ * writes — same topic, key (`eventKey`), type and payload as `LocationRecordedV1`
+ * (events/outbox.ts) — but set-based: `appendOutbox`'s Prisma `createMany` costs ~0.45 ms per row
+ * (220 ms for 500), this whole statement ~15 ms for 500 points (bench/location). Returns one row
+ * per written point with the session's columns (`s_…`), or one row with null point columns when
+ * nothing was written, or no row when the session is not visible (RLS, or no such id).
  */
-async function writePoints(
-  tx: Tx,
-  tenantId: string,
-  userId: string,
-  sessionId: string,
-  inputs: LocationInput[],
-): Promise<PointRow[]> {
+async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: LocationInput[]): Promise<WriteRow[]> {
   const col = <T>(f: (p: LocationInput) => T): T[] => inputs.map(f);
   // A large batch answers with ids only: reading back 1,000 full rows would cost more than writing
   // them. Small ones (≤ LIVE_PAYLOAD_MAX_POINTS) return full rows for the live event's payload.
   const full = inputs.length <= LIVE_PAYLOAD_MAX_POINTS;
-  return tx.$queryRawUnsafe<PointRow[]>(
-    `WITH ins AS (
+  const earliest = new Date(Math.min(...inputs.map((p) => p.recordedAt.getTime())));
+  return tx.$queryRawUnsafe<WriteRow[]>(
+    `WITH s AS (
+       SELECT id, user_id, status, started_at, device_id, point_count FROM location_sessions
+       WHERE id = $2::uuid FOR UPDATE
+     ),
+     ok AS (
+       SELECT user_id FROM s
+       WHERE status = 'ACTIVE' AND ($14::uuid IS NULL OR user_id = $14::uuid) AND started_at <= $15::timestamptz
+     ),
+     ins AS (
        INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, accuracy, altitude, speed,
          heading, recorded_at, idempotency_key, received_at, created_at, updated_at)
        SELECT gen_random_uuid(), $1::uuid, $2::uuid, u.lat, u.lng, u.acc, u.alt, u.spd, u.hdg, u.rec, u.ikey,
          now(), now(), now()
        FROM unnest($3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
          $9::timestamptz[], $10::text[]) AS u(lat, lng, acc, alt, spd, hdg, rec, ikey)
+       CROSS JOIN ok
        ON CONFLICT DO NOTHING
        RETURNING ${RETURNING}
      ),
      newest AS (SELECT id, "recordedAt" FROM ins ORDER BY "recordedAt" DESC, id DESC LIMIT 1),
      counters AS (
-       UPDATE location_sessions s SET
-         point_count = s.point_count + (SELECT count(*) FROM ins),
+       UPDATE location_sessions ls SET
+         point_count = ls.point_count + (SELECT count(*) FROM ins),
          last_point_id = CASE
-           WHEN s.last_point_id IS NULL
-             OR n."recordedAt" >= (SELECT p.recorded_at FROM location_points p WHERE p.id = s.last_point_id)
-           THEN n.id ELSE s.last_point_id END,
+           WHEN ls.last_point_id IS NULL
+             OR n."recordedAt" >= (SELECT p.recorded_at FROM location_points p WHERE p.id = ls.last_point_id)
+           THEN n.id ELSE ls.last_point_id END,
          updated_at = now()
        FROM newest n
-       WHERE s.id = $2::uuid
+       WHERE ls.id = $2::uuid
      ),
      events AS (
        INSERT INTO outbox (id, tenant_id, topic, key, type, payload, occurred_at, created_at, updated_at)
        SELECT gen_random_uuid(), $1::uuid, $11, $12, $13,
-         jsonb_build_object('sessionId', $2::text, 'userId', $14::text, 'pointId', i.id,
+         jsonb_build_object('sessionId', $2::text, 'userId', ok.user_id::text, 'pointId', i.id,
            'latitude', i.latitude, 'longitude', i.longitude, 'accuracy', i.accuracy, 'altitude', i.altitude,
            'speed', i.speed, 'heading', i.heading,
            'recordedAt', to_char(i."recordedAt" AT TIME ZONE 'UTC', ${ISO}),
            'receivedAt', to_char(i."receivedAt" AT TIME ZONE 'UTC', ${ISO})),
          i."receivedAt", now(), now()
-       FROM ins i ORDER BY i."recordedAt", i.id
+       FROM ins i CROSS JOIN ok ORDER BY i."recordedAt", i.id
      )
-     SELECT ${full ? '*' : 'id, "recordedAt"'} FROM ins`,
-    tenantId,
+     SELECT s.user_id AS s_user_id, s.status::text AS s_status, s.started_at AS s_started_at,
+       s.device_id AS s_device_id, s.point_count AS s_point_count,
+       ${full ? 'i.*' : 'i.id, i."recordedAt"'}
+     FROM s LEFT JOIN ins i ON true`,
+    scope.tenantId,
     sessionId,
     col((p) => p.latitude),
     col((p) => p.longitude),
@@ -172,9 +199,10 @@ async function writePoints(
     col((p) => p.recordedAt.toISOString()),
     col((p) => p.idempotencyKey ?? null),
     Topic.LOCATION_UPDATES,
-    eventKey(tenantId, sessionId),
+    eventKey(scope.tenantId, sessionId),
     'location.recorded.v1' satisfies EventType,
-    userId,
+    scope.ownOnly ? scope.userId : null,
+    earliest.toISOString(),
   );
 }
 
