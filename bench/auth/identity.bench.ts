@@ -66,10 +66,14 @@ async function measure(name: string, run: (h: string) => Promise<unknown>): Prom
 const common = { db, cognito: { endpoint, userPoolId, clientId }, redis, watch: bus };
 const warm = createIdentity(common);
 const noL1 = createIdentity({ ...common, localTtlMs: 0 });
+// Every request checks the RS256 signature (the verified-token cache off): the cost of a new token.
+const uncached = createIdentity({ ...common, cognito: { ...common.cognito, verifiedCacheMs: 0 } });
 console.log(`${USERS} users, ${REQUESTS} requests per scenario (Node ${process.version})`);
 await measure('verify + membership (L1 + Redis, warm)', (h) => warm.authenticator.authenticate(h));
 await measure('verify + membership (Redis only, warm)', (h) => noL1.authenticator.authenticate(h));
-await measure('verify only (RS256 + claims)', (h) => warm.verifier.verify(h.slice(7)));
+await measure('verify + membership, signature every time', (h) => uncached.authenticator.authenticate(h));
+await measure('verify only (verified-token cache hit)', (h) => warm.verifier.verify(h.slice(7)));
+await measure('verify only (RS256 + claims, no cache)', (h) => uncached.verifier.verify(h.slice(7)));
 for (const [name, id] of [
   ['L1 + Redis', warm],
   ['Redis only', noL1],
@@ -82,6 +86,7 @@ for (const [name, id] of [
 
 await warm.stop();
 await noL1.stop();
+await uncached.stop();
 await bus.close();
 subscriber.disconnect();
 redis.disconnect();
