@@ -226,6 +226,27 @@ describe('rules', () => {
     expect(last!.errors![0]!.extensions!['retryAfter']).toBeGreaterThan(0);
   });
 
+  it("logout without a refresh token signs out everywhere: other devices' tokens are refused, a new login works", async () => {
+    const tenant = await createTestTenant(stack.db);
+    const phone = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    // The same user on a second device: another login, another token family.
+    const laptop = (
+      await gql<{ login: Payload }>(stack.routerUrl, LOGIN, { email: phone.email, password: phone.password })
+    ).data!.login;
+    expect(codes(await gql(stack.routerUrl, ME, {}, bearer(laptop)))).toEqual([]);
+    // iat has a one-second resolution: make the sign-out strictly later than both logins.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const out = await gql<{ logout: boolean }>(stack.routerUrl, 'mutation { logout }', {}, bearer(phone));
+    expect(out.data?.logout).toBe(true);
+    expect(codes(await gql(stack.routerUrl, ME, {}, bearer(laptop)))[0]).toMatch(/UNAUTHENTICATED/);
+    expect(codes(await gql(stack.routerUrl, ME, {}, bearer(phone)))[0]).toMatch(/UNAUTHENTICATED/);
+    await new Promise((r) => setTimeout(r, 1_100));
+    const again = (
+      await gql<{ login: Payload }>(stack.routerUrl, LOGIN, { email: phone.email, password: phone.password })
+    ).data!.login;
+    expect(codes(await gql(stack.routerUrl, ME, {}, bearer(again)))).toEqual([]);
+  });
+
   it('refreshes are rate-limited per refresh token, before Cognito is asked', async () => {
     const token = `bogus-refresh-${Date.now()}`;
     const seen: unknown[] = [];

@@ -31,6 +31,10 @@ export function parseIdentityEvent(raw: string): IdentityEvent | null {
       if (str(e['tokenId']) && str(e['sub']) && typeof e['expiresAt'] === 'number')
         return { type: 'token.revoked', tokenId: e['tokenId'], sub: e['sub'], expiresAt: e['expiresAt'] };
       return null;
+    case 'user.signed_out':
+      if (str(e['sub']) && typeof e['before'] === 'number' && Number.isFinite(e['before']))
+        return { type: 'user.signed_out', sub: e['sub'], before: e['before'] };
+      return null;
     default:
       return null;
   }

@@ -6,6 +6,11 @@
  */
 export type { IdentityEvent, IdentityInvalidation, IdentityWatch } from './types';
 export { createMemoryIdentityBus } from './memory';
-export { createRedisIdentityBus, type RedisIdentityBus, type RedisIdentityBusOptions } from './redis';
+export {
+  createRedisIdentityBus,
+  SIGNED_OUT_TTL_SECONDS,
+  type RedisIdentityBus,
+  type RedisIdentityBusOptions,
+} from './redis';
 export { identityKeys } from './keys';
 export { parseIdentityEvent } from './event';

@@ -28,10 +28,14 @@ export interface RedisIdentityBus extends IdentityInvalidation, IdentityWatch {
  * miss) and then publishes it for the replicas that are listening:
  * - `token.revoked`: `identity:revoked:<tokenId>` until the token would have expired;
  * - `user.changed`: the cached membership of that `sub` is deleted;
- * - `tenant.status`: every cached membership of that tenant is deleted.
+ * - `tenant.status`: every cached membership of that tenant is deleted;
+ * - `user.signed_out`: `identity:signedout:<sub>` = the time, for a day.
  * Pub/sub is at-most-once: routers also bound their in-process caches by a few seconds. Listeners
  * in the publishing process are notified synchronously as well.
  */
+/** How long a sign-out everywhere is remembered: the longest Cognito access-token lifetime. */
+export const SIGNED_OUT_TTL_SECONDS = 24 * 3600;
+
 export async function createRedisIdentityBus(o: RedisIdentityBusOptions): Promise<RedisIdentityBus> {
   const listeners = new Set<(e: IdentityEvent) => void>();
   const now = o.now ?? Date.now;
@@ -75,6 +79,9 @@ export async function createRedisIdentityBus(o: RedisIdentityBusOptions): Promis
           await r.del(setKey, ...keys);
           break;
         }
+        case 'user.signed_out':
+          await r.set(identityKeys.signedOut(event.sub), String(event.before), 'EX', SIGNED_OUT_TTL_SECONDS);
+          break;
         default: {
           const never: never = event;
           throw new Error(`unknown identity event ${String(never)}`);

@@ -9,7 +9,12 @@ export type IdentityEvent =
       tenantId: string | null;
       role: Role | null; /* null = removed */
     }
-  | { type: 'token.revoked'; tokenId: string; sub: string; expiresAt: number };
+  | { type: 'token.revoked'; tokenId: string; sub: string; expiresAt: number }
+  /**
+   * Sign-out everywhere: every token of this user issued at or before `before` (epoch seconds) is
+   * refused, whichever device holds it. Tokens issued later (a new login) are not affected.
+   */
+  | { type: 'user.signed_out'; sub: string; before: number };
 
 /** What subgraphs call after committing a change that affects who may do what. */
 export interface IdentityInvalidation {

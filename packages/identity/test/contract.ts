@@ -40,6 +40,7 @@ export function identityBusContract(name: string, make: () => Promise<BusUnderTe
           { type: 'user.changed', userId: randomUUID(), sub, tenantId, role: null },
           { type: 'tenant.status', tenantId, status: 'SUSPENDED' },
           { type: 'token.revoked', tokenId: randomUUID(), sub, expiresAt: Math.floor(Date.now() / 1000) + 60 },
+          { type: 'user.signed_out', sub, before: Math.floor(Date.now() / 1000) },
         ];
         for (const event of events) {
           const received = bus.watchers.map((w) => nextMatching(w, (e) => JSON.stringify(e) === JSON.stringify(event)));

@@ -49,6 +49,11 @@ describe('redis identity bus: durable effects', () => {
       expect(await redis.exists(identityKeys.membership(s2))).toBe(1);
       await bus.publish({ type: 'tenant.status', tenantId, status: 'SUSPENDED' });
       expect(await redis.exists(identityKeys.membership(s2), identityKeys.tenantSubs(tenantId))).toBe(0);
+      // Sign-out everywhere: the time, kept for a day (the longest access-token lifetime).
+      const before = Math.floor(Date.now() / 1000);
+      await bus.publish({ type: 'user.signed_out', sub: s1, before });
+      expect(await redis.get(identityKeys.signedOut(s1))).toBe(String(before));
+      expect(await redis.ttl(identityKeys.signedOut(s1))).toBeGreaterThan(24 * 3600 - 10);
       await expect(async () => bus.subscribe(() => undefined)).rejects.toThrow(/subscriber/);
       await bus.close();
     } finally {

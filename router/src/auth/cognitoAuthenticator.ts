@@ -36,7 +36,7 @@ export function createCognitoAuthenticator(o: CognitoAuthenticatorOptions): Auth
       } catch (err) {
         return refuse(failureReason(err));
       }
-      const r = await o.memberships.resolve(claims.sub, claims.tokenId, claims.exp);
+      const r = await o.memberships.resolve(claims.sub, claims.tokenId, claims.exp, claims.issuedAt);
       switch (r.kind) {
         case 'revoked':
           return refuse('revoked');

@@ -142,6 +142,41 @@ function contract(name: string, make: Make) {
       await store.stop();
     });
 
+    it('sign-out everywhere refuses every token issued until then, on this replica and via the store', async () => {
+      const { bus, store } = await make();
+      const m = member();
+      const db = fakeDb(new Map([[m.sub, m]]));
+      const r = new MembershipResolver({ db: db as unknown as Db, store, watch: bus });
+      const t0 = Math.floor(Date.now() / 1000);
+      const [phone, laptop] = [randomUUID(), randomUUID()];
+      expect((await r.resolve(m.sub, phone, exp(), t0 - 60)).kind).toBe('ok');
+      expect((await r.resolve(m.sub, laptop, exp(), t0 - 30)).kind).toBe('ok');
+      await bus.publish({ type: 'user.signed_out', sub: m.sub, before: t0 });
+      // Both devices' tokens (issued before), the L1 entries notwithstanding; a later login works.
+      await waitFor(async () => (await r.resolve(m.sub, phone, exp(), t0 - 60)).kind === 'revoked', {
+        timeoutMs: 1_000,
+      });
+      expect((await r.resolve(m.sub, laptop, exp(), t0 - 30)).kind).toBe('revoked');
+      expect((await r.resolve(m.sub, randomUUID(), exp(), t0)).kind).toBe('revoked');
+      expect((await r.resolve(m.sub, randomUUID(), exp(), t0 + 1)).kind).toBe('ok');
+      // A replica that never heard the event refuses them through the shared store (Redis).
+      const fresh = new MembershipResolver({ db: fakeDb(new Map([[m.sub, m]])) as unknown as Db, store });
+      if (name.startsWith('redis')) expect((await fresh.resolve(m.sub, phone, exp(), t0 - 60)).kind).toBe('revoked');
+      expect((await fresh.resolve(m.sub, randomUUID(), exp(), t0 + 5)).kind).toBe('ok');
+      // Another user is not affected.
+      const other = member();
+      const r2 = new MembershipResolver({
+        db: fakeDb(new Map([[other.sub, other]])) as unknown as Db,
+        store,
+        watch: bus,
+      });
+      expect((await r2.resolve(other.sub, randomUUID(), exp(), t0 - 60)).kind).toBe('ok');
+      fresh.stop();
+      r.stop();
+      r2.stop();
+      await store.stop();
+    });
+
     it('never keeps an entry longer than the token lives', async () => {
       const { bus, store, redis: conn } = await make();
       const m = member();

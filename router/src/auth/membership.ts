@@ -1,6 +1,6 @@
 import type { Membership } from '@lt/context';
 import { withSystem, type Db } from '@lt/db';
-import type { IdentityWatch } from '@lt/identity';
+import { SIGNED_OUT_TTL_SECONDS, type IdentityWatch } from '@lt/identity';
 import type { MembershipStore } from './membershipStore';
 
 /** Outcome of resolving a verified token to a membership. */
@@ -35,6 +35,8 @@ export class MembershipResolver {
   readonly stats: CacheStats = { localHits: 0, sharedHits: 0, misses: 0 };
   private readonly local = new Map<string, { m: Membership; until: number }>();
   private readonly revoked = new Map<string, number>();
+  /** sub → last sign-out everywhere heard here (epoch s); the store keeps it for other replicas. */
+  private readonly signedOut = new Map<string, number>();
   /** Lookups in flight by token (or sub): a reconnect storm of one token costs one lookup. */
   private readonly inflight = new Map<string, Promise<Resolution>>();
   private readonly unsubscribe?: () => void;
@@ -57,6 +59,10 @@ export class MembershipResolver {
         case 'user.changed':
           for (const [k, v] of this.local) if (v.m.sub === e.sub) this.local.delete(k);
           break;
+        case 'user.signed_out':
+          this.noteSignedOut(e.sub, e.before);
+          for (const [k, v] of this.local) if (v.m.sub === e.sub) this.local.delete(k);
+          break;
         case 'tenant.status':
           for (const [k, v] of this.local) if (v.m.tenantId === e.tenantId) this.local.delete(k);
           break;
@@ -71,8 +77,14 @@ export class MembershipResolver {
     return total === 0 ? 0 : (localHits + sharedHits) / total;
   }
 
-  async resolve(sub: string, tokenId: string | null, exp: number): Promise<Resolution> {
+  /**
+   * @param issuedAt the token's `iat` (epoch s): a token issued at or before the user's last
+   *   sign-out everywhere is refused. Omitted = 0 (refused by any sign-out).
+   */
+  async resolve(sub: string, tokenId: string | null, exp: number, issuedAt = 0): Promise<Resolution> {
     const t = this.now();
+    const out = this.signedOut.get(sub);
+    if (out !== undefined && issuedAt <= out) return { kind: 'revoked' };
     const key = tokenId ?? `sub:${sub}`;
     const r = tokenId ? this.revoked.get(tokenId) : undefined;
     if (r !== undefined) {
@@ -86,23 +98,44 @@ export class MembershipResolver {
     }
     if (hit) this.local.delete(key);
 
-    const flightKey = `${key}|${sub}`;
+    const flightKey = `${key}|${sub}|${issuedAt}`;
     let flight = this.inflight.get(flightKey);
     if (!flight) {
-      flight = this.lookup(sub, tokenId, exp, key).finally(() => this.inflight.delete(flightKey));
+      flight = this.lookup(sub, tokenId, exp, key, issuedAt).finally(() => this.inflight.delete(flightKey));
       this.inflight.set(flightKey, flight);
     }
     const res = await flight;
-    // Revoked while the lookup was in flight (logout racing a connect): refused all the same.
+    // Revoked or signed out while the lookup was in flight (logout racing a connect): refused all the same.
     const revokedUntil = tokenId ? this.revoked.get(tokenId) : undefined;
     if (res.kind === 'ok' && revokedUntil !== undefined && revokedUntil > this.now()) return { kind: 'revoked' };
+    const outNow = this.signedOut.get(sub);
+    if (res.kind === 'ok' && outNow !== undefined && issuedAt <= outNow) return { kind: 'revoked' };
     return res;
   }
 
+  /** Remembers a sign-out everywhere; entries older than a day are dropped (their tokens expired). */
+  private noteSignedOut(sub: string, before: number): void {
+    this.signedOut.set(sub, Math.max(before, this.signedOut.get(sub) ?? 0));
+    if (this.signedOut.size > this.localMax) {
+      const oldest = Math.floor(this.now() / 1000) - SIGNED_OUT_TTL_SECONDS;
+      for (const [k, v] of this.signedOut) if (v < oldest) this.signedOut.delete(k);
+    }
+  }
+
   /** L1 miss: the shared store, then Postgres; fills both caches. */
-  private async lookup(sub: string, tokenId: string | null, exp: number, key: string): Promise<Resolution> {
+  private async lookup(
+    sub: string,
+    tokenId: string | null,
+    exp: number,
+    key: string,
+    issuedAt: number,
+  ): Promise<Resolution> {
     const looked = await this.o.store.lookup(sub, tokenId);
     if (looked.revoked) return { kind: 'revoked' };
+    if (looked.signedOutAt !== null) {
+      this.noteSignedOut(sub, looked.signedOutAt);
+      if (issuedAt <= looked.signedOutAt) return { kind: 'revoked' };
+    }
     let m = looked.membership;
     if (m) this.stats.sharedHits++;
     else {

@@ -1,12 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Membership } from '@lt/context';
-import { identityKeys, type IdentityEvent, type IdentityWatch } from '@lt/identity';
+import { identityKeys, SIGNED_OUT_TTL_SECONDS, type IdentityEvent, type IdentityWatch } from '@lt/identity';
 
 /** What the shared (L2) cache answers for one request in one round trip. */
 export interface StoreLookup {
   /** undefined = not cached. */
   membership: Membership | undefined;
   revoked: boolean;
+  /** The user's last sign-out everywhere (epoch s): tokens issued at or before it are refused. */
+  signedOutAt: number | null;
 }
 
 /**
@@ -56,6 +58,9 @@ export function createRedisMembershipStore(redis: Redis, watch?: IdentityWatch):
         if (ttl > 0) await redis.set(identityKeys.revoked(e.tokenId), '1', 'EX', ttl);
         break;
       }
+      case 'user.signed_out':
+        await redis.set(identityKeys.signedOut(e.sub), String(e.before), 'EX', SIGNED_OUT_TTL_SECONDS);
+        break;
     }
   };
   const unsubscribe = watch?.subscribe((e) => {
@@ -63,11 +68,16 @@ export function createRedisMembershipStore(redis: Redis, watch?: IdentityWatch):
   });
   return {
     async lookup(sub, tokenId) {
-      const p = redis.pipeline().get(identityKeys.membership(sub));
+      const p = redis.pipeline().get(identityKeys.membership(sub)).get(identityKeys.signedOut(sub));
       if (tokenId) p.exists(identityKeys.revoked(tokenId));
       const res = (await p.exec()) ?? [];
       for (const [err] of res) if (err) throw err;
-      return { membership: parse(res[0]?.[1] as string | null), revoked: tokenId ? res[1]?.[1] === 1 : false };
+      const signedOut = res[1]?.[1] as string | null;
+      return {
+        membership: parse(res[0]?.[1] as string | null),
+        revoked: tokenId ? res[2]?.[1] === 1 : false,
+        signedOutAt: signedOut === null || signedOut === undefined ? null : Number(signedOut),
+      };
     },
     async put(m, ttlSeconds) {
       const p = redis.multi().set(identityKeys.membership(m.sub), JSON.stringify(m), 'EX', ttlSeconds);
@@ -96,6 +106,8 @@ export function createRedisMembershipStore(redis: Redis, watch?: IdentityWatch):
 export function createMemoryMembershipStore(watch?: IdentityWatch, now: () => number = Date.now): MembershipStore {
   const entries = new Map<string, { m: Membership; until: number }>();
   const revoked = new Map<string, number>();
+  /** sub → [last sign-out everywhere (epoch s), forget after (ms)]. */
+  const signedOut = new Map<string, [number, number]>();
   const unsubscribe = watch?.subscribe((e) => {
     switch (e.type) {
       case 'user.changed':
@@ -107,6 +119,9 @@ export function createMemoryMembershipStore(watch?: IdentityWatch, now: () => nu
       case 'token.revoked':
         revoked.set(e.tokenId, e.expiresAt * 1000);
         break;
+      case 'user.signed_out':
+        signedOut.set(e.sub, [e.before, now() + SIGNED_OUT_TTL_SECONDS * 1000]);
+        break;
     }
   });
   return {
@@ -116,7 +131,13 @@ export function createMemoryMembershipStore(watch?: IdentityWatch, now: () => nu
       if (e && e.until <= t) entries.delete(sub);
       const r = tokenId ? revoked.get(tokenId) : undefined;
       if (r !== undefined && r <= t) revoked.delete(tokenId!);
-      return { membership: e && e.until > t ? e.m : undefined, revoked: r !== undefined && r > t };
+      const so = signedOut.get(sub);
+      if (so && so[1] <= t) signedOut.delete(sub);
+      return {
+        membership: e && e.until > t ? e.m : undefined,
+        revoked: r !== undefined && r > t,
+        signedOutAt: so && so[1] > t ? so[0] : null,
+      };
     },
     async put(m, ttlSeconds) {
       entries.set(m.sub, { m, until: now() + ttlSeconds * 1000 });

@@ -46,6 +46,7 @@ function authenticator() {
     lookup: async (sub) => ({
       membership: { userId: 'u', sub, tenantId: 't', role: 'MEMBER', tenantStatus: 'ACTIVE' },
       revoked: false,
+      signedOutAt: null,
     }),
     put: async () => undefined,
     ping: async () => undefined,

@@ -10,6 +10,8 @@ export interface AccessClaims {
   /** `origin_jti` (shared by every access token refreshed from one login) else `jti`. */
   tokenId: string | null;
   exp: number;
+  /** `iat`, epoch s (0 when absent: refused by any sign-out everywhere). */
+  issuedAt: number;
 }
 
 export interface AccessTokenVerifier {
@@ -87,7 +89,7 @@ function claims(payload: JwtPayload): AccessClaims {
         ? payload.jti
         : null;
   if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw new Error('missing sub/exp');
-  return { sub: payload.sub, tokenId, exp: payload.exp };
+  return { sub: payload.sub, tokenId, exp: payload.exp, issuedAt: typeof payload.iat === 'number' ? payload.iat : 0 };
 }
 
 /**

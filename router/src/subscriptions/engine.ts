@@ -187,6 +187,10 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
             if (conn.caller.tokenId !== null && conn.caller.tokenId === e.tokenId)
               close(conn, EngineClose.UNAUTHORIZED, CloseReason.TOKEN_REVOKED);
             break;
+          case 'user.signed_out':
+            // Every socket open now was authenticated with a token issued before the sign-out.
+            if (m.sub === e.sub) close(conn, EngineClose.UNAUTHORIZED, CloseReason.TOKEN_REVOKED);
+            break;
           default: {
             const never: never = e;
             void never;

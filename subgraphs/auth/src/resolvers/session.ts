@@ -72,7 +72,8 @@ export function sessionResolvers(s: AuthServices) {
 
     /**
      * Revokes the caller's token family at every router (within a second, through the identity bus)
-     * and at Cognito: the given refresh token (RevokeToken), else every refresh token of the user
+     * and at Cognito: the given refresh token (RevokeToken), else — sign-out everywhere — every
+     * token of the user issued until now at every router, and every refresh token at Cognito
      * (global sign-out; cognito-local lacks it, which is logged and skipped).
      */
     async logout(_: unknown, args: { refreshToken?: string | null }, ctx: SubgraphContext) {
@@ -84,6 +85,9 @@ export function sessionResolvers(s: AuthServices) {
       }
       if (args.refreshToken) await cognito().revokeToken(args.refreshToken);
       else {
+        // Sign-out everywhere: every router refuses the user's tokens issued until now (other
+        // devices too), whether or not the identity provider revokes them itself.
+        await s.identity.publish({ type: 'user.signed_out', sub: m.sub, before: Math.floor(s.now() / 1000) });
         await cognito()
           .adminUserGlobalSignOut(m.sub)
           .catch((err: unknown) => {
