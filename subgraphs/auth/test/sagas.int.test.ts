@@ -155,6 +155,22 @@ describe('removeUser saga', () => {
     expect(await cognito.userExists(u.sub)).toBe(true);
   });
 
+  it('a failed commit after the Cognito delete signs the user out everywhere; a retry converges', async () => {
+    const tenant = await createTestTenant(db);
+    const u = await member(tenant.id);
+    const events: IdentityEvent[] = [];
+    await expect(
+      removeUserSaga(services('removeUser.cognito_deleted', events), admin(tenant.id), u.id),
+    ).rejects.toThrow(/injected/);
+    // Rolled back: the row is still there, the Cognito user is not; its tokens are refused everywhere.
+    expect(await userRows(tenant.id, u.email)).toHaveLength(1);
+    expect(await cognito.userExists(u.sub)).toBe(false);
+    expect(events).toMatchObject([{ type: 'user.signed_out', sub: u.sub }]);
+    // The admin retries: the row goes, the missing Cognito user is not an error.
+    await removeUserSaga(services(), admin(tenant.id), u.id);
+    expect(await userRows(tenant.id, u.email)).toEqual([]);
+  });
+
   it("another tenant's user is NOT_FOUND and untouched", async () => {
     const [a, b] = [await createTestTenant(db), await createTestTenant(db)];
     const u = await member(b.id);
