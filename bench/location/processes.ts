@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@lt/testing';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICES = ['auth', 'tenant', 'location', 'streaming'] as const;
@@ -18,16 +18,6 @@ export interface ProcessStack {
   stats(): Promise<{ cpu: Record<Service, number>; rss: Record<Service, number>; subscriptions: number }>;
   stop(): Promise<void>;
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** utime + stime of a process, µs (clock ticks are 100/s on Linux). */
 function cpuMicros(pid: number): number {

@@ -1,5 +1,20 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
+
+/**
+ * A port on 127.0.0.1 that was free a moment ago (for a process started next, or as a port with
+ * nothing listening).
+ */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
 
 /** Listens on 127.0.0.1 port 0 and resolves with the chosen port. */
 export async function listenOnFreePort(server: Server): Promise<number> {

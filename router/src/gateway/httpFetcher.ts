@@ -39,15 +39,10 @@ export function createSubgraphFetcher(o: SubgraphFetcherOptions): SubgraphFetche
   const maxBytes = o.maxResponseBytes ?? 32 * 1024 * 1024;
   const agentOptions = { keepAlive: true, maxSockets: o.maxSockets ?? 128, scheduling: 'lifo' as const };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
-  const urls = new Map<string, URL>();
 
   const fetcher = ((url, init) =>
     new Promise<SubgraphResponse>((resolve, reject) => {
-      let target = urls.get(url);
-      if (!target) {
-        target = new URL(url);
-        if (urls.size < 64) urls.set(url, target);
-      }
+      const target = new URL(url);
       const secure = target.protocol === 'https:';
       const body = init.body ?? '';
       let settled = false;

@@ -1,7 +1,7 @@
 import type { Db } from '@lt/db';
 import { Topic } from '@lt/events';
 import type { Logger } from '@lt/logger';
-import { createEventConsumer, type EventConsumer } from './consumers/eventConsumer';
+import { WEBHOOK_CONSUMER, createEventConsumer, type EventConsumer } from './consumers/eventConsumer';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher';
 import { defaultDeliveryPolicy, type DeliveryPolicy } from './delivery/schedule';
 import type { UrlPolicy } from './delivery/urlPolicy';
@@ -9,9 +9,6 @@ import { createKafkaEventLog, type EventLog } from './eventLog';
 import { STREAM_TOPICS, topicNames, type TopicNames } from './kafka/client';
 import { createOutboxRelay, type OutboxRelay } from './relay/outboxRelay';
 import { republishUnconsumed } from './relay/recoverUnconsumed';
-
-/** The webhook consumer's name in processed_events (its deduplication, and the recovery's). */
-const CONSUMER_NAME = 'webhooks';
 
 export interface StreamingPipelineOptions {
   db: Db;
@@ -89,7 +86,6 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     topics,
     groupId: o.groupId,
     log: log.child({ component: 'consumer' }),
-    consumerName: CONSUMER_NAME,
     onParked: () => dispatcher.wake(),
   });
   const relay =
@@ -113,7 +109,7 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
         eventLog,
         topics,
         log: log.child({ component: 'recovery' }),
-        consumerName: CONSUMER_NAME,
+        consumerName: WEBHOOK_CONSUMER,
         ...(o.tenantIds ? { tenantIds: o.tenantIds } : {}),
       });
     await consumer.start();

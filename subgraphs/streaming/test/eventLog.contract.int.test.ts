@@ -1,7 +1,6 @@
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@lt/logger';
-import { Cleanup, testEnv, uniqueName, waitFor } from '@lt/testing';
+import { Cleanup, freePort, testEnv, uniqueName, waitFor } from '@lt/testing';
 import {
   createKafkaEventLog,
   createMemoryEventLog,
@@ -225,10 +224,7 @@ describe.each(implementations)('event log contract: $name', ({ create }) => {
 
 describe('kafka event log without a broker', () => {
   it('reports unreachable within its status timeout, and send fails instead of hanging', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((r) => probe.close(r));
+    const port = await freePort();
     const down = createKafkaEventLog({
       brokers: [`127.0.0.1:${port}`],
       clientId: uniqueName('down'),

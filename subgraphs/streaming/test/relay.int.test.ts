@@ -1,9 +1,8 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor } from '@lt/testing';
+import { Cleanup, createTestTenant, freePort, testEnv, uniqueName, waitFor } from '@lt/testing';
 import { createKafkaEventLog, createMemoryEventLog, type EventLog } from '../src/eventLog';
 import { topicNames } from '../src/kafka/client';
 import { createOutboxRelay } from '../src/relay/outboxRelay';
@@ -121,10 +120,7 @@ describe('outbox relay on kafka', () => {
     const { names, eventLog, collector } = await setup(prefix);
     const t = await createTestTenant(db, 'r3');
     // A port with nothing listening: the relay's "Kafka is down".
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const closedPort = (probe.address() as { port: number }).port;
-    await new Promise((r) => probe.close(r));
+    const closedPort = await freePort();
     const downKafka = createKafkaEventLog({
       brokers: [`127.0.0.1:${closedPort}`],
       clientId: prefix,

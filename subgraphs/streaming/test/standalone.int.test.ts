@@ -5,13 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, setupDatabase, type Db } from '@lt/db';
 import { Topic } from '@lt/events';
-import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor } from '@lt/testing';
+import { Cleanup, createTestTenant, freePort, testEnv, uniqueName, waitFor } from '@lt/testing';
 import { createSink, emit } from './support/fixtures';
 import { startReceiver } from './support/receiver';
 
@@ -22,16 +21,6 @@ const cleanup = new Cleanup();
 let db: Db;
 let child: ChildProcess;
 let output = '';
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 beforeAll(async () => {
   const env = testEnv();

@@ -17,7 +17,7 @@ export interface EventConsumerOptions {
   log: Logger;
   /** Called after events were parked (the in-process dispatcher wakes up). */
   onParked?: () => void;
-  /** Name in processed_events. Default 'webhooks'. */
+  /** Name in processed_events. Default WEBHOOK_CONSUMER. */
   consumerName?: string;
   /** Messages per database transaction. Default 200. */
   chunkSize?: number;
@@ -41,8 +41,11 @@ interface Parsed {
  * A batch is handled in chunks, one transaction per tenant per chunk (a transaction per message
  * costs ~10 ms of round trips and capped throughput at ~40 events/s).
  */
+/** The webhook consumer's name in processed_events (its deduplication, and the embedded recovery's). */
+export const WEBHOOK_CONSUMER = 'webhooks';
+
 export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
-  const consumerName = o.consumerName ?? 'webhooks';
+  const consumerName = o.consumerName ?? WEBHOOK_CONSUMER;
   const chunkSize = o.chunkSize ?? 200;
   let consumer: LogConsumer | undefined;
 
