@@ -15,7 +15,15 @@ import { listen, logUnexpectedErrors, stopServer } from '@lt/server';
 import type { Authenticator } from './auth/types';
 import { SignedContextDataSource, type RouterContext } from './gateway/dataSource';
 import { createSubgraphFetcher } from './gateway/httpFetcher';
-import { authorizationPlugin, bodyLimitErrorHandler, limitsPlugin, type OperationLimits } from './plugins';
+import {
+  answerClientError,
+  authorizationPlugin,
+  bodyLimitErrorHandler,
+  limitsPlugin,
+  nestingGuard,
+  resolveLimits,
+  type OperationLimits,
+} from './plugins';
 
 export interface RouterOptions {
   /** Composed supergraph SDL (router/supergraph.graphql). */
@@ -32,7 +40,7 @@ export interface RouterOptions {
   subgraphTimeoutMs?: number;
   /** Max HTTP body. Default '1mb'. */
   bodyLimit?: string;
-  /** Depth / alias / root-field limits (auth/plugins/limits.ts defaults). Always enforced. */
+  /** Token / nesting / depth / alias / root-field limits (plugins/limits.ts defaults). Always enforced. */
   limits?: OperationLimits;
   /** Extra Apollo plugins (metrics...). Authorization (@authenticated/@requiresScopes) and limits are built in. */
   plugins?: ApolloServerPlugin<RouterContext>[];
@@ -52,6 +60,8 @@ export interface RouterOptions {
  */
 export interface RouterInternals {
   schema: GraphQLSchema;
+  /** The operation limits HTTP enforces, defaults filled in (subscriptions enforce the same). */
+  limits: Required<OperationLimits>;
   execute(
     caller: Caller,
     document: DocumentNode,
@@ -89,7 +99,10 @@ export function createRouter(options: RouterOptions): Router {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  // Requests Node refuses before express (headers over 16 KB, malformed HTTP): a JSON answer.
+  httpServer.on('clientError', answerClientError);
   const log = options.log;
+  const limits = resolveLimits(options.limits);
   // One pool of kept-alive sockets to the subgraphs for the whole router; every call has a deadline.
   const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs ?? 10_000 });
 
@@ -108,6 +121,11 @@ export function createRouter(options: RouterOptions): Router {
     introspection: !options.production,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
+    // Bounded before any deeper work: the parser stops past maxTokens (GRAPHQL_PARSE_FAILED).
+    parseOptions: { maxTokens: limits.maxTokens },
+    // No automatic persisted queries: clients send the query text. Any persistedQuery extension
+    // answers PERSISTED_QUERY_NOT_SUPPORTED (Apollo clients then resend with the text).
+    persistedQueries: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       options.production
@@ -115,7 +133,7 @@ export function createRouter(options: RouterOptions): Router {
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       logUnexpectedErrors<RouterContext>(log),
       // Security is not opt-in: every router enforces the limits and the SDL's access rules.
-      limitsPlugin(options.limits),
+      limitsPlugin(limits),
       authorizationPlugin(options.supergraphSdl),
       ...(options.plugins ?? []),
     ],
@@ -137,6 +155,7 @@ export function createRouter(options: RouterOptions): Router {
         app.use(
           '/graphql',
           express.json({ limit: options.bodyLimit ?? '1mb' }),
+          nestingGuard(limits),
           expressMiddleware(apollo, {
             context: async ({ req }) => {
               const requestId = randomUUID();
@@ -154,9 +173,12 @@ export function createRouter(options: RouterOptions): Router {
         );
         // A body over the limit (or not JSON) gets a GraphQL-shaped error, not express's HTML page.
         app.use('/graphql', bodyLimitErrorHandler);
+        // Last on the app: no route answers express's HTML error page (stack trace, paths).
+        app.use(bodyLimitErrorHandler);
         if (options.onHttpServer) {
           const internals: RouterInternals = {
             schema: gateway.schema!,
+            limits,
             async execute(caller, document, variables) {
               const res = await apollo.executeOperation<Record<string, unknown>>(
                 { query: document, ...(variables ? { variables } : {}) },

@@ -9,8 +9,16 @@ export {
 } from './authorization';
 export {
   limitsPlugin,
+  nestingGuard,
   measureOperation,
+  textNesting,
+  checkSource,
+  checkOperation,
+  resolveLimits,
+  unknownOperation,
   bodyLimitErrorHandler,
+  answerClientError,
+  DEFAULT_LIMITS,
   type OperationLimits,
   type OperationShape,
 } from './limits';
