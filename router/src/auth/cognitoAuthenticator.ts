@@ -10,6 +10,10 @@ export interface CognitoAuthenticatorOptions {
   onFailure?: (reason: AuthFailureReason) => void;
 }
 
+/** A usable `sub` (Cognito's are UUIDs): printable, bounded. A NUL would reach Postgres (22021). */
+// eslint-disable-next-line no-control-regex
+const SUB = /^[^\u0000-\u001f\u007f]{1,128}$/;
+
 const BEARER = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i;
 
 /**
@@ -36,6 +40,8 @@ export function createCognitoAuthenticator(o: CognitoAuthenticatorOptions): Auth
       } catch (err) {
         return refuse(failureReason(err));
       }
+      // Signed by the pool yet unusable as an identity: refused like any bad claim, never a 500.
+      if (!SUB.test(claims.sub)) return refuse('wrong_claims');
       const r = await o.memberships.resolve(claims.sub, claims.tokenId, claims.exp, claims.issuedAt);
       switch (r.kind) {
         case 'revoked':

@@ -1,5 +1,7 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext, type Caller } from '@lt/context';
+import { ErrorCode, isErrorCode } from '@lt/errors';
 import type { SubgraphFetcher } from './httpFetcher';
 
 /** Context the router's Apollo Server builds per request. */
@@ -30,4 +32,49 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
     headers.set(CONTEXT_HEADER, signContext(context.caller, { secret: this.secret }));
     headers.set(REQUEST_ID_HEADER, context.caller.requestId);
   }
+
+  /**
+   * A subgraph that refuses a request with a non-2xx status (Apollo Server answers 400 when a
+   * variable does not coerce, e.g. an invalid `DateTime`) still says why in its body. The gateway
+   * would turn that into a code-less "400: Bad Request" (masked as INTERNAL_SERVER_ERROR); the
+   * subgraph's own error is passed on instead when it carries a code from the closed list.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]) {
+    const generic = await super.errorFromResponse(response);
+    const body = (generic.extensions['response'] as { body?: unknown } | undefined)?.body;
+    const first = subgraphError(body);
+    return first ?? generic;
+  }
+}
+
+/** The first error of a subgraph's error body whose code a client may see, or null. */
+export function subgraphError(body: unknown): GraphQLError | null {
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return null;
+  for (const e of errors as { message?: unknown; extensions?: Record<string, unknown> }[]) {
+    const code = e?.extensions?.['code'];
+    if (!isErrorCode(code) || code === ErrorCode.INTERNAL_SERVER_ERROR) continue;
+    const message = typeof e.message === 'string' ? e.message : String(code);
+    const extensions: Record<string, unknown> = { code };
+    for (const k of ['field', 'retryAfter', 'limit', 'max'])
+      if (e.extensions?.[k] !== undefined) extensions[k] = e.extensions[k];
+    if (code === ErrorCode.BAD_USER_INPUT && typeof extensions['field'] !== 'string') {
+      const field = variableField(message);
+      if (field) extensions['field'] = field;
+    }
+    return new GraphQLError(message, { extensions });
+  }
+  return null;
+}
+
+/**
+ * The input path graphql-js names in a variable coercion error: `Variable "$t" got invalid value
+ * "now"; …` → `t`; `Variable "$input" got invalid value … at "input.recordedAt"; …` →
+ * `input.recordedAt`.
+ */
+export function variableField(message: string): string | null {
+  const head = message.slice(0, 4_000);
+  const m = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value .*? at "([^"]{1,200})"/s.exec(head);
+  if (m) return m[2]!;
+  return /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)"/.exec(head)?.[1] ?? null;
 }

@@ -1,10 +1,22 @@
 /**
  * A tiny Prometheus registry (text exposition format 0.0.4): counters, one latency histogram and
- * gauges read at scrape time. Label values are capped per metric so a client cannot blow up
- * cardinality with random operation names.
+ * gauges read at scrape time. Label values are capped per metric in count and in length, so a
+ * client cannot blow up /metrics with random or huge operation names: past the count, and for
+ * any value longer than {@link MAX_LABEL_LENGTH} or holding a control character, the value is
+ * `other`.
  */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const MAX_LABEL_VALUES = 200;
+export const MAX_LABEL_LENGTH = 100;
+/** The value every folded label value is counted under. */
+export const OTHER = 'other';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** The label value kept for `value`: itself, or {@link OTHER} when too long or unprintable. */
+export const labelValue = (value: string): string =>
+  value.length > MAX_LABEL_LENGTH || CONTROL.test(value) ? OTHER : value;
 
 const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
@@ -15,8 +27,9 @@ class Counter {
     readonly help: string,
     readonly label: string,
   ) {}
-  inc(value: string, by = 1): void {
-    const key = this.values.has(value) || this.values.size < MAX_LABEL_VALUES ? value : 'other';
+  inc(label: string, by = 1): void {
+    const value = labelValue(label);
+    const key = this.values.has(value) || this.values.size < MAX_LABEL_VALUES ? value : OTHER;
     this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
   render(): string[] {
@@ -33,8 +46,9 @@ class Histogram {
     readonly help: string,
     readonly label: string,
   ) {}
-  observe(value: string, seconds: number): void {
-    const key = this.series.has(value) || this.series.size < MAX_LABEL_VALUES ? value : 'other';
+  observe(label: string, seconds: number): void {
+    const value = labelValue(label);
+    const key = this.series.has(value) || this.series.size < MAX_LABEL_VALUES ? value : OTHER;
     let s = this.series.get(key);
     if (!s) this.series.set(key, (s = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 }));
     BUCKETS.forEach((b, i) => {
