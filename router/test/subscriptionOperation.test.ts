@@ -45,6 +45,20 @@ describe('analyseSubscription', () => {
     expect(new Set([a.key, c.key, d.key]).size).toBe(3);
   });
 
+  it('reads sessionId as the HTTP path coerces an ID: an Int literal is its string, never "absent"', () => {
+    expect(analyse('subscription { locationUpdated(sessionId: 5) { point { id } } }').sessionId).toBe('5');
+    expect(analyse('subscription { locationUpdated(sessionId: "s") { point { id } } }').sessionId).toBe('s');
+    expect(analyse('subscription { locationUpdated(sessionId: null) { point { id } } }').sessionId).toBeNull();
+    const q = 'subscription($s: ID) { locationUpdated(sessionId: $s) { point { id } } }';
+    expect(analyse(q, { s: '7' }).sessionId).toBe('7');
+    expect(analyse(q).sessionId).toBeNull();
+    // Variables reach it coerced by the engine; an uncoerced number is refused, not ignored.
+    expect(() => analyse(q, { s: 5 })).toThrow(/sessionId must be an ID/);
+    expect(() => analyse('subscription { locationUpdated(sessionId: 1.5) { point { id } } }')).toThrow(
+      /sessionId must be an ID/,
+    );
+  });
+
   it('refuses reserved variable names and unknown fields with BAD_USER_INPUT', () => {
     expect(() => analyse('subscription($__live_x: ID) { sessionEvents { type } }')).toThrow(/reserved/);
     expect(() => analyse('subscription { somethingElse { id } }')).toThrow(/Unknown subscription field/);

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import {
   GraphQLError,
   getOperationAST,
+  getVariableValues,
   parse,
   validate,
   type DocumentNode,
@@ -13,12 +14,13 @@ import {
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { badUserInput, notFound, rateLimited } from '@lt/errors';
+import { ErrorCode, badUserInput, notFound, rateLimited } from '@lt/errors';
 import type { IdentityEvent, IdentityWatch } from '@lt/identity';
 import type { Logger } from '@lt/logger';
 import type { PubSub } from '@lt/pubsub';
 import type { Authenticated, Authenticator } from '../auth/types';
 import type { RouterInternals } from '../createRouter';
+import { checkOperation, checkSource, unknownOperation } from '../plugins/limits';
 import { CloseReason, EngineClose } from './closeCodes';
 import { Fanout, type ServedCounts, type Subscriber } from './fanout';
 import { analyseSubscription, eventVariables, type LiveField, type LiveOperation } from './operation';
@@ -250,26 +252,43 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
 
         async onSubscribe(ctx, id, payload) {
           const conn = connections.get(ctx.extra.socket);
-          if (!conn) return [new GraphQLError('Connection is closing', { extensions: { code: 'UNAUTHENTICATED' } })];
+          if (!conn)
+            return [new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+          // The HTTP path's checks, in its order and with its codes: nesting before parsing, the
+          // token limit while parsing, validation against the API schema, the operation's
+          // name, the operation limits, then the variables coerced to their declared types.
+          const opLimits = internals.limits;
+          const source = typeof payload.query === 'string' ? payload.query : '';
+          const tooDeep = checkSource(source, opLimits);
+          if (tooDeep) return [forSocket(tooDeep)];
           let document: DocumentNode;
           try {
-            document = parse(payload.query, { maxTokens: 2_000 });
+            document = parse(source, { maxTokens: opLimits.maxTokens });
           } catch (err) {
-            return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
+            const e = err instanceof GraphQLError ? err : new GraphQLError('Syntax error');
+            return [forSocket(e, ErrorCode.GRAPHQL_PARSE_FAILED)];
           }
           const errors = validate(internals.schema, document);
-          if (errors.length) return [...errors];
+          if (errors.length) return errors.map((e) => forSocket(e, ErrorCode.GRAPHQL_VALIDATION_FAILED));
           const operation = getOperationAST(document, payload.operationName);
-          if (!operation) return [new GraphQLError('Unable to identify operation')];
+          if (!operation) return [forSocket(unknownOperation(payload.operationName))];
           if (operation.operation !== 'subscription')
             return [
               badUserInput('Only subscriptions run over WebSocket; send queries and mutations over HTTP', 'query'),
             ];
+          const overLimit = checkOperation(document, operation, opLimits);
+          if (overLimit) return [forSocket(overLimit)];
+          const coerced = getVariableValues(
+            internals.schema,
+            operation.variableDefinitions ?? [],
+            payload.variables ?? {},
+          );
+          if (coerced.errors) return coerced.errors.map((e) => forSocket(e, ErrorCode.BAD_USER_INPUT));
           // Slots are reserved before the first await: concurrent subscribe messages count too.
           if (conn.subscribers.size + conn.pending >= limits.perConnection) return [rateLimited(5)];
           conn.pending++;
           try {
-            return await subscribe(conn, id, document, operation, payload);
+            return await subscribe(conn, id, document, operation, payload, coerced.coerced);
           } finally {
             conn.pending--;
           }
@@ -322,11 +341,12 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
       document: DocumentNode,
       operation: OperationDefinitionNode,
       payload: SubscribePayload,
+      variables: Record<string, unknown>,
     ): Promise<ExecutionArgs | readonly GraphQLError[]> {
       if (fanout.countFor(conn.caller.membership.tenantId) >= limits.perTenant) return [rateLimited(30)];
       let op;
       try {
-        op = analyseSubscription(document, operation, payload.variables ?? {});
+        op = analyseSubscription(document, operation, variables);
       } catch (err) {
         return [err as GraphQLError];
       }
@@ -346,7 +366,8 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
         const refused = await check;
         if (refused.length > 0) return refused;
       }
-      if (!connections.has(conn.socket)) return [new GraphQLError('Connection closed')];
+      if (!connections.has(conn.socket))
+        return [new GraphQLError('Connection closed', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
       // Results bypass graphql-ws's per-message path (stringify per socket, await every write):
       // the fan-out hands over payloads serialised once per group; they go out as `next`
       // messages of this subscription id, corked so one delivery is one write to the socket.
@@ -399,6 +420,19 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
       }),
     };
   };
+}
+
+/**
+ * An error as sent over the socket: with `extensions.code` (`code` when it has none, as Apollo
+ * Server adds on HTTP) and without the HTTP-only `http` extension.
+ */
+function forSocket(e: GraphQLError, code?: string): GraphQLError {
+  const { http: _http, ...extensions } = e.extensions;
+  return new GraphQLError(e.message, {
+    ...(e.source ? { source: e.source } : {}),
+    ...(e.positions ? { positions: e.positions } : {}),
+    extensions: { ...extensions, code: extensions['code'] ?? code ?? ErrorCode.BAD_REQUEST },
+  });
 }
 
 const NIL = '00000000-0000-0000-0000-000000000000';

@@ -1,6 +1,8 @@
 import {
+  GraphQLID,
   Kind,
   print,
+  valueFromAST,
   visit,
   type DocumentNode,
   type FieldNode,
@@ -44,13 +46,19 @@ export interface LiveOperation {
   key: string;
 }
 
-function argValue(field: FieldNode, name: string, variables: Record<string, unknown>): unknown {
-  const arg = field.arguments?.find((a) => a.name.value === name);
-  if (!arg) return undefined;
-  if (arg.value.kind === Kind.VARIABLE) return variables[arg.value.name.value];
-  if (arg.value.kind === Kind.STRING) return arg.value.value;
-  if (arg.value.kind === Kind.NULL) return null;
-  return undefined;
+/**
+ * The `sessionId` argument as the HTTP path coerces it (an ID: a string, or an Int literal as its
+ * decimal string), from the literal or the (coerced) variables. Absent, or a variable not given:
+ * null (every session the caller may see). Anything else is refused, never read as "absent".
+ */
+function sessionIdArg(field: FieldNode, variables: Record<string, unknown>): string | null {
+  const arg = field.arguments?.find((a) => a.name.value === 'sessionId');
+  if (!arg) return null;
+  if (arg.value.kind === Kind.VARIABLE && variables[arg.value.name.value] === undefined) return null;
+  const value = valueFromAST(arg.value, GraphQLID, variables);
+  if (value === null) return null;
+  if (typeof value !== 'string') throw badUserInput('sessionId must be an ID', 'sessionId');
+  return value;
 }
 
 /** Variable names used anywhere in these nodes. */
@@ -83,9 +91,7 @@ export function analyseSubscription(
   if (operation.variableDefinitions?.some((d) => d.variable.name.value.startsWith(PREFIX)))
     throw badUserInput(`Variable names starting with ${PREFIX} are reserved`, 'variables');
 
-  const sessionIdValue = field === 'locationUpdated' ? argValue(root, 'sessionId', variables) : undefined;
-  if (sessionIdValue !== undefined && sessionIdValue !== null && typeof sessionIdValue !== 'string')
-    throw badUserInput('sessionId must be an ID', 'sessionId');
+  const sessionIdValue = field === 'locationUpdated' ? sessionIdArg(root, variables) : null;
 
   const fragments = document.definitions.filter(
     (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
@@ -129,7 +135,7 @@ export function analyseSubscription(
   }
   return {
     field,
-    sessionId: (sessionIdValue as string | null | undefined) ?? null,
+    sessionId: sessionIdValue,
     refetch,
     variables: kept,
     key: `${field}|${sessionIdValue ?? '*'}|${print(refetch)}|${stableJson(kept)}`,
