@@ -238,6 +238,7 @@ describe('subscriptions over WebSocket validate and limit like HTTP', () => {
       ],
       ['variable', 'subscription($s: ID!) { locationUpdated(sessionId: $s) { point { id } } }', {}, 'BAD_USER_INPUT'],
     ];
+    const admissions = stack.subscriptions()!.stats().admissions;
     for (const [id, query, variables] of cases) ws.subscribe(id, query, variables);
     for (const [id, , , code] of cases) {
       const errors = await ws.error(id);
@@ -245,6 +246,8 @@ describe('subscriptions over WebSocket validate and limit like HTTP', () => {
       expect(new Set(errors.map((e) => e.extensions?.['code'])), id).toEqual(new Set([code]));
       expect(errors.every((e) => e.extensions?.['http'] === undefined)).toBe(true);
     }
+    // All refused on the socket's own checks, before any admission ran an operation upstream.
+    expect(stack.subscriptions()!.stats().admissions).toBe(admissions);
     ws.send({
       id: 'name',
       type: 'subscribe',
