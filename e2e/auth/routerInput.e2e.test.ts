@@ -135,6 +135,14 @@ describe('request shape', () => {
       bearer(member),
     );
     expect(r.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'l[0].recordedAt' });
+    // The router's own variable checks name the variable too.
+    const missing = await gql(
+      stack.routerUrl,
+      'query($id: ID!) { locationSession(id: $id) { id } }',
+      {},
+      bearer(member),
+    );
+    expect(missing.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
     // Nothing was written.
     const after = await gql<{ locationSession: { pointCount: number } }>(
       stack.routerUrl,
@@ -248,6 +256,8 @@ describe('subscriptions over WebSocket validate and limit like HTTP', () => {
     }
     // All refused on the socket's own checks, before any admission ran an operation upstream.
     expect(stack.subscriptions()!.stats().admissions).toBe(admissions);
+    ws.subscribe('varfield', 'subscription($s: ID!) { locationUpdated(sessionId: $s) { point { id } } }', { s: [1] });
+    expect((await ws.error('varfield')).map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: 's' }]);
     ws.send({
       id: 'name',
       type: 'subscribe',

@@ -13,7 +13,7 @@ import { maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
 import { listen, logUnexpectedErrors, stopServer } from '@lt/server';
 import type { Authenticator } from './auth/types';
-import { SignedContextDataSource, type RouterContext } from './gateway/dataSource';
+import { SignedContextDataSource, withVariableField, type RouterContext } from './gateway/dataSource';
 import { createSubgraphFetcher } from './gateway/httpFetcher';
 import {
   answerClientError,
@@ -138,7 +138,7 @@ export function createRouter(options: RouterOptions): Router {
       ...(options.plugins ?? []),
     ],
     // Unexpected errors are logged with the request id by logUnexpectedErrors, then masked here.
-    formatError: (formatted, original) => maskError(formatted, original),
+    formatError: (formatted, original) => maskError(withVariableField(formatted), original),
   });
 
   let started = false;

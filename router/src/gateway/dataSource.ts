@@ -67,6 +67,13 @@ export function subgraphError(body: unknown): GraphQLError | null {
   return null;
 }
 
+/** A BAD_USER_INPUT about a variable without `extensions.field` gets the variable's path as its field. */
+export function withVariableField<E extends { message: string; extensions?: Record<string, unknown> }>(e: E): E {
+  if (e.extensions?.['code'] !== ErrorCode.BAD_USER_INPUT || typeof e.extensions['field'] === 'string') return e;
+  const field = variableField(e.message);
+  return field ? { ...e, extensions: { ...e.extensions, field } } : e;
+}
+
 /**
  * The input path graphql-js names in a variable coercion error: `Variable "$t" got invalid value
  * "now"; …` → `t`; `Variable "$input" got invalid value … at "input.recordedAt"; …` →

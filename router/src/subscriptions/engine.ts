@@ -20,6 +20,7 @@ import type { Logger } from '@lt/logger';
 import type { PubSub } from '@lt/pubsub';
 import type { Authenticated, Authenticator } from '../auth/types';
 import type { RouterInternals } from '../createRouter';
+import { variableField } from '../gateway/dataSource';
 import { checkOperation, checkSource, unknownOperation } from '../plugins/limits';
 import { CloseReason, EngineClose } from './closeCodes';
 import { Fanout, type ServedCounts, type Subscriber } from './fanout';
@@ -283,7 +284,11 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
             operation.variableDefinitions ?? [],
             payload.variables ?? {},
           );
-          if (coerced.errors) return coerced.errors.map((e) => forSocket(e, ErrorCode.BAD_USER_INPUT));
+          if (coerced.errors)
+            return coerced.errors.map((e) => {
+              const field = variableField(e.message);
+              return forSocket(e, ErrorCode.BAD_USER_INPUT, field ? { field } : {});
+            });
           // Slots are reserved before the first await: concurrent subscribe messages count too.
           if (conn.subscribers.size + conn.pending >= limits.perConnection) return [rateLimited(5)];
           conn.pending++;
@@ -426,8 +431,9 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
  * An error as sent over the socket: with `extensions.code` (`code` when it has none, as Apollo
  * Server adds on HTTP) and without the HTTP-only `http` extension.
  */
-function forSocket(e: GraphQLError, code?: string): GraphQLError {
-  const { http: _http, ...extensions } = e.extensions;
+function forSocket(e: GraphQLError, code?: string, extra: Record<string, unknown> = {}): GraphQLError {
+  const { http: _http, ...own } = e.extensions;
+  const extensions = { ...own, ...extra };
   return new GraphQLError(e.message, {
     ...(e.source ? { source: e.source } : {}),
     ...(e.positions ? { positions: e.positions } : {}),
