@@ -296,6 +296,7 @@ describe('hostile input, property-based (fixed seed)', () => {
     const fields = fieldInfo();
     const before = await fingerprint();
     const failures: Failure[] = [];
+    let requests = 0;
     const jobs = targets.flatMap((t) => t.families.map((f) => ({ t, f })));
     // Every argument of every root field (and nested connection) is attacked.
     expect(new Set(targets.map((t) => `${t.coordinate}(${t.arg})`)).size).toBeGreaterThan(40);
@@ -321,6 +322,7 @@ describe('hostile input, property-based (fixed seed)', () => {
           async (value, caller, mode) => {
             const req = buildRequest(t, value, mode);
             const r = await gql(stack.routerUrl, req.query, req.variables, bearer(user(caller)));
+            requests++;
             for (const e of r.errors ?? []) seen.add(String(e.extensions?.['code']));
             const wrong = problems(r);
             if (wrong.length === 0) return true;
@@ -353,6 +355,7 @@ describe('hostile input, property-based (fixed seed)', () => {
       );
     });
     const after = await fingerprint();
+    console.info(`hostile input: ${requests} requests, ${jobs.length} (target, class) pairs, seed ${SEED}`);
 
     const byClass = new Map<string, Failure[]>();
     for (const x of failures) byClass.set(x.klass, [...(byClass.get(x.klass) ?? []), x]);

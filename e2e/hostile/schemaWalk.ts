@@ -32,7 +32,7 @@ export type Role = 'TENANT_ADMIN' | 'MEMBER' | 'PLATFORM_ADMIN';
 export interface FieldInfo {
   /** The subgraph that resolves the field (from `@join__field` / a single `@join__type`). */
   owner?: string;
-  /** Roles its `@requiresScopes` admits; every role when it has none. */
+  /** Roles its `@requiresScopes` admits; a tenant admin and a member when it has none. */
   roles: Role[];
 }
 
@@ -54,7 +54,7 @@ export function fieldInfo(): Map<string, FieldInfo> {
       const roles = scopes ? [...new Set(print(scopes).match(/[A-Z_]+/g) ?? [])] : [];
       info.set(`${def.name.value}.${f.name.value}`, {
         ...(owner ? { owner } : {}),
-        roles: (roles.length ? roles : ['TENANT_ADMIN', 'MEMBER', 'PLATFORM_ADMIN']) as Role[],
+        roles: (roles.length ? roles : ['TENANT_ADMIN', 'MEMBER']) as Role[],
       });
     }
   }
@@ -100,7 +100,7 @@ const withNul = (around: fc.Arbitrary<string>): fc.Arbitrary<string> =>
     .map(([s, at, n]) => `${s.slice(0, at % (s.length + 1))}${'\u0000'.repeat(n)}${s.slice(at % (s.length + 1))}`);
 
 const huge = fc
-  .tuple(fc.integer({ min: 70_000, max: 200_000 }), fc.constantFrom('x', 'é', '𝄞', 'a-'))
+  .tuple(fc.integer({ min: 20_000, max: 60_000 }), fc.constantFrom('x', 'é', '𝄞', 'a-'))
   .map(([n, c]) => c.repeat(Math.ceil(n / c.length)));
 
 const MALFORMED_IDS = fc.oneof(
