@@ -61,3 +61,26 @@ export function isTransientDatabaseError(err: unknown, depth = 0): boolean {
     isTransientDatabaseError(e.cause, depth + 1) || isTransientDatabaseError(e.meta?.driverAdapterError, depth + 1)
   );
 }
+
+/**
+ * SQLSTATEs of values Postgres refuses: a NUL character in text (22021), a date-time out of its
+ * range or malformed (22008, 22007), text that is no valid value of the column's type (22P02,
+ * e.g. a non-UUID id).
+ */
+const INVALID_INPUT_SQLSTATE = new Set(['22021', '22008', '22007', '22P02']);
+
+/**
+ * Whether the database refused a value the client sent. Input validation refuses these first,
+ * naming the field; this is the backstop that answers BAD_USER_INPUT instead of an internal error
+ * if a value slips through. Walks `cause` chains like {@link isTransientDatabaseError}.
+ */
+export function isInvalidInputDatabaseError(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { code?: unknown; kind?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+  if (typeof e.code === 'string' && INVALID_INPUT_SQLSTATE.has(e.code)) return true;
+  if (e.kind === 'InvalidInputValue') return true;
+  return (
+    isInvalidInputDatabaseError(e.cause, depth + 1) ||
+    isInvalidInputDatabaseError(e.meta?.driverAdapterError, depth + 1)
+  );
+}

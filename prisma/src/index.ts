@@ -6,7 +6,12 @@ export { createDb, type Db, type CreateDbOptions } from './client';
 export { withTenant, withPlatform, withSystem, type Tx, type UnitOfWorkOptions } from './unitOfWork';
 export { applyMigrations, listMigrations, type MigrationResult } from './migrate';
 export { setupDatabase, type SetupDatabaseOptions } from './setup';
-export { isTransientDatabaseError, isUniqueViolation, uniqueViolationTarget } from './errors';
+export {
+  isInvalidInputDatabaseError,
+  isTransientDatabaseError,
+  isUniqueViolation,
+  uniqueViolationTarget,
+} from './errors';
 export { Prisma } from '../generated/client';
 export type * from '../generated/models';
 export * as enums from '../generated/enums';

@@ -10,6 +10,11 @@ export interface MaskErrorOptions {
    * error (unwrapped from its GraphQLError).
    */
   transient?: (error: unknown) => boolean;
+  /**
+   * Recognises a dependency refusing a value the client sent (Postgres: a NUL character, a date
+   * out of range): BAD_USER_INPUT instead of INTERNAL_SERVER_ERROR. A backstop behind validation.
+   */
+  badInput?: (error: unknown) => boolean;
 }
 
 /** The thrown error behind a GraphQLError (resolvers' throws are wrapped once or twice). */
@@ -42,6 +47,13 @@ export function maskError(
       ...(formatted.path ? { path: formatted.path } : {}),
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+    };
+  if (options.badInput?.(thrown(original)))
+    return {
+      message: 'Invalid input value',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
     };
   options.onMasked?.(formatted, original);
   return {

@@ -11,11 +11,12 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
 import { parse } from 'graphql';
 import { CONTEXT_HEADER, ContextVerificationError, verifyContext } from '@lt/context';
-import { isTransientDatabaseError } from '@lt/db';
+import { isInvalidInputDatabaseError, isTransientDatabaseError } from '@lt/db';
 import { ErrorCode, maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
 import type { SubgraphContext } from './context';
 import { listen, stopServer } from './http';
+import { guardArguments } from './inputGuard';
 import { logUnexpectedErrors } from './logErrors';
 
 export interface SubgraphServerOptions<TExtra extends object> {
@@ -54,18 +55,23 @@ export function createSubgraphServer<TExtra extends object = object>(
   const log = options.log;
   type Ctx = SubgraphContext & TExtra;
   const apollo = new ApolloServer<Ctx>({
-    schema: buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as never }),
+    // Every argument is checked once here (NUL characters, invalid scalar values) before any resolver runs.
+    schema: guardArguments(
+      buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as never }),
+    ),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      logUnexpectedErrors<Ctx>(log, isTransientDatabaseError),
+      logUnexpectedErrors<Ctx>(log, isTransientDatabaseError, isInvalidInputDatabaseError),
       ...(options.plugins ?? []),
     ],
     includeStacktraceInErrorResponses: false,
     // Unexpected errors are logged with the request id by logUnexpectedErrors, then masked here.
-    // Database overload or outage (pool wait, timeouts, conflicts) answers SERVICE_UNAVAILABLE.
-    formatError: (formatted, original) => maskError(formatted, original, { transient: isTransientDatabaseError }),
+    // Database overload or outage (pool wait, timeouts, conflicts) answers SERVICE_UNAVAILABLE; a
+    // value Postgres refuses (NUL character, date out of range) that validation missed, BAD_USER_INPUT.
+    formatError: (formatted, original) =>
+      maskError(formatted, original, { transient: isTransientDatabaseError, badInput: isInvalidInputDatabaseError }),
   });
   let started = false;
 

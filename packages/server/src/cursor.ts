@@ -1,4 +1,6 @@
 import { badUserInput } from '@lt/errors';
+import { isUuid } from './inputGuard';
+import { parseDateTime } from './scalars';
 
 /** Opaque Relay cursor over a sort key (e.g. `[createdAt ISO, id]`). */
 export function encodeCursor(parts: (string | number)[]): string {
@@ -15,6 +17,18 @@ export function decodeCursor(cursor: string, arity: number, field = 'after'): (s
     // fall through
   }
   throw badUserInput('Invalid cursor', field);
+}
+
+/**
+ * Decodes a `[ISO date-time, UUID]` sort-key cursor (what every connection here pages by); a
+ * cursor that decodes to anything else — wrong types, a date Postgres cannot hold, a non-UUID id —
+ * is BAD_USER_INPUT naming `field`, before it reaches a query.
+ */
+export function decodeTimeIdCursor(cursor: string, field = 'after'): { at: Date; id: string } {
+  const [iso, id] = decodeCursor(cursor, 2, field);
+  const at = parseDateTime(iso);
+  if (typeof at === 'string' || typeof id !== 'string' || !isUuid(id)) throw badUserInput('Invalid cursor', field);
+  return { at, id };
 }
 
 /** `first` with a default and a hard maximum; BAD_USER_INPUT outside [0, max]. */

@@ -5,8 +5,9 @@
 export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions } from './createSubgraphServer';
 export type { SubgraphContext } from './context';
 export { requireMembership, requireTenantMember, requireRole, type TenantMembership } from './guards';
-export { DateTimeScalar } from './scalars';
-export { encodeCursor, decodeCursor, clampFirst } from './cursor';
+export { DateTimeScalar, parseDateTime } from './scalars';
+export { encodeCursor, decodeCursor, decodeTimeIdCursor, clampFirst } from './cursor';
+export { checkArguments, guardArguments, InvalidInput, isUuid } from './inputGuard';
 export { listen, stopServer } from './http';
 export { runUntilSignal } from './run';
 export { logUnexpectedErrors } from './logErrors';

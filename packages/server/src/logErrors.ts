@@ -10,6 +10,8 @@ export function logUnexpectedErrors<C extends { caller?: { requestId: string } }
   log: Logger,
   /** Transient dependency failures (answered SERVICE_UNAVAILABLE): logged as warnings. */
   transient: (error: unknown) => boolean = () => false,
+  /** Values the database refused (answered BAD_USER_INPUT): logged as warnings, validation missed them. */
+  badInput: (error: unknown) => boolean = () => false,
 ): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
@@ -28,6 +30,14 @@ export function logUnexpectedErrors<C extends { caller?: { requestId: string } }
                   code: (err as { code?: unknown }).code,
                   message: (err as Error).message,
                 },
+              });
+              continue;
+            }
+            if (badInput(err)) {
+              log.warn('database refused an input value that validation let through, answered BAD_USER_INPUT', {
+                requestId: rc.contextValue?.caller?.requestId,
+                path: e.path,
+                err: { name: (err as Error).name, code: (err as { code?: unknown }).code },
               });
               continue;
             }

@@ -3,8 +3,9 @@ import { withPlatform, withTenant } from '@lt/db';
 import { badUserInput, conflict, forbidden, notFound } from '@lt/errors';
 import {
   clampFirst,
-  decodeCursor,
+  decodeTimeIdCursor,
   encodeCursor,
+  isUuid,
   requireMembership,
   requireRole,
   requireTenantMember,
@@ -70,6 +71,8 @@ export function userResolvers(s: AuthServices) {
         const m = requireTenantMember(ctx);
         if (args.role === 'PLATFORM_ADMIN') throw badUserInput('Tenant users cannot be platform admins', 'role');
         if (args.userId === m.userId) throw badUserInput('You cannot change your own role', 'userId');
+        // A non-UUID id names no user: NOT_FOUND, as every subgraph answers for ids.
+        if (!isUuid(args.userId)) throw notFound('User', 'userId');
         const user = await withTenant(s.db, m.tenantId, async (tx) => {
           const u = await findUser(tx, args.userId);
           if (!u) throw notFound('User', 'userId');
@@ -87,13 +90,15 @@ export function userResolvers(s: AuthServices) {
 
       async removeUser(_: unknown, args: { userId: string }, ctx: SubgraphContext) {
         requireRole(ctx, 'TENANT_ADMIN');
-        return removeUserSaga(s, requireTenantMember(ctx), args.userId);
+        const m = requireTenantMember(ctx);
+        if (!isUuid(args.userId)) throw notFound('User', 'userId');
+        return removeUserSaga(s, m, args.userId);
       },
     },
     User: {
       async __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
         const m = ctx.caller.membership;
-        if (!m) return null;
+        if (!m || !isUuid(ref.id)) return null;
         return inScope(s.db, m, (tx) => findUser(tx, ref.id));
       },
       tenant: (u: UserRow) => (u.tenantId ? { __typename: 'Tenant', id: u.tenantId } : null),
@@ -103,7 +108,8 @@ export function userResolvers(s: AuthServices) {
         const m = requireRole(ctx, 'TENANT_ADMIN', 'PLATFORM_ADMIN');
         if (m.role !== 'PLATFORM_ADMIN' && m.tenantId !== t.id) throw notFound('Tenant');
         const first = clampFirst(args.first);
-        const after = args.after ? (decodeCursor(args.after, 2) as [string, string]) : null;
+        const c = args.after ? decodeTimeIdCursor(args.after) : null;
+        const after: [string, string] | null = c ? [c.at.toISOString(), c.id] : null;
         const page = await withTenant(s.db, t.id, (tx) => pageUsers(tx, first, after));
         const edges = page.rows.map((u) => ({ cursor: encodeCursor([u.createdAt.toISOString(), u.id]), node: u }));
         return {
@@ -120,7 +126,7 @@ export function userResolvers(s: AuthServices) {
 function invitationTenant(m: Membership, requested: string | null): string {
   if (m.role === 'PLATFORM_ADMIN') {
     if (!requested) throw badUserInput('tenantId is required for platform admins', 'input.tenantId');
-    if (!/^[0-9a-f-]{36}$/i.test(requested)) throw notFound('Tenant', 'input.tenantId');
+    if (!isUuid(requested)) throw notFound('Tenant', 'input.tenantId');
     return requested;
   }
   if (!m.tenantId) throw forbidden();

@@ -1,6 +1,7 @@
 import { withTenant } from '@lt/db';
 import { badUserInput, notFound } from '@lt/errors';
-import { clampFirst, decodeCursor, requireTenantMember, type SubgraphContext } from '@lt/server';
+import { clampFirst, decodeTimeIdCursor, requireTenantMember, type SubgraphContext } from '@lt/server';
+import { sortKey } from './connection';
 import type { LocationSubgraphDeps } from '../createLocationSubgraph';
 import { findPoints } from '../data/points';
 import { scopeOf } from '../data/scope';
@@ -28,7 +29,7 @@ export function createQueryResolvers({ db }: LocationSubgraphDeps) {
     ) {
       const scope = scopeOf(requireTenantMember(ctx));
       const first = clampFirst(args.first);
-      const after = args.after ? (decodeCursor(args.after, 2) as [string, string]) : null;
+      const after = args.after ? sortKey(decodeTimeIdCursor(args.after)) : null;
       const rows = await listSessions(db, scope, {
         status: args.status ?? null,
         userId: args.userId ?? null,

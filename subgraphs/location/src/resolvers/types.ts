@@ -1,4 +1,5 @@
-import { clampFirst, decodeCursor, requireTenantMember, type SubgraphContext } from '@lt/server';
+import { clampFirst, decodeTimeIdCursor, requireTenantMember, type SubgraphContext } from '@lt/server';
+import { sortKey } from './connection';
 import type { LocationSubgraphDeps } from '../createLocationSubgraph';
 import { listPoints, type PointRow } from '../data/points';
 import { getSession, type SessionRow } from '../data/sessions';
@@ -23,7 +24,7 @@ export function createTypeResolvers({ db }: LocationSubgraphDeps) {
       lastPoint: (s: SessionRow) => s.lastPoint ?? null,
       async points(s: SessionRow, args: { first?: number | null; after?: string | null }) {
         const first = clampFirst(args.first, { def: 50, max: 500 });
-        const after = args.after ? (decodeCursor(args.after, 2) as [string, string]) : null;
+        const after = args.after ? sortKey(decodeTimeIdCursor(args.after)) : null;
         const rows = await listPoints(db, s.tenantId, s.id, first, after);
         return toConnection(rows, first, (p: PointRow) => [p.recordedAt.toISOString(), p.id]);
       },

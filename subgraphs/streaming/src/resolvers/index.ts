@@ -3,7 +3,7 @@ import { badUserInput } from '@lt/errors';
 import {
   clampFirst,
   DateTimeScalar,
-  decodeCursor,
+  decodeTimeIdCursor,
   encodeCursor,
   requireRole,
   type SubgraphContext,
@@ -12,7 +12,6 @@ import {
 import { withTenant } from '@lt/db';
 import type { StreamingSubgraphDeps } from '../createStreamingSubgraph';
 import { listDeliveries, sinkStats, type DeliveryStatus } from '../data/deliveries';
-import { isUuid } from '../data/sinks';
 import type { SinkService } from '../sinkService';
 
 /** Sinks are managed by the tenant's admins only; the tenant always comes from the signed context. */
@@ -24,11 +23,8 @@ const STATUSES: readonly string[] = ['PENDING', 'DELIVERED', 'FAILED', 'DEAD'];
 
 function parseAfter(after: string | null | undefined): { createdAt: Date; id: string } | undefined {
   if (after == null) return undefined;
-  const [iso, id] = decodeCursor(after, 2);
-  const createdAt = new Date(String(iso));
-  if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string' || !isUuid(id))
-    throw badUserInput('Invalid cursor', 'after');
-  return { createdAt, id };
+  const { at, id } = decodeTimeIdCursor(after);
+  return { createdAt: at, id };
 }
 
 export function createResolvers(deps: StreamingSubgraphDeps & { sinks: SinkService }) {

@@ -1,8 +1,8 @@
 import type { Membership } from '@lt/context';
-import { badUserInput, notFound } from '@lt/errors';
+import { notFound } from '@lt/errors';
 import {
   clampFirst,
-  decodeCursor,
+  decodeTimeIdCursor,
   DateTimeScalar,
   encodeCursor,
   requireMembership,
@@ -39,12 +39,8 @@ const cursorOf = (t: TenantRow): string => encodeCursor([t.createdAt.toISOString
 
 function parseCursor(after: string | null | undefined): TenantCursor | null {
   if (after === null || after === undefined) return null;
-  const [iso, id] = decodeCursor(after, 2);
-  const createdAt = new Date(String(iso));
-  if (typeof iso !== 'string' || Number.isNaN(createdAt.getTime()) || typeof id !== 'string' || !UUID.test(id)) {
-    throw badUserInput('Invalid cursor', 'after');
-  }
-  return { createdAt, id };
+  const { at, id } = decodeTimeIdCursor(after);
+  return { createdAt: at, id };
 }
 
 export function createResolvers(deps: TenantSubgraphDeps & { store: TenantStore }) {

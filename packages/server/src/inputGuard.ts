@@ -1,0 +1,62 @@
+import { defaultFieldResolver, isObjectType, type GraphQLSchema } from 'graphql';
+import { badUserInput } from '@lt/errors';
+
+/**
+ * What a scalar parses an invalid value to (instead of throwing): the argument guard below turns
+ * it into BAD_USER_INPUT naming the input path, which graphql-js's own errors cannot do.
+ */
+export class InvalidInput {
+  constructor(readonly message: string) {}
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Ids are UUIDs: anything else cannot exist, so resolvers answer NOT_FOUND for it (as for an id
+ * of another tenant), before it reaches Postgres as a cast error.
+ */
+export const isUuid = (id: string): boolean => UUID.test(id);
+
+/** `locations[3].recordedAt` from ['locations', 3, 'recordedAt']. */
+const fieldName = (path: (string | number)[]): string =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+
+/**
+ * Checks every argument value of a field, at any depth: a string with a NUL character (Postgres
+ * cannot store one in text, and no identifier, name or key needs one) or a value a scalar parsed
+ * to {@link InvalidInput} is BAD_USER_INPUT naming the path (`input.deviceId`,
+ * `locations[3].idempotencyKey`). Nothing has been read or written when it throws.
+ */
+export function checkArguments(args: Record<string, unknown>): void {
+  const walk = (value: unknown, path: (string | number)[]): void => {
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) throw badUserInput('Text must not contain NUL characters', fieldName(path));
+    } else if (value instanceof InvalidInput) {
+      throw badUserInput(value.message, fieldName(path));
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, [...path, i]));
+    } else if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    }
+  };
+  for (const [k, v] of Object.entries(args)) walk(v, [k]);
+}
+
+/**
+ * Puts {@link checkArguments} in front of the resolver of every field that takes arguments (entity
+ * representations included), so each subgraph refuses these inputs in one place.
+ */
+export function guardArguments(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (field.args.length === 0) continue;
+      const resolve = field.resolve ?? defaultFieldResolver;
+      field.resolve = (source, args: Record<string, unknown>, ctx, info) => {
+        checkArguments(args);
+        return resolve(source, args, ctx, info);
+      };
+    }
+  }
+  return schema;
+}
