@@ -104,7 +104,10 @@ export function userResolvers(s: AuthServices) {
         if (m.role !== 'PLATFORM_ADMIN' && m.tenantId !== t.id) throw notFound('Tenant');
         const first = clampFirst(args.first);
         const after = args.after ? (decodeCursor(args.after, 2) as [string, string]) : null;
-        const page = await withTenant(s.db, t.id, (tx) => pageUsers(tx, first, after));
+        // The caller's tenant, not the requested one: RLS backs the check above. A platform admin
+        // has no tenant and reads the one it names.
+        const scope = m.role === 'PLATFORM_ADMIN' ? t.id : requireTenantMember(ctx).tenantId;
+        const page = await withTenant(s.db, scope, (tx) => pageUsers(tx, t.id, first, after));
         const edges = page.rows.map((u) => ({ cursor: encodeCursor([u.createdAt.toISOString(), u.id]), node: u }));
         return {
           edges,
