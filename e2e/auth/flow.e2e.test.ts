@@ -95,7 +95,7 @@ describe('identity flow', () => {
     const meMember = await gql<{ me: { role: string } }>(stack.routerUrl, ME, {}, bearer(member));
     expect(meMember.data!.me.role).toBe('MEMBER');
 
-    // 6. logout: the same token is refused within a second, and the refresh token is dead
+    // 6. logout: the same token is refused on the very next request, and the refresh token is dead
     const out = await gql<{ logout: boolean }>(
       stack.routerUrl,
       'mutation($t: String) { logout(refreshToken: $t) }',
@@ -103,10 +103,8 @@ describe('identity flow', () => {
       bearer(member),
     );
     expect(out.errors).toBeUndefined();
-    const t0 = Date.now();
     const after = await gql(stack.routerUrl, ME, {}, bearer(member));
     expect(codes(after)).toEqual(['UNAUTHENTICATED']);
-    expect(Date.now() - t0).toBeLessThan(1_000);
     const deadRefresh = await gql(stack.routerUrl, REFRESH, { t: reg2.data!.register.refreshToken });
     expect(codes(deadRefresh)).toEqual(['UNAUTHENTICATED']);
   });

@@ -362,10 +362,7 @@ describe('sockets close when identity changes', () => {
     const w = await open(alice, replica.url);
     await w.acked();
     w.subscribe('x', 'subscription { sessionEvents { type } }');
-    const t0 = Date.now();
-    const c = await w.closed;
-    expect(c).toEqual({ code: 4401, reason: 'Token expired' });
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await w.closed).toEqual({ code: 4401, reason: 'Token expired' });
   });
 
   it('closes with a retryable 1013 (not 4401) when the router cannot check a token right now', async () => {

@@ -210,16 +210,14 @@ describe('suspension', () => {
     await bystanderSocket.acked();
     bystanderSocket.subscribe('b1', EVENTS);
 
-    // Suspend; the same tokens are refused within seconds, and the open socket is closed.
-    const t0 = Date.now();
+    // Suspend; the same tokens are refused (once the identity event has reached the router), and the
+    // open socket is closed.
     const s = await call<{ suspendTenant: TenantOut }>(platform, SUSPEND, { id: t.id });
     expect(s.data!.suspendTenant.status).toBe('SUSPENDED');
     await waitFor(async () => codes(await call(admin, MINE))[0] === 'UNAUTHENTICATED', {
       timeoutMs: 5_000,
       what: 'the suspended tenant admin token to be refused',
     });
-    const cutOffMs = Date.now() - t0;
-    expect(cutOffMs).toBeLessThan(5_000);
     const closed = await Promise.race([
       socket.closed,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('socket not closed within 5 s')), 5_000)),

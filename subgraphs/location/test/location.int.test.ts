@@ -7,7 +7,7 @@ import type { Membership } from '@lt/context';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { createMemoryPubSub, LIVE_PAYLOAD_MAX_POINTS, parseLiveEvent, tenantChannel, type LiveEvent } from '@lt/pubsub';
-import { Cleanup, createTestTenant, testEnv } from '@lt/testing';
+import { Cleanup, createTestTenant, testEnv, waitFor } from '@lt/testing';
 import { createLocationSubgraph } from '../src/createLocationSubgraph';
 import { createUser, firstError, subgraphClient } from './fixtures';
 
@@ -282,7 +282,8 @@ describe('sessions, points and events', () => {
       await call(bob, BATCH, { s, ls: [point(), point()] });
       await call(bob, BATCH, { s, ls: [point({ latitude: 500 })] }); // refused: no event
       await call(bob, 'mutation($id: ID!) { stopLocationSession(id: $id) { id } }', { id: s });
-      await new Promise((r) => setImmediate(r));
+      // The channel keeps order: once ENDED arrived, everything the calls above published has too.
+      await waitFor(() => got.some((e) => e.kind === 'session' && e.type === 'ENDED'), { what: 'ENDED' });
       expect(got.map((e) => (e.kind === 'session' ? e.type : e.points.length))).toEqual(['STARTED', 2, 'ENDED']);
       expect(got.every((e) => e.tenantId === t1 && e.sessionId === s && e.userId === bob.userId)).toBe(true);
       expect(otherTenant).toEqual([]);
@@ -304,7 +305,10 @@ describe('live event payload (served by the router without a re-read)', () => {
     const off = await pubsub.subscribe(tenantChannel(t1, 'live'), (m) => got.push(parseLiveEvent(m)!));
     try {
       await run();
-      await new Promise((r) => setImmediate(r));
+      // A marker published after run() on the same (ordered) channel: when it arrives, every event
+      // run() caused has arrived too, so "nothing published" is a fact, not a guess.
+      const marker = await start(admin, 'marker');
+      await waitFor(() => got.some((e) => e.kind === 'session' && e.sessionId === marker), { what: 'the marker' });
     } finally {
       await off();
     }

@@ -234,9 +234,7 @@ describe('kafka event log without a broker', () => {
       statusTimeoutMs: 1_000,
     });
     cleanup.add(() => down.stop());
-    const t0 = Date.now();
     expect(await down.status(uniqueName('g'), ['x'])).toEqual({ reachable: false, lag: [] });
-    expect(Date.now() - t0).toBeLessThan(2_000);
     await expect(down.producer().send('x', [{ key: 'k', value: 'v' }])).rejects.toThrow();
   });
 });
