@@ -274,7 +274,14 @@ describe('connections and limits', () => {
     w.subscribe('q', '{ myTenant { id } }');
     expect((await w.error('q'))[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     w.subscribe('v', 'subscription { nope }');
-    expect((await w.error('v')).length).toBeGreaterThan(0);
+    expect(await w.error('v')).toEqual([
+      expect.objectContaining({
+        message: 'Cannot query field "nope" on type "Subscription".',
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      }),
+    ]);
+    w.subscribe('p', 'subscription {');
+    expect((await w.error('p')).map((e) => e.extensions?.['code'])).toEqual(['GRAPHQL_PARSE_FAILED']);
     await w.close();
   });
 });

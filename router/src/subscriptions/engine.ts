@@ -13,7 +13,7 @@ import {
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { badUserInput, notFound, rateLimited } from '@lt/errors';
+import { badUserInput, ErrorCode, notFound, rateLimited } from '@lt/errors';
 import type { IdentityEvent, IdentityWatch } from '@lt/identity';
 import type { Logger } from '@lt/logger';
 import type { PubSub } from '@lt/pubsub';
@@ -255,12 +255,22 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
           try {
             document = parse(payload.query, { maxTokens: 2_000 });
           } catch (err) {
-            return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
+            // The codes HTTP answers with (Apollo's), so a client handles both transports alike.
+            const message = err instanceof GraphQLError ? err.message : 'Syntax error';
+            return [new GraphQLError(message, { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
           }
           const errors = validate(internals.schema, document);
-          if (errors.length) return [...errors];
+          if (errors.length)
+            return errors.map(
+              (e) =>
+                new GraphQLError(e.message, {
+                  nodes: e.nodes,
+                  extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED },
+                }),
+            );
           const operation = getOperationAST(document, payload.operationName);
-          if (!operation) return [new GraphQLError('Unable to identify operation')];
+          if (!operation)
+            return [new GraphQLError('Unable to identify operation', { extensions: { code: ErrorCode.BAD_REQUEST } })];
           if (operation.operation !== 'subscription')
             return [
               badUserInput('Only subscriptions run over WebSocket; send queries and mutations over HTTP', 'query'),
