@@ -46,7 +46,10 @@ describe('waitFor', () => {
         return false;
       },
       { timeoutMs: 30, intervalMs: 1, what: 'x' },
-    ).catch((e: unknown) => e as Error);
+    ).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    );
     expect(failure.message).toBe('timed out after 30 ms waiting for x');
   });
 });

@@ -50,7 +50,7 @@ async function startOn(on: { brokers: string[] } | { eventLog: EventLog }, stops
   stops.add(() => running.stop());
 }
 
-// The same suite on Kafka and on the in-process event log of `npm start` (DESIGN.md §5).
+// The same suite on Kafka and on the in-process event log of `npm start`.
 const implementations: { name: string; on: () => { brokers: string[] } | { eventLog: EventLog } }[] = [
   { name: 'Kafka', on: () => ({ brokers: testEnv().kafkaBrokers }) },
   { name: 'the memory event log', on: () => ({ eventLog: createMemoryEventLog({ log }) }) },
