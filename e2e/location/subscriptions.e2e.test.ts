@@ -419,3 +419,48 @@ describe('sockets close when identity changes', () => {
     expect(await w.closed).toEqual({ code: 4401, reason: 'Tenant suspended' });
   });
 });
+
+describe('close codes', () => {
+  it('4403 for a caller without a tenant (a platform admin): subscriptions need a tenant user', async () => {
+    const platform = await createUserWithToken(stack, { role: 'PLATFORM_ADMIN' });
+    const w = await open(platform);
+    expect(await w.closed).toEqual({ code: 4403, reason: 'Forbidden: subscriptions need a tenant user' });
+  });
+
+  it("4401 'Membership changed' when the user's role changes while subscribed; other sockets stay open", async () => {
+    const carol = await createUserWithToken(stack, { tenantId: tA.id, role: 'MEMBER' });
+    const [w, bystander] = [await open(carol), await open(bob)];
+    await Promise.all([w.acked(), bystander.acked()]);
+    await subscribeAll([
+      [w, 'c', 'subscription { sessionEvents { type } }'],
+      [bystander, 'b', 'subscription { sessionEvents { type } }'],
+    ]);
+    const changed = await gql(
+      stack.routerUrl,
+      'mutation($u: ID!) { changeUserRole(userId: $u, role: TENANT_ADMIN) { id role } }',
+      { u: carol.userId },
+      bearer(adminA),
+    );
+    expect(changed.errors).toBeUndefined();
+    expect(await w.closed).toEqual({ code: 4401, reason: 'Membership changed' });
+    // The bystander still receives: the next session event reaches it.
+    await startSession(bob);
+    expect(await bystander.next('b')).toEqual({ data: { sessionEvents: { type: 'STARTED' } } });
+  });
+
+  it('1001 when the router stops, for every open socket', async () => {
+    const replica = await startRouterReplica(stack, {
+      pubsub: stack.pubsub,
+      authenticator: stack.routerIdentity!.authenticator,
+    });
+    const [w1, w2] = [await open(alice, replica.url), await open(adminA, replica.url)];
+    await Promise.all([w1.acked(), w2.acked()]);
+    w1.subscribe('x', 'subscription { sessionEvents { type } }');
+    const stopping = replica.stop();
+    expect(await Promise.all([w1.closed, w2.closed])).toEqual([
+      { code: 1001, reason: 'Router shutting down' },
+      { code: 1001, reason: 'Router shutting down' },
+    ]);
+    await stopping;
+  });
+});
