@@ -1,9 +1,10 @@
 /**
- * The whole identity flow through the router (issue #3): platform admin → invite tenant admin →
+ * The whole identity flow through the router: platform admin → invite tenant admin →
  * register → login → invite member → register → refresh → logout, then role rules and isolation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTenant, testEnv } from '@lt/testing';
+import { withTenant } from '@lt/db';
 import { codes, gql } from '../support/graphql';
 import {
   bearer,
@@ -95,7 +96,7 @@ describe('identity flow', () => {
     const meMember = await gql<{ me: { role: string } }>(stack.routerUrl, ME, {}, bearer(member));
     expect(meMember.data!.me.role).toBe('MEMBER');
 
-    // 6. logout: the same token is refused within a second, and the refresh token is dead
+    // 6. logout: the same token is refused on the very next request, and the refresh token is dead
     const out = await gql<{ logout: boolean }>(
       stack.routerUrl,
       'mutation($t: String) { logout(refreshToken: $t) }',
@@ -103,10 +104,8 @@ describe('identity flow', () => {
       bearer(member),
     );
     expect(out.errors).toBeUndefined();
-    const t0 = Date.now();
     const after = await gql(stack.routerUrl, ME, {}, bearer(member));
     expect(codes(after)).toEqual(['UNAUTHENTICATED']);
-    expect(Date.now() - t0).toBeLessThan(1_000);
     const deadRefresh = await gql(stack.routerUrl, REFRESH, { t: reg2.data!.register.refreshToken });
     expect(codes(deadRefresh)).toEqual(['UNAUTHENTICATED']);
   });
@@ -133,9 +132,16 @@ describe('rules', () => {
       ['mutation($id: ID!) { removeUser(userId: $id) }', { id: other.userId }],
     ] as const) {
       const r = await gql(stack.routerUrl, q, v, bearer(member));
-      expect(Object.values(r.data ?? {}).every((v) => v === null)).toBe(true);
+      // Non-null root fields: the removed field nulls the whole result (`data: null`, present).
+      expect(r).toHaveProperty('data', null);
       expect(codes(r)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
     }
+    // ...and nothing happened: the other member is still there, still a MEMBER; no invitation exists.
+    const rows = await withTenant(stack.db, tenant.id, async (tx) => ({
+      other: await tx.user.findUnique({ where: { id: other.userId }, select: { role: true } }),
+      invitations: await tx.invitation.count(),
+    }));
+    expect(rows).toEqual({ other: { role: 'MEMBER' }, invitations: 0 });
   });
 
   it("another tenant's users and tenant answer NOT_FOUND", async () => {
@@ -215,7 +221,9 @@ describe('rules', () => {
     );
     expect(me.data!.me).toMatchObject({ role: 'MEMBER', tenant: { id: a.id } });
     const anon = await gql(stack.routerUrl, ME, {}, spoof);
-    expect(codes(anon)[0]).toMatch(/UNAUTHENTICATED|UNAUTHORIZED_FIELD_OR_TYPE/);
+    // Without a token the spoofed headers make no caller: the router removes the @authenticated field.
+    expect(anon.data).toEqual({ me: null });
+    expect(codes(anon)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
   });
 
   it('login attempts are rate-limited per email with a retry-after', async () => {

@@ -122,6 +122,34 @@ describe('@authenticated / @requiresScopes at the router', () => {
   });
 });
 
+describe('request errors carry the documented codes', () => {
+  const post = async (body: string) => {
+    const res = await fetch(stack.routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(15_000),
+    });
+    const json = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
+    return { status: res.status, codes: (json.errors ?? []).map((e) => e.extensions?.code) };
+  };
+
+  it('GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, PERSISTED_QUERY_NOT_SUPPORTED, BAD_REQUEST', async () => {
+    expect(await post(JSON.stringify({ query: '{ me { id' }))).toEqual({
+      status: 400,
+      codes: ['GRAPHQL_PARSE_FAILED'],
+    });
+    expect(await post(JSON.stringify({ query: '{ nope }' }))).toEqual({
+      status: 400,
+      codes: ['GRAPHQL_VALIDATION_FAILED'],
+    });
+    // Persisted queries are off: a hash alone is refused with a code that says to send the query text.
+    const apq = { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } };
+    expect((await post(JSON.stringify({ extensions: apq }))).codes).toEqual(['PERSISTED_QUERY_NOT_SUPPORTED']);
+    expect(await post('{"query": ')).toEqual({ status: 400, codes: ['BAD_REQUEST'] });
+  });
+});
+
 describe('limits', () => {
   it('depth', async () => {
     const deep = `{ me { tenant { users { edges { node { tenant { users { edges { node { tenant { users { edges { node { id } } } } } } } } } } } } } }`;

@@ -78,7 +78,13 @@ describe('Kafka outage', () => {
     await record(5);
     await receiver.until(() => receiver.accepted().length >= 1, 30_000, 'first delivery before the outage');
     await kafka.stop();
+    const outageFrom = new Date();
     await record(10); // the API keeps working while Kafka is down: events wait in the outbox
+    // ...really in the outbox: all ten rows of the outage are there and unsent before the broker returns.
+    const during = await withTenant(db, tenantId, (tx) =>
+      tx.outbox.findMany({ where: { createdAt: { gte: outageFrom } }, select: { sentAt: true } }),
+    );
+    expect(during.map((r) => r.sentAt)).toEqual(Array(10).fill(null));
     await kafka.start();
     await record(5);
 

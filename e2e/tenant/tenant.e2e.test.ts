@@ -157,8 +157,9 @@ describe('tenants through the router', () => {
         await call(user, LIST),
       ];
       for (const r of attempts) {
-        // Nothing comes back: the whole result is null, or the refused root field is.
-        expect(Object.values(r.data ?? {}).every((v) => v === null)).toBe(true);
+        // Nothing comes back: each root field here is non-null, so the removed field nulls the whole
+        // result (an executed response with `data: null`, not a request refused without one).
+        expect(r).toHaveProperty('data', null);
         // The router's @requiresScopes gate answers first (the subgraph's own FORBIDDEN is the
         // second line: subgraphs/tenant/test/tenant.int.test.ts).
         expect(codes(r)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
@@ -178,7 +179,7 @@ describe('suspension', () => {
   const INVITE = `mutation($input: InviteUserInput!) { inviteUser(input: $input) { code } }`;
   const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { user { id } } }`;
 
-  it('cuts off already-issued tokens within seconds, refuses its invitations and points; reactivation restores them', async () => {
+  it('cuts off already-issued tokens, refuses its invitations and points; reactivation restores them', async () => {
     const t = await createTenant('Suspended soon');
     const other = await createTenant('Bystander');
     const admin = await createUserWithToken(stack, { role: 'TENANT_ADMIN', tenantId: t.id });
@@ -210,16 +211,14 @@ describe('suspension', () => {
     await bystanderSocket.acked();
     bystanderSocket.subscribe('b1', EVENTS);
 
-    // Suspend; the same tokens are refused within seconds, and the open socket is closed.
-    const t0 = Date.now();
+    // Suspend; the same tokens are refused (once the identity event has reached the router), and the
+    // open socket is closed.
     const s = await call<{ suspendTenant: TenantOut }>(platform, SUSPEND, { id: t.id });
     expect(s.data!.suspendTenant.status).toBe('SUSPENDED');
     await waitFor(async () => codes(await call(admin, MINE))[0] === 'UNAUTHENTICATED', {
       timeoutMs: 5_000,
       what: 'the suspended tenant admin token to be refused',
     });
-    const cutOffMs = Date.now() - t0;
-    expect(cutOffMs).toBeLessThan(5_000);
     const closed = await Promise.race([
       socket.closed,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('socket not closed within 5 s')), 5_000)),
@@ -243,16 +242,13 @@ describe('suspension', () => {
     expect(await eventTypes(t.id)).toEqual(['tenant.created.v1', 'tenant.suspended.v1']);
 
     // Reactivate: the same tokens work again, no new sign-up needed.
-    const t1 = Date.now();
     const r = await call<{ reactivateTenant: TenantOut }>(platform, REACTIVATE, { id: t.id });
     expect(r.data!.reactivateTenant.status).toBe('ACTIVE');
     await waitFor(async () => (await call<{ myTenant: TenantOut }>(admin, MINE)).data?.myTenant?.status === 'ACTIVE', {
       timeoutMs: 5_000,
       what: 'the reactivated tenant admin token to be accepted',
     });
-    const restoredMs = Date.now() - t1;
     expect((await call(member, RECORD, { s: sessionId, at: at() })).errors).toBeUndefined();
     expect(await eventTypes(t.id)).toEqual(['tenant.created.v1', 'tenant.suspended.v1', 'tenant.reactivated.v1']);
-    console.info(`suspension: token refused after ${cutOffMs} ms, restored after ${restoredMs} ms`);
   });
 });

@@ -21,6 +21,23 @@ const ident = (s: string): string => {
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
+ * A role password as `DB_OWNER_PASSWORD` / `DB_APP_PASSWORD` must be: 8–128 characters, no control
+ * characters, no leading or trailing space (what a shell or a `.env` file silently mangles).
+ * Throws naming the variable; says nothing about the value.
+ */
+export function checkRolePassword(variable: string, value: string): void {
+  const problem =
+    value.length < 8 || value.length > 128
+      ? 'must be 8–128 characters'
+      : /\p{Cc}/u.test(value)
+        ? 'must not contain control characters'
+        : value !== value.trim()
+          ? 'must not start or end with white space'
+          : null;
+  if (problem) throw new Error(`${variable} ${problem}`);
+}
+
+/**
  * Idempotently creates the two roles and the database, then applies migrations as the owner.
  * Returns the URLs to use: `ownerUrl` for migrations, `appUrl` for every service.
  */
@@ -28,6 +45,8 @@ export async function setupDatabase(
   o: SetupDatabaseOptions,
 ): Promise<MigrationResult & { ownerUrl: string; appUrl: string }> {
   const owner = o.ownerRole ?? 'lt_owner';
+  checkRolePassword('DB_OWNER_PASSWORD', o.ownerPassword);
+  checkRolePassword('DB_APP_PASSWORD', o.appPassword);
   const admin = new pg.Client({ connectionString: o.adminUrl, connectionTimeoutMillis: 5_000 });
   await admin.connect();
   try {

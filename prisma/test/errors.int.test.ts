@@ -23,12 +23,15 @@ describe('isTransientDatabaseError', () => {
   it('recognises a transaction that cannot get a pooled connection in time', async () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    // The pool has one connection: hold it in a transaction.
+    let holding!: () => void;
+    const inTransaction = new Promise<void>((r) => (holding = r));
+    // The pool has one connection: hold it in a transaction (and know when it is held).
     const holder = withSystem(db, async (tx) => {
       await tx.$queryRaw`SELECT 1`;
+      holding();
       await held;
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await inTransaction;
     const err = await failure(withSystem(db, (tx) => tx.$queryRaw`SELECT 1`, { maxWaitMs: 100 }));
     release();
     await holder;

@@ -1,5 +1,5 @@
 /**
- * Tenant isolation in the database itself (issue #2), as a contract any Postgres implementation
+ * Tenant isolation in the database itself, as a contract any Postgres implementation
  * must pass: the real server (rls.int.test.ts) and the embedded PGlite one
  * (packages/embedded/test/rls.embedded.int.test.ts). Everything runs as the services' role
  * (lt_app) through withTenant/withPlatform, exactly as subgraphs do.
@@ -207,27 +207,122 @@ export function rlsContract(env: () => RlsContractEnv): void {
     });
   });
 
-  describe('catalogue guard: no table with tenant_id can forget RLS', () => {
-    it('every public table with a tenant_id column has RLS enabled + forced and a policy', async () => {
+  describe('catalogue guard: no table the services reach can forget RLS or weaken its policy', () => {
+    /** Relations outside the system schemas that `role` can reach: schema USAGE and any DML right. */
+    const REACHABLE = `
+      SELECT n.nspname AS schema, c.relname AS table, c.relkind AS kind,
+             c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+             EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS tenant_column
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+         AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+         AND has_schema_privilege($1, n.oid, 'USAGE')
+         AND (has_table_privilege($1, c.oid, 'SELECT') OR has_table_privilege($1, c.oid, 'INSERT')
+              OR has_table_privilege($1, c.oid, 'UPDATE') OR has_table_privilege($1, c.oid, 'DELETE'))
+       ORDER BY 1, 2`;
+    /** Tables with a tenant_id anywhere (any schema), reachable or not: a future grant must not skip RLS. */
+    const TENANT_TABLES = `
+      SELECT n.nspname AS schema, c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+         AND c.relkind IN ('r', 'p')
+         AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+       ORDER BY 1, 2`;
+    // The only policy expressions allowed (pg_get_expr's text, whitespace and column aliases removed).
+    // app_current_tenant() is current_setting('app.tenant_id', true); app_is_platform() is the
+    // documented platform path (app.platform = on), for the tenants table and platform-admin users only.
+    const TENANT = '(tenant_id=(SELECTapp_current_tenant()))';
+    const ALLOWED: Record<string, string> = {
+      tenants: '((id=(SELECTapp_current_tenant()))OR(SELECTapp_is_platform()))',
+      users: '((tenant_id=(SELECTapp_current_tenant()))OR((tenant_idISNULL)AND(SELECTapp_is_platform())))',
+    };
+    const norm = (e: string | null): string | null =>
+      e === null ? null : e.replace(/\s+/g, '').replace(/ASapp_\w+/g, '');
+
+    async function catalogue<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
       const client = new pg.Client({ connectionString: env().catalogueUrl });
       await client.connect();
       try {
-        const { rows } = await client.query<{ table: string; enabled: boolean; forced: boolean; policies: number }>(`
-          SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
-                 (SELECT count(*)::int FROM pg_policies p WHERE p.schemaname = n.nspname AND p.tablename = c.relname) AS policies
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
-             AND (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
-                  OR c.relname = 'tenants')
-           ORDER BY 1`);
-        expect(rows.length).toBeGreaterThanOrEqual(TABLES.length);
-        const offenders = rows.filter((r) => !r.enabled || !r.forced || r.policies === 0).map((r) => r.table);
-        expect(offenders, 'tables with tenant_id but without enabled+forced RLS and a policy').toEqual([]);
-        // Every seeded table is covered by this suite's per-table checks too.
-        expect(rows.map((r) => r.table).sort()).toEqual([...TABLES].sort());
+        return (await client.query<T>(sql, params)).rows;
       } finally {
         await client.end();
       }
+    }
+    /** The role the services run as, read from their own connection (lt_app). */
+    const appRole = () =>
+      withSystem(db, (tx) => tx.$queryRaw<{ r: string }[]>`SELECT current_user::text AS r`).then((x) => x[0]!.r);
+
+    it('every relation the services role can reach, in any schema, is a seeded table with RLS enabled and forced', async () => {
+      const role = await appRole();
+      expect(role).not.toBe('');
+      const rows = await catalogue<{
+        schema: string;
+        table: string;
+        kind: string;
+        enabled: boolean;
+        forced: boolean;
+        tenant_column: boolean;
+      }>(REACHABLE, [role]);
+      expect(rows.map((r) => `${r.schema}.${r.table}`).sort()).toEqual(TABLES.map((t) => `public.${t}`).sort());
+      const offenders = rows
+        .filter(
+          (r) => !['r', 'p'].includes(r.kind) || !r.enabled || !r.forced || (!r.tenant_column && r.table !== 'tenants'),
+        )
+        .map((r) => `${r.schema}.${r.table}`);
+      expect(offenders, 'reachable relations without enabled+forced RLS on a tenant column').toEqual([]);
+      const tenantTables = await catalogue<{ schema: string; table: string; enabled: boolean; forced: boolean }>(
+        TENANT_TABLES,
+      );
+      expect(tenantTables.filter((r) => !r.enabled || !r.forced).map((r) => `${r.schema}.${r.table}`)).toEqual([]);
+    });
+
+    it("every policy on them says only the tenant check on current_setting('app.tenant_id', true) (or the platform path)", async () => {
+      const policies = await catalogue<{
+        schema: string;
+        table: string;
+        name: string;
+        permissive: string;
+        cmd: string;
+        roles: string[] | string;
+        qual: string | null;
+        with_check: string | null;
+      }>(`
+        SELECT schemaname AS schema, tablename AS table, policyname AS name, permissive, cmd, roles::text[] AS roles, qual, with_check
+          FROM pg_policies WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2, 3`);
+      // One policy per tenant table, for every command and role: nothing else can widen what a statement sees.
+      expect(policies.map((p) => p.table).sort()).toEqual([...TABLES].sort());
+      for (const p of policies) {
+        const expected = ALLOWED[p.table] ?? TENANT;
+        expect({
+          table: p.table,
+          permissive: p.permissive,
+          cmd: p.cmd,
+          qual: norm(p.qual),
+          check: norm(p.with_check),
+        }).toEqual({
+          table: p.table,
+          permissive: 'PERMISSIVE',
+          cmd: 'ALL',
+          qual: expected,
+          check: expected,
+        });
+      }
+      // ...and the functions they call read the transaction-local settings and nothing else.
+      const fns = await catalogue<{ name: string; src: string; definer: boolean }>(`
+        SELECT proname AS name, prosrc AS src, prosecdef AS definer FROM pg_proc
+         WHERE proname IN ('app_current_tenant', 'app_is_platform') ORDER BY 1`);
+      expect(fns.map((f) => ({ name: f.name, src: f.src.replace(/\s+/g, ' ').trim(), definer: f.definer }))).toEqual([
+        {
+          name: 'app_current_tenant',
+          src: "SELECT nullif(current_setting('app.tenant_id', true), '')::uuid",
+          definer: false,
+        },
+        {
+          name: 'app_is_platform',
+          src: "SELECT coalesce(current_setting('app.platform', true), '') = 'on'",
+          definer: false,
+        },
+      ]);
     });
   });
 }

@@ -70,7 +70,8 @@ describe('LiveStream', () => {
     const stream = new LiveStream();
     let settled = false;
     const pending = stream.next().then((r) => ((settled = true), r));
-    await new Promise((r) => setTimeout(r, 10));
+    // One full turn of the event loop (every queued microtask runs): still pending.
+    await new Promise((r) => setImmediate(r));
     expect(settled).toBe(false);
     stream.end();
     expect(await pending).toEqual({ value: undefined, done: true });

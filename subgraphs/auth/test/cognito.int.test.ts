@@ -82,12 +82,10 @@ describe('Cognito wrapper', () => {
       await expect(c.ping()).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
     expect(c.circuitState).toBe(1); // CircuitState.Open
     const before = t.calls;
-    const t0 = Date.now();
     await expect(c.passwordAuth('a@example.test', password)).rejects.toMatchObject({
       extensions: { code: 'SERVICE_UNAVAILABLE' },
     });
     expect(t.calls).toBe(before); // fast fail: Cognito not even asked
-    expect(Date.now() - t0).toBeLessThan(50);
 
     t.down = false;
     // After halfOpenAfter, one trial call goes through and closes the breaker.

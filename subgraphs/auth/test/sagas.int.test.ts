@@ -33,13 +33,18 @@ afterAll(async () => {
 const password = 'Passw0rd-ok';
 const email = () => `${uniqueName('saga').toLowerCase()}@example.test`;
 
-function services(failAt?: SagaStep, events: IdentityEvent[] = []): AuthServices {
+function services(
+  failAt?: SagaStep,
+  events: IdentityEvent[] = [],
+  over: { cognito?: Cognito; logs?: string[] } = {},
+): AuthServices {
   const bus = createMemoryIdentityBus();
   bus.subscribe((e) => events.push(e));
+  const logs = over.logs;
   return {
     db,
-    log: createLogger({ level: 'silent' }),
-    cognito,
+    log: logs ? createLogger({ level: 'info', write: (l) => logs.push(l) }) : createLogger({ level: 'silent' }),
+    cognito: over.cognito ?? cognito,
     identity: bus,
     limiter: createMemoryRateLimiter(),
     now: Date.now,
@@ -69,12 +74,24 @@ async function invite(tenantId: string, to: string) {
 const userRows = (tenantId: string, e: string) =>
   withTenant(db, tenantId, (tx) => tx.user.findMany({ where: { email: e } }));
 
-/** Cognito's view: can this e-mail sign in? (the pool keys users by sub; e-mail is an alias) */
-const cognitoHas = (e: string) =>
-  cognito.passwordAuth(e, password).then(
-    () => true,
-    () => false,
-  );
+/**
+ * The real Cognito client, recording the `sub` of every user it signs up, so a test can ask the pool
+ * about exactly that user (AdminGetUser), confirmed or not. `failDelete` makes AdminDeleteUser fail.
+ */
+function recordingCognito(opts: { failDelete?: boolean } = {}): { client: Cognito; subs: string[] } {
+  const subs: string[] = [];
+  const client = Object.create(cognito) as Cognito;
+  client.signUp = async (e: string, p: string) => {
+    const sub = await cognito.signUp(e, p);
+    subs.push(sub);
+    return sub;
+  };
+  client.adminDeleteUser = async (sub: string) => {
+    if (opts.failDelete) throw new Error('injected AdminDeleteUser failure');
+    return cognito.adminDeleteUser(sub);
+  };
+  return { client, subs };
+}
 
 describe('register saga', () => {
   it('succeeds end to end and consumes the invitation', async () => {
@@ -84,6 +101,7 @@ describe('register saga', () => {
     const { user, tokens } = await registerSaga(services(), { invitationCode: code, email: e, password });
     expect(user).toMatchObject({ email: e, tenantId: tenant.id, role: 'MEMBER' });
     expect(tokens.sub).toBe(user.cognitoSub);
+    expect(await cognito.userExists(user.cognitoSub)).toBe(true);
     await expect(registerSaga(services(), { invitationCode: code, email: e, password })).rejects.toMatchObject({
       extensions: { code: 'BAD_USER_INPUT', field: 'invitationCode' },
     });
@@ -93,11 +111,16 @@ describe('register saga', () => {
     const tenant = await createTestTenant(db);
     const e = email();
     const code = await invite(tenant.id, e);
+    const c = recordingCognito();
     await expect(
-      registerSaga(services('register.invitation_checked'), { invitationCode: code, email: e, password }),
+      registerSaga(services('register.invitation_checked', [], { cognito: c.client }), {
+        invitationCode: code,
+        email: e,
+        password,
+      }),
     ).rejects.toThrow(/injected/);
     expect(await userRows(tenant.id, e)).toEqual([]);
-    expect(await cognitoHas(e)).toBe(false);
+    expect(c.subs).toEqual([]); // never signed up
   });
 
   for (const step of ['register.cognito_signed_up', 'register.cognito_confirmed', 'register.user_created'] as const) {
@@ -105,16 +128,54 @@ describe('register saga', () => {
       const tenant = await createTestTenant(db);
       const e = email();
       const code = await invite(tenant.id, e);
-      await expect(registerSaga(services(step), { invitationCode: code, email: e, password })).rejects.toThrow(
-        /injected/,
-      );
+      const c = recordingCognito();
+      await expect(
+        registerSaga(services(step, [], { cognito: c.client }), { invitationCode: code, email: e, password }),
+      ).rejects.toThrow(/injected/);
       expect(await userRows(tenant.id, e)).toEqual([]);
-      expect(await cognitoHas(e)).toBe(false);
+      // The pool itself, by sub: the user is gone (not merely unconfirmed or unable to sign in).
+      expect(c.subs).toHaveLength(1);
+      expect(await cognito.userExists(c.subs[0]!)).toBe(false);
       // nothing was burnt: the same invitation still works
       const { user } = await registerSaga(services(), { invitationCode: code, email: e, password });
       expect(user.email).toBe(e);
     });
   }
+
+  it('a compensation that fails is logged for an operator with the saga id; the others run, the original error is thrown', async () => {
+    const tenant = await createTestTenant(db);
+    const e = email();
+    const code = await invite(tenant.id, e);
+    const c = recordingCognito({ failDelete: true });
+    const logs: string[] = [];
+    try {
+      await expect(
+        registerSaga(services('register.user_created', [], { cognito: c.client, logs }), {
+          invitationCode: code,
+          email: e,
+          password,
+        }),
+      ).rejects.toThrow(/injected failure after register.user_created/);
+      // The database side was compensated (the row is gone, the invitation released)...
+      expect(await userRows(tenant.id, e)).toEqual([]);
+      const invitation = await withTenant(db, tenant.id, (tx) => tx.invitation.findFirst({ where: { email: e } }));
+      expect(invitation?.usedAt).toBeNull();
+      // ...the Cognito user could not be deleted: it is left, and the log says so, tied to the saga.
+      expect(c.subs).toHaveLength(1);
+      expect(await cognito.userExists(c.subs[0]!)).toBe(true);
+      const lines = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const failed = lines.filter((l) => l['msg'] === 'compensation failed');
+      expect(failed).toEqual([expect.objectContaining({ level: 'error', step: 'cognito.adminDeleteUser' })]);
+      const compensated = lines.filter((l) => l['msg'] === 'compensated').map((l) => l['step']);
+      expect(compensated).toEqual(['db.deleteUser+releaseInvitation']);
+      const sagaId = failed[0]!['sagaId'];
+      expect(typeof sagaId).toBe('string');
+      expect(lines.filter((l) => l['msg'] === 'failed, compensating')[0]?.['sagaId']).toBe(sagaId);
+      expect(logs.join('\n')).not.toContain(password);
+    } finally {
+      for (const sub of c.subs) await cognito.adminDeleteUser(sub);
+    }
+  });
 });
 
 describe('removeUser saga', () => {

@@ -7,7 +7,7 @@ import type { Membership } from '@lt/context';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { createMemoryPubSub, LIVE_PAYLOAD_MAX_POINTS, parseLiveEvent, tenantChannel, type LiveEvent } from '@lt/pubsub';
-import { Cleanup, createTestTenant, testEnv } from '@lt/testing';
+import { Cleanup, createTestTenant, testEnv, waitFor } from '@lt/testing';
 import { createLocationSubgraph } from '../src/createLocationSubgraph';
 import { createUser, firstError, subgraphClient } from './fixtures';
 
@@ -282,7 +282,8 @@ describe('sessions, points and events', () => {
       await call(bob, BATCH, { s, ls: [point(), point()] });
       await call(bob, BATCH, { s, ls: [point({ latitude: 500 })] }); // refused: no event
       await call(bob, 'mutation($id: ID!) { stopLocationSession(id: $id) { id } }', { id: s });
-      await new Promise((r) => setImmediate(r));
+      // The channel keeps order: once ENDED arrived, everything the calls above published has too.
+      await waitFor(() => got.some((e) => e.kind === 'session' && e.type === 'ENDED'), { what: 'ENDED' });
       expect(got.map((e) => (e.kind === 'session' ? e.type : e.points.length))).toEqual(['STARTED', 2, 'ENDED']);
       expect(got.every((e) => e.tenantId === t1 && e.sessionId === s && e.userId === bob.userId)).toBe(true);
       expect(otherTenant).toEqual([]);
@@ -304,7 +305,10 @@ describe('live event payload (served by the router without a re-read)', () => {
     const off = await pubsub.subscribe(tenantChannel(t1, 'live'), (m) => got.push(parseLiveEvent(m)!));
     try {
       await run();
-      await new Promise((r) => setImmediate(r));
+      // A marker published after run() on the same (ordered) channel: when it arrives, every event
+      // run() caused has arrived too, so "nothing published" is a fact, not a guess.
+      const marker = await start(admin, 'marker');
+      await waitFor(() => got.some((e) => e.kind === 'session' && e.sessionId === marker), { what: 'the marker' });
     } finally {
       await off();
     }
@@ -420,19 +424,46 @@ describe('visibility: MEMBER own, TENANT_ADMIN tenant, other tenant NOT_FOUND', 
     ] as const) {
       expect(firstError(await call(other, q, v))).toMatchObject({ code: 'NOT_FOUND' });
     }
-    // Live re-reads of another tenant's (or member's) points come back empty.
+    // Live re-reads: another tenant's point ids are NOT_FOUND (like ids that exist nowhere); another
+    // member of the same tenant gets the list without them (the live feed filters, it does not fail).
     const own = await call<{ liveLocationUpdates: { point: { id: string } }[] }>(alice, LIVE, { p: [alicePoint] });
     expect(own.data!.liveLocationUpdates.map((u) => u.point.id)).toEqual([alicePoint]);
-    for (const who of [other, bob]) {
-      const r = await call<{ liveLocationUpdates: unknown[] }>(who, LIVE, { p: [alicePoint] });
-      expect(r.data!.liveLocationUpdates).toEqual([]);
+    for (const p of [[alicePoint], ['00000000-0000-4000-8000-000000000000'], ['not-a-uuid'], []]) {
+      const crossing = await call<{ liveLocationUpdates: unknown[] }>(other, LIVE, { p });
+      if (p.length === 0) expect(crossing).toEqual({ data: { liveLocationUpdates: [] } });
+      else {
+        expect(crossing.errors?.map((e) => e.extensions)).toEqual([
+          expect.objectContaining({ code: 'NOT_FOUND', field: 'pointIds' }),
+        ]);
+        expect(crossing.data ?? null).toBeNull();
+      }
     }
+    const sameTenant = await call<{ liveLocationUpdates: unknown[] }>(bob, LIVE, { p: [alicePoint] });
+    expect(sameTenant).toEqual({ data: { liveLocationUpdates: [] } });
     const list = await call<{ locationSessions: { edges: { node: { id: string } }[] } }>(
       other,
       '{ locationSessions(first: 100) { edges { node { id } } } }',
     );
     expect(list.data!.locationSessions.edges.map((e) => e.node.id)).not.toContain(aliceSession);
     expect(firstError(await call(other, GET, { id: 'not-a-uuid' }))).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('_entities: a LocationSession reference of another tenant (or member) resolves to null', async () => {
+    const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on LocationSession { id deviceId } } }`;
+    const r = [
+      { __typename: 'LocationSession', id: aliceSession },
+      { __typename: 'LocationSession', id: bobSession },
+      { __typename: 'LocationSession', id: 'not-a-uuid' },
+    ];
+    const asOwner = await call<{ _entities: unknown[] }>(alice, ENTITIES, { r });
+    expect(asOwner.errors).toBeUndefined();
+    expect(asOwner.data!._entities).toEqual([{ id: aliceSession, deviceId: null }, null, null]);
+    const asOtherTenant = await call<{ _entities: unknown[] }>(other, ENTITIES, { r });
+    expect(asOtherTenant.errors).toBeUndefined();
+    expect(asOtherTenant.data!._entities).toEqual([null, null, null]);
+    // its own admin sees both: the nulls above are isolation, not a broken resolver
+    const asAdmin = await call<{ _entities: ({ id: string } | null)[] }>(admin, ENTITIES, { r });
+    expect(asAdmin.data!._entities.map((e) => e?.id ?? null)).toEqual([aliceSession, bobSession, null]);
   });
 
   it('a platform admin (no tenant) is refused', async () => {

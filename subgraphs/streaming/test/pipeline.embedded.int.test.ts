@@ -122,7 +122,19 @@ describe('webhook pipeline on the memory event log and the embedded Postgres', (
     });
     cleanup.add(() => restarted.stop());
     await rc.until(() => rc.accepted().length >= 5, 20_000, 'the five lost events');
-    await new Promise((r) => setTimeout(r, 300));
+    // Settled: the consumer has taken all six republished events (no lag) and every delivery row
+    // is final; nothing else can reach the receiver after this.
+    await waitFor(async () => (await restarted.status()).consumerLag.every((l) => l.lag === 0), {
+      what: 'the restarted consumer to catch up',
+    });
+    const rows = await waitFor(
+      async () => {
+        const d = await withTenant(db, c.id, (tx) => tx.delivery.findMany({ where: { sinkId: sc.sink.id } }));
+        return d.every((x) => x.status === 'DELIVERED') ? d : undefined;
+      },
+      { what: 'every delivery final' },
+    );
+    expect(rows.map((d) => d.eventId).sort()).toEqual(lost.map((e) => e.id).sort()); // not the parked one
     expect(rc.accepted().map((r) => r.body.data['i'])).toEqual([0, 1, 2, 3, 4]);
     expect(rc.accepted().map((r) => r.id)).toEqual(lost.map((e) => e.id));
   });

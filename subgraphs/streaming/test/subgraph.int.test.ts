@@ -114,14 +114,21 @@ describe('streaming subgraph', () => {
     expect(codeOf(asMemberCreate)).toBe('FORBIDDEN');
   });
 
-  it('another tenant cannot see or touch a sink: NOT_FOUND (null for the lookup) on every operation', async () => {
+  it('another tenant cannot see or touch a sink: NOT_FOUND on every operation, the lookup included', async () => {
     const { sink } = await createSinkVia();
     const id = sink.id;
     const lookup = await call<{ streamSink: Sink | null }>(adminB(), `query($id: ID!) { streamSink(id: $id) { id } }`, {
       id,
     });
-    expect(lookup.errors).toBeUndefined();
-    expect(lookup.data!.streamSink).toBeNull();
+    expect(lookup.errors?.map((e) => e.extensions)).toEqual([
+      expect.objectContaining({ code: 'NOT_FOUND', field: 'id' }),
+    ]);
+    expect(lookup.data?.streamSink ?? null).toBeNull();
+    // An id that exists nowhere answers the same (no oracle), and so does a malformed one.
+    for (const other of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      const r = await call(adminB(), `query($id: ID!) { streamSink(id: $id) { id } }`, { id: other });
+      expect(r.errors?.map((e) => e.extensions?.['code'])).toEqual(['NOT_FOUND']);
+    }
     const list = await call<{ streamSinks: Sink[] }>(adminB(), `{ streamSinks { id } }`);
     expect(list.data!.streamSinks.map((s) => s.id)).not.toContain(id);
     const ops: [string, Record<string, unknown>][] = [
@@ -173,7 +180,8 @@ describe('streaming subgraph', () => {
     expect(view.deliveries.edges[0]!.node).toMatchObject({ status: 'DELIVERED', attempts: 1, lastStatusCode: 200 });
     // Tenant B cannot reach these deliveries through any sink id.
     const other = await call<{ streamSink: unknown }>(adminB(), q, { id: sink.id });
-    expect(other.data!.streamSink).toBeNull();
+    expect(codeOf(other)).toBe('NOT_FOUND');
+    expect(other.data?.streamSink ?? null).toBeNull();
   });
 
   it('rotation: the old secret keeps verifying during the grace period (both signatures sent)', async () => {

@@ -17,8 +17,11 @@ export function inScope<T>(db: Db, m: Pick<Membership, 'tenantId'>, work: (tx: T
   return m.tenantId ? withTenant(db, m.tenantId, work) : withPlatform(db, work);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A user by id; an id that is not a UUID cannot exist (and must not reach Postgres as a cast error). */
 export const findUser = (tx: Tx, id: string): Promise<UserRow | null> =>
-  tx.user.findUnique({ where: { id }, select: SELECT });
+  UUID.test(id) ? tx.user.findUnique({ where: { id }, select: SELECT }) : Promise.resolve(null);
 
 export const insertUser = (
   tx: Tx,
@@ -32,20 +35,22 @@ export const deleteUser = async (tx: Tx, id: string): Promise<void> => {
   await tx.user.delete({ where: { id } });
 };
 
-/** A page of a tenant's users, oldest first (cursor = [createdAt ISO, id]). */
+/** A page of `tenantId`'s users, oldest first (cursor = [createdAt ISO, id]). */
 export async function pageUsers(
   tx: Tx,
+  tenantId: string,
   first: number,
   after: [string, string] | null,
 ): Promise<{ rows: UserRow[]; hasNextPage: boolean; totalCount: number }> {
   const where = after
     ? {
+        tenantId,
         OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: after[1] } }],
       }
-    : {};
+    : { tenantId };
   const [rows, totalCount] = await Promise.all([
     tx.user.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: first + 1, select: SELECT }),
-    tx.user.count(),
+    tx.user.count({ where: { tenantId } }),
   ]);
   return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount };
 }

@@ -110,7 +110,10 @@ export function userResolvers(s: AuthServices) {
         const first = clampFirst(args.first);
         const c = args.after ? decodeTimeIdCursor(args.after) : null;
         const after: [string, string] | null = c ? [c.at.toISOString(), c.id] : null;
-        const page = await withTenant(s.db, t.id, (tx) => pageUsers(tx, first, after));
+        // The caller's tenant, not the requested one: RLS backs the check above. A platform admin
+        // has no tenant and reads the one it names.
+        const scope = m.role === 'PLATFORM_ADMIN' ? t.id : requireTenantMember(ctx).tenantId;
+        const page = await withTenant(s.db, scope, (tx) => pageUsers(tx, t.id, first, after));
         const edges = page.rows.map((u) => ({ cursor: encodeCursor([u.createdAt.toISOString(), u.id]), node: u }));
         return {
           edges,

@@ -43,8 +43,12 @@ export function createQueryResolvers({ db }: LocationSubgraphDeps) {
       const scope = scopeOf(requireTenantMember(ctx));
       if (args.pointIds.length > 500) throw badUserInput('At most 500 point ids', 'pointIds');
       return withTenant(db, scope.tenantId, async (tx) => {
-        // RLS keeps the tenant; findSessions applies the MEMBER rule (own sessions only).
+        // RLS keeps the tenant; findSessions applies the MEMBER rule (own sessions only: another
+        // member's points of the same tenant are left out, as the live feed expects).
         const points = await findPoints(tx, args.pointIds);
+        // Ids of another tenant are invisible under RLS: like any id that does not exist, NOT_FOUND.
+        const found = new Set(points.map((p) => p.id));
+        if (!args.pointIds.every((id) => found.has(id))) throw notFound('Location point', 'pointIds');
         const sessions = await findSessions(tx, scope, [...new Set(points.map((p) => p.sessionId))]);
         const sessionById = new Map(sessions.map((s) => [s.id, s]));
         const pointById = new Map(points.map((p) => [p.id, p]));

@@ -1,5 +1,5 @@
 import type { DeliveryModel, StreamSinkModel } from '@lt/db';
-import { badUserInput } from '@lt/errors';
+import { badUserInput, notFound } from '@lt/errors';
 import {
   clampFirst,
   DateTimeScalar,
@@ -33,7 +33,11 @@ export function createResolvers(deps: StreamingSubgraphDeps & { sinks: SinkServi
     DateTime: DateTimeScalar,
     Query: {
       streamSinks: (_: unknown, _a: unknown, ctx: SubgraphContext) => sinks.list(admin(ctx).tenantId),
-      streamSink: (_: unknown, a: { id: string }, ctx: SubgraphContext) => sinks.find(admin(ctx).tenantId, a.id),
+      async streamSink(_: unknown, a: { id: string }, ctx: SubgraphContext) {
+        const sink = await sinks.find(admin(ctx).tenantId, a.id);
+        if (!sink) throw notFound('StreamSink', 'id');
+        return sink;
+      },
       async streamingStatus(_: unknown, _a: unknown, ctx: SubgraphContext) {
         const m = requireRole(ctx, 'TENANT_ADMIN', 'PLATFORM_ADMIN');
         const tenantId = m.role === 'PLATFORM_ADMIN' ? null : m.tenantId;
