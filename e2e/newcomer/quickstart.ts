@@ -152,11 +152,13 @@ export async function startAsReadmeSays(
 ): Promise<{ terminal: Terminal; readyMs: number; printed: (label: string) => string }> {
   const t0 = Date.now();
   const terminal = new Terminal('npm start', dir, env);
-  await waitFor(() => terminal.output.includes('Location supergraph ready') && terminal.output.includes('member '), {
-    timeoutMs: 100_000,
-    intervalMs: 100,
-    what: `npm start to print ready (output so far:\n${terminal.output.slice(-2000)})`,
-  });
+  await waitFor(
+    () => {
+      if (terminal.exitCode !== undefined) throw new Error(`npm start exited:\n${terminal.output.slice(-3000)}`);
+      return terminal.output.includes('Location supergraph ready') && terminal.output.includes('member ');
+    },
+    { timeoutMs: 100_000, intervalMs: 100, what: 'npm start to print ready' },
+  );
   await waitFor(() => /\n\n/.test(terminal.output.slice(terminal.output.indexOf('Location supergraph ready'))), {
     timeoutMs: 5_000,
     intervalMs: 50,

@@ -44,8 +44,9 @@ const options = {
   durationSec: num('duration', values.duration, 0, 86_400),
 };
 const controller = new AbortController();
-process.once('SIGINT', () => controller.abort());
-process.once('SIGTERM', () => controller.abort());
+// Ctrl-C reaches this process twice (from the terminal and relayed by npm): stop once, finish the run.
+process.on('SIGINT', () => controller.abort());
+process.on('SIGTERM', () => controller.abort());
 const log = (msg: string, fields: Record<string, unknown> = {}): void =>
   console.log(JSON.stringify({ msg, ...fields }));
 const devices =
