@@ -2,6 +2,8 @@
 // embedded stand-in (PGlite, cognito-local, in-process cache/pub-sub/event log) and a demo is
 // seeded; DATABASE_URL, REDIS_URL, KAFKA_BROKERS and COGNITO_* switch each part to the real thing.
 // Every variable is listed in the README's configuration table.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { bool, commonConfig, int, list, loadConfig, oneOf, secret, str, url } from '@lt/config';
 import { createLogger } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
@@ -94,10 +96,29 @@ const config = loadConfig(
       description: 'seed the demo tenant/users/sink; auto = when Postgres is embedded',
     }),
     DEMO_RECEIVER_PORT: port(4010, 'built-in demo webhook receiver port'),
+    MAP_STYLE_URL: url({
+      protocols: ['http', 'https'],
+      optional: true,
+      description: 'dashboard map: MapLibre style URL or raster tile template ({z}/{x}/{y}); unset = offline basemap',
+    }),
   },
   process.env,
 );
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'app' } });
+// Until the banner is printed, info/debug lines go to DATA_DIR/start.log (warnings and errors to
+// stdout as always): the banner is what a person starting the platform came for.
+const startLog = join(resolve(config.DATA_DIR), 'start.log');
+mkdirSync(resolve(config.DATA_DIR), { recursive: true });
+writeFileSync(startLog, '');
+let started = false;
+const quiet = /^\{"time":"[^"]*","level":"(debug|info)"/;
+const log = createLogger({
+  level: config.LOG_LEVEL,
+  bindings: { service: 'app' },
+  write: (line) => {
+    if (!started && quiet.test(line)) appendFileSync(startLog, line + '\n');
+    else process.stdout.write(line + '\n');
+  },
+});
 const production = config.NODE_ENV === 'production';
 if (config.COGNITO_USER_POOL_ID && !config.COGNITO_CLIENT_ID)
   throw new Error('COGNITO_USER_POOL_ID needs COGNITO_CLIENT_ID');
@@ -140,7 +161,9 @@ const app = await startApp(
     ...(config.STREAMING_SECRET_KEY ? { streamingSecretKey: config.STREAMING_SECRET_KEY } : {}),
     allowLoopbackSinks: config.SINK_ALLOW_LOOPBACK ?? !production,
     demo: config.DEMO === 'on' || (config.DEMO === 'auto' && !config.DATABASE_URL),
+    demoDriver: true,
     demoReceiverPort: config.DEMO_RECEIVER_PORT,
+    ...(config.MAP_STYLE_URL ? { mapStyleUrl: config.MAP_STYLE_URL } : {}),
   },
   log,
 );
@@ -154,17 +177,25 @@ const lines = [
   `  Parts                     ${Object.entries(app.parts)
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ')}`,
+  `  Start-up log              ${relative(process.cwd(), startLog) || startLog}`,
 ];
 if (app.demo) {
   const a = app.demo.accounts;
   lines.push(
     `  Demo webhook receiver     ${app.demo.receiverUrl} (received: ${app.demo.receiverUrl}/events)`,
     `  Demo tenant               ${app.demo.state.tenant.name} (${app.demo.state.tenant.slug})`,
-    `  Demo logins               platform admin  ${a.admin.email} / ${a.admin.password}`,
+    `  Demo logins               platform admin  ${a.admin.email} / ${
+      app.demo.configuredAdmin ? '(BOOTSTRAP_ADMIN_PASSWORD)' : a.admin.password
+    }`,
     `                            tenant admin    ${a.tenantAdmin.email} / ${a.tenantAdmin.password}`,
     `                            member          ${a.member.email} / ${a.member.password}`,
   );
+  if (app.demo.driver)
+    lines.push(
+      `  Demo vehicles             ${app.demo.driver.sessionIds().length} vans of ${a.member.email} moving now (DEMO=off: no demo)`,
+    );
 }
 console.log(lines.join('\n') + '\n');
+started = true;
 log.info('ready', { router: app.routerUrl, readyMs: app.readyMs, parts: app.parts });
 runUntilSignal(() => app.stop(), log);

@@ -40,6 +40,11 @@ export const routerConfigSpec = {
   TENANT_URL: url({ protocols: ['http', 'https'], optional: true, description: 'tenant subgraph URL' }),
   LOCATION_URL: url({ protocols: ['http', 'https'], optional: true, description: 'location subgraph URL' }),
   STREAMING_URL: url({ protocols: ['http', 'https'], optional: true, description: 'streaming subgraph URL' }),
+  MAP_STYLE_URL: url({
+    protocols: ['http', 'https'],
+    optional: true,
+    description: 'dashboard map: MapLibre style URL or raster tile template ({z}/{x}/{y}); unset = offline basemap',
+  }),
   BODY_LIMIT: str({ default: '1mb', description: 'max request body (express size string)' }),
   LIMIT_MAX_DEPTH: int({ default: 12, min: 1, description: 'max selection depth' }),
   LIMIT_MAX_ALIASES: int({ default: 30, min: 0, description: 'max aliases per operation' }),

@@ -93,7 +93,7 @@ const router = createRouter({
   plugins: [ops.plugin],
   extendApp: (app) => {
     ops.mount(app);
-    mountDashboard(app);
+    mountDashboard(app, config.MAP_STYLE_URL ? { mapStyleUrl: config.MAP_STYLE_URL } : {});
   },
   onHttpServer: async (server, internals) => {
     const engine = await createSubscriptionEngine({

@@ -1,7 +1,9 @@
 /**
- * A fleet simulator that drives the public API only: it creates tenants and users the way an
- * operator would (platform admin → createTenant → inviteUser → register), then moves devices on
- * smooth random walks and records their positions. Used for demos and as a benchmark load source.
+ * A fleet simulator that drives the public API only. By default it signs in as a member of an
+ * existing tenant (the demo member of `npm start`) and moves that member's devices, so the
+ * dashboard of that tenant shows them; with `tenants` it creates tenants and users the way an
+ * operator would (platform admin → createTenant → inviteUser → register). Devices move on smooth
+ * random walks and record their positions. Used for demos and as a benchmark load source.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -56,18 +58,73 @@ export interface Device {
 
 const rand = (a: number, b: number): number => a + Math.random() * (b - a);
 
+const login = async (url: string, email: string, password: string): Promise<string> =>
+  (
+    (await call(url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', {
+      e: email,
+      p: password,
+    })) as { login: { accessToken: string } }
+  ).login.accessToken;
+
+async function startDevices(
+  url: string,
+  token: string,
+  count: number,
+  deviceId: (d: number) => string,
+  centre: { lat: number; lon: number },
+): Promise<Device[]> {
+  const devices: Device[] = [];
+  for (let d = 0; d < count; d++) {
+    const s = (await call(
+      url,
+      'mutation($i: StartLocationSessionInput) { startLocationSession(input: $i) { id } }',
+      { i: { deviceId: deviceId(d) } },
+      token,
+    )) as { startLocationSession: { id: string } };
+    devices.push({
+      token,
+      sessionId: s.startLocationSession.id,
+      lat: centre.lat + rand(-0.01, 0.01),
+      lon: centre.lon + rand(-0.01, 0.01),
+      heading: rand(0, 360),
+      speed: rand(5, 15),
+      last: 0,
+    });
+  }
+  return devices;
+}
+
+/** Starts `devices` sessions as an existing user (default: the demo member of `npm start`). */
+export async function setUpMemberFleet(o: {
+  url: string;
+  email: string;
+  password: string;
+  devices: number;
+  centre?: { lat: number; lon: number };
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}): Promise<Device[]> {
+  const token = await login(o.url, o.email, o.password);
+  const run = randomBytes(2).toString('hex');
+  const centre = o.centre ?? { lat: 52.52 + rand(-0.02, 0.02), lon: 13.405 + rand(-0.03, 0.03) };
+  const devices = await startDevices(o.url, token, o.devices, (d) => `sim-${run}-${d + 1}`, centre);
+  o.log?.('devices ready', { as: o.email, devices: devices.length });
+  return devices;
+}
+
+/** Ends the simulated sessions (so dashboards stop listing them as active). Best effort. */
+export async function stopFleet(url: string, devices: Device[]): Promise<void> {
+  await Promise.allSettled(
+    devices.map((d) =>
+      call(url, 'mutation($id: ID!) { stopLocationSession(id: $id) { id } }', { id: d.sessionId }, d.token),
+    ),
+  );
+}
+
 /** Sets up tenants, users and sessions; returns the devices ready to move. */
 export async function setUpFleet(o: FleetOptions): Promise<Device[]> {
   const log = o.log ?? (() => undefined);
   const centre = o.centre ?? { lat: 52.52, lon: 13.405 };
-  const admin = (await call(
-    o.url,
-    'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
-    { e: o.adminEmail, p: o.adminPassword },
-  )) as {
-    login: { accessToken: string };
-  };
-  const adminToken = admin.login.accessToken;
+  const adminToken = await login(o.url, o.adminEmail, o.adminPassword);
   const run = randomBytes(3).toString('hex');
   const devices: Device[] = [];
   for (let t = 0; t < o.tenants; t++) {
@@ -97,25 +154,7 @@ export async function setUpFleet(o: FleetOptions): Promise<Device[]> {
     };
     const token = reg.register.accessToken;
     const base = { lat: centre.lat + rand(-0.05, 0.05), lon: centre.lon + rand(-0.08, 0.08) };
-    for (let d = 0; d < o.devicesPerTenant; d++) {
-      const s = (await call(
-        o.url,
-        'mutation($i: StartLocationSessionInput) { startLocationSession(input: $i) { id } }',
-        { i: { deviceId: `vehicle-${t}-${d}` } },
-        token,
-      )) as {
-        startLocationSession: { id: string };
-      };
-      devices.push({
-        token,
-        sessionId: s.startLocationSession.id,
-        lat: base.lat + rand(-0.01, 0.01),
-        lon: base.lon + rand(-0.01, 0.01),
-        heading: rand(0, 360),
-        speed: rand(5, 15),
-        last: 0,
-      });
-    }
+    devices.push(...(await startDevices(o.url, token, o.devicesPerTenant, (d) => `vehicle-${t}-${d}`, base)));
     log('tenant ready', { slug, devices: o.devicesPerTenant });
   }
   return devices;
@@ -138,6 +177,7 @@ export async function driveFleet(o: FleetOptions, devices: Device[]): Promise<Fl
   const deadline = o.durationSec > 0 ? start + o.durationSec * 1000 : Number.POSITIVE_INFINITY;
   const interval = 1000 / o.rate;
   const mutation = 'mutation($s: ID!, $l: LocationInput!) { recordLocation(sessionId: $s, location: $l) { id } }';
+  const progress = setInterval(() => o.log?.('progress', { recorded: stats.recorded, errors: stats.errors }), 5_000);
   await Promise.all(
     devices.map(async (d, i) => {
       await new Promise((r) => setTimeout(r, (interval * i) / devices.length)); // spread the devices out
@@ -172,6 +212,7 @@ export async function driveFleet(o: FleetOptions, devices: Device[]): Promise<Fl
       }
     }),
   );
+  clearInterval(progress);
   stats.elapsedSec = (Date.now() - start) / 1000;
   return stats;
 }

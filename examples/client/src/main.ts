@@ -1,12 +1,13 @@
-// `npm run example -- --email a@b.c --password '…'` against a running router (default :4000).
+// `npm run example` against a running router (default :4000), as the demo member of `npm start`
+// unless `-- --email a@b.c --password '…'` (or EXAMPLE_EMAIL / EXAMPLE_PASSWORD) say otherwise.
 import { parseArgs } from 'node:util';
 import { runExample } from './runExample';
 
 const { values } = parseArgs({
   options: {
     url: { type: 'string', default: process.env['ROUTER_URL'] ?? 'http://127.0.0.1:4000/graphql' },
-    email: { type: 'string' },
-    password: { type: 'string' },
+    email: { type: 'string', default: process.env['EXAMPLE_EMAIL'] ?? 'driver@demo.local' },
+    password: { type: 'string', default: process.env['EXAMPLE_PASSWORD'] ?? 'DemoDriver-2026' },
   },
 });
 if (!values.email || !values.password) {

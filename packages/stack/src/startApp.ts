@@ -9,6 +9,7 @@ import type { Logger } from '@lt/logger';
 import { createRedisPubSub } from '@lt/pubsub';
 import { createMemoryEventLog, type EventLog } from '@lt/subgraph-streaming';
 import { DEMO_ACCOUNTS, seedDemo, type DemoState } from './demo/seed';
+import { startDemoDriver, type DemoDriver } from './demo/driver';
 import { startDemoReceiver, type DemoReceiver } from './demo/receiver';
 import { startStack, type Stack, type StackOptions } from './startStack';
 
@@ -39,7 +40,11 @@ export interface AppConfig {
   allowLoopbackSinks: boolean;
   /** Seed the demo tenant, users and sink (default: on when Postgres is embedded). */
   demo: boolean;
+  /** With the demo: the built-in demo driver moves a few vans of the demo member. Default on. */
+  demoDriver?: boolean;
   demoReceiverPort: number;
+  /** Dashboard map style (MAP_STYLE_URL); unset: the built-in offline basemap. */
+  mapStyleUrl?: string;
 }
 
 export type PartMode = 'embedded' | 'external';
@@ -49,7 +54,15 @@ export interface App {
   routerUrl: string;
   dashboardUrl: string;
   parts: { postgres: PartMode; cognito: PartMode; redis: PartMode; kafka: PartMode };
-  demo?: { accounts: typeof DEMO_ACCOUNTS; state: DemoState; receiverUrl: string; receiver: DemoReceiver };
+  demo?: {
+    /** The platform admin is BOOTSTRAP_ADMIN_* when configured (`configuredAdmin`), else the demo one. */
+    accounts: { admin: { email: string; password: string } } & Omit<typeof DEMO_ACCOUNTS, 'admin'>;
+    configuredAdmin: boolean;
+    state: DemoState;
+    receiverUrl: string;
+    receiver: DemoReceiver;
+    driver?: DemoDriver;
+  };
   readyMs: number;
   stop(): Promise<void>;
 }
@@ -179,6 +192,7 @@ export async function startApp(c: AppConfig, log: Logger): Promise<App> {
       routerPort: c.port,
       subgraphPorts: c.subgraphPorts,
       production: c.production,
+      ...(c.mapStyleUrl ? { mapStyleUrl: c.mapStyleUrl } : {}),
       auth: {
         cognito,
         ...(redis ? { redis } : {}),
@@ -191,14 +205,29 @@ export async function startApp(c: AppConfig, log: Logger): Promise<App> {
 
     let demo: App['demo'];
     if (demoOn && receiver) {
+      const admin = bootstrapAdmin ?? DEMO_ACCOUNTS.admin;
       const state = await seedDemo({
         routerUrl: stack.routerUrl,
         receiverUrl: receiver.url,
         stateFile: join(dataDir, 'demo.json'),
+        admin,
         log,
       });
       receiver.setSecrets([state.sink.secret]);
-      demo = { accounts: DEMO_ACCOUNTS, state, receiverUrl: receiver.url, receiver };
+      let driver: DemoDriver | undefined;
+      if (c.demoDriver ?? true) {
+        const d = await startDemoDriver({ routerUrl: stack.routerUrl, account: DEMO_ACCOUNTS.member, log });
+        driver = d;
+        stops.push(() => d.stop()); // runs before the stack stops: the demo sessions are ended
+      }
+      demo = {
+        accounts: { ...DEMO_ACCOUNTS, admin },
+        configuredAdmin: c.bootstrapAdmin !== undefined,
+        state,
+        receiverUrl: receiver.url,
+        receiver,
+        ...(driver ? { driver } : {}),
+      };
     }
     return {
       stack,

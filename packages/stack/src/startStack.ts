@@ -42,6 +42,8 @@ export interface StackOptions {
   host?: string;
   authenticator?: Authenticator;
   production?: boolean;
+  /** Dashboard map style (MAP_STYLE_URL); unset: the built-in offline basemap. */
+  mapStyleUrl?: string;
   /**
    * Identity changes (tenant suspension, user removal, logout) from subgraphs to the router.
    * Default: one in-memory bus shared by everything in this process.
@@ -230,7 +232,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       plugins: [ops.plugin],
       extendApp: (app) => {
         ops.mount(app);
-        mountDashboard(app);
+        mountDashboard(app, o.mapStyleUrl ? { mapStyleUrl: o.mapStyleUrl } : {});
       },
       onHttpServer: async (server, internals) => {
         const attach = createSubscriptionEngine({

@@ -16,7 +16,7 @@ export interface DemoState {
 
 type Json = Record<string, unknown>;
 
-class ApiError extends Error {
+export class ApiError extends Error {
   constructor(
     readonly code: string | undefined,
     message: string,
@@ -25,7 +25,7 @@ class ApiError extends Error {
   }
 }
 
-async function call<T = Json>(url: string, query: string, variables: Json = {}, token?: string): Promise<T> {
+export async function call<T = Json>(url: string, query: string, variables: Json = {}, token?: string): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -38,7 +38,7 @@ async function call<T = Json>(url: string, query: string, variables: Json = {}, 
   return body.data as T;
 }
 
-const login = async (url: string, a: { email: string; password: string }): Promise<string> =>
+export const login = async (url: string, a: { email: string; password: string }): Promise<string> =>
   (
     await call<{ login: { accessToken: string } }>(
       url,
@@ -81,10 +81,12 @@ export async function seedDemo(o: {
   routerUrl: string;
   receiverUrl: string;
   stateFile: string;
+  /** The platform admin that creates the tenant: BOOTSTRAP_ADMIN_* when set, else the demo admin. */
+  admin: { email: string; password: string };
   log: Logger;
 }): Promise<DemoState> {
   const url = o.routerUrl;
-  const adminToken = await login(url, DEMO_ACCOUNTS.admin);
+  const adminToken = await login(url, o.admin);
   let state: DemoState | undefined = existsSync(o.stateFile)
     ? (JSON.parse(readFileSync(o.stateFile, 'utf8')) as DemoState)
     : undefined;
