@@ -179,7 +179,12 @@ function connect() {
       );
       return;
     }
-    if (m.type === 'next') handlers.get(m.id)?.(m.payload.data ?? {});
+    if (m.type === 'next' && m.payload.data) handlers.get(m.id)?.(m.payload.data);
+    else if (m.type === 'next' && m.payload.errors?.some((e) => e.extensions?.code === 'LIVE_EVENTS_MISSED')) {
+      // A gap marker: live events were missed; re-read the sessions to resync.
+      logEvent('live events missed: resyncing');
+      void loadSessions().catch(() => undefined);
+    }
     if (m.type === 'error') logEvent(`subscription error: ${m.payload.map((e) => e.message).join('; ')}`);
   };
   ws.onclose = (ev) => {
@@ -197,6 +202,7 @@ async function loadSessions() {
     id deviceId pointCount user { email } lastPoint { latitude longitude recordedAt } } } } }`);
   for (const { node } of data.locationSessions.edges) {
     const s = sessionEntry(node);
+    s.pointCount = node.pointCount;
     if (node.lastPoint && s.points.length === 0) addPoint(node.id, node.lastPoint);
   }
   render();
