@@ -94,6 +94,10 @@ const config = loadConfig(
       description: 'seed the demo tenant/users/sink; auto = when Postgres is embedded',
     }),
     DEMO_RECEIVER_PORT: port(4010, 'built-in demo webhook receiver port'),
+    ALLOW_EMBEDDED_PUBLIC: bool({
+      default: false,
+      description: 'allow a non-loopback HOST while Postgres or Cognito is embedded (development stand-ins)',
+    }),
   },
   process.env,
 );
@@ -141,6 +145,7 @@ const app = await startApp(
     allowLoopbackSinks: config.SINK_ALLOW_LOOPBACK ?? !production,
     demo: config.DEMO === 'on' || (config.DEMO === 'auto' && !config.DATABASE_URL),
     demoReceiverPort: config.DEMO_RECEIVER_PORT,
+    allowEmbeddedPublic: config.ALLOW_EMBEDDED_PUBLIC,
   },
   log,
 );
