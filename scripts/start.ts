@@ -101,6 +101,10 @@ const config = loadConfig(
       optional: true,
       description: 'dashboard map: MapLibre style URL or raster tile template ({z}/{x}/{y}); unset = offline basemap',
     }),
+    ALLOW_EMBEDDED_PUBLIC: bool({
+      default: false,
+      description: 'allow a non-loopback HOST while Postgres or Cognito is embedded (development stand-ins)',
+    }),
   },
   process.env,
 );
@@ -164,6 +168,7 @@ const app = await startApp(
     demoDriver: true,
     demoReceiverPort: config.DEMO_RECEIVER_PORT,
     ...(config.MAP_STYLE_URL ? { mapStyleUrl: config.MAP_STYLE_URL } : {}),
+    allowEmbeddedPublic: config.ALLOW_EMBEDDED_PUBLIC,
   },
   log,
 );

@@ -3,7 +3,7 @@
  * register → login → invite member → register → refresh → logout, then role rules and isolation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTenant, testEnv } from '@lt/testing';
+import { createTestTenant, testEnv, waitFor } from '@lt/testing';
 import { withTenant } from '@lt/db';
 import { codes, gql } from '../support/graphql';
 import {
@@ -253,6 +253,48 @@ describe('rules', () => {
       await gql<{ login: Payload }>(stack.routerUrl, LOGIN, { email: phone.email, password: phone.password })
     ).data!.login;
     expect(codes(await gql(stack.routerUrl, ME, {}, bearer(again)))).toEqual([]);
+  });
+
+  it('logout with a refresh token Cognito refuses fails with BAD_USER_INPUT and revokes nothing', async () => {
+    const tenant = await createTestTenant(stack.db);
+    const u = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    const session = (await gql<{ login: Payload }>(stack.routerUrl, LOGIN, { email: u.email, password: u.password }))
+      .data!.login;
+    // A token Cognito does not know, an empty string: refused, nothing revoked.
+    for (const t of [`bogus-refresh-${Date.now()}`, '']) {
+      const out = await gql(
+        stack.routerUrl,
+        'mutation($t: String) { logout(refreshToken: $t) }',
+        { t },
+        bearer(session),
+      );
+      expect(out.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'refreshToken' });
+    }
+    // Had a revocation been published, it would have reached the router before this later one
+    // (one identity bus, in order): once another user's sign-out has landed, the caller's
+    // token is checked.
+    const other = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    const otherOut = await gql<{ logout: boolean }>(stack.routerUrl, 'mutation { logout }', {}, bearer(other));
+    expect(otherOut.data?.logout).toBe(true);
+    await waitFor(async () => codes(await gql(stack.routerUrl, ME, {}, bearer(other)))[0] === 'UNAUTHENTICATED', {
+      what: "the other user's sign-out to reach the router",
+    });
+    // The caller's access token and refresh token still work.
+    expect(codes(await gql(stack.routerUrl, ME, {}, bearer(session)))).toEqual([]);
+    const refreshed = await gql<{ refreshToken: Payload }>(stack.routerUrl, REFRESH, { t: session.refreshToken });
+    expect(refreshed.errors).toBeUndefined();
+    // With its own refresh token the same logout succeeds, and both are revoked.
+    const ok = await gql<{ logout: boolean }>(
+      stack.routerUrl,
+      'mutation($t: String) { logout(refreshToken: $t) }',
+      { t: session.refreshToken },
+      bearer(session),
+    );
+    expect(ok.data?.logout).toBe(true);
+    await waitFor(async () => codes(await gql(stack.routerUrl, ME, {}, bearer(session)))[0] === 'UNAUTHENTICATED', {
+      what: 'the revocation',
+    });
+    expect(codes(await gql(stack.routerUrl, REFRESH, { t: session.refreshToken }))).toEqual(['UNAUTHENTICATED']);
   });
 
   it('refreshes are rate-limited per refresh token, before Cognito is asked', async () => {

@@ -3,8 +3,9 @@
  * subgraphs on the embedded Postgres and the embedded cognito-local (no Redis, no Kafka).
  * Log in through the API, record a point, read it back; another tenant gets NOT_FOUND.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPrivateKey, randomBytes, sign } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,5 +121,39 @@ describe('the stack on embedded Postgres + Cognito', () => {
     expect(mine.data?.locationSession.id).toBe(sessionId);
     const theirs = await gql(stack.routerUrl, read.replace('ID', sessionId), {}, bob);
     expect(codes(theirs)).toEqual(['NOT_FOUND']);
+  });
+});
+
+/** A JWT signed with cognito-local's bundled private key (public in node_modules). */
+function mintWithBundledKey(claims: Record<string, unknown>, kid: string): string {
+  const bundled = createRequire(import.meta.url).resolve('cognito-local/lib/keys/cognitoLocal.private.json');
+  const { pem } = JSON.parse(readFileSync(bundled, 'utf8')) as { pem: string };
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${b64({ alg: 'RS256', typ: 'JWT', kid })}.${b64(claims)}`;
+  return `${input}.${sign('sha256', Buffer.from(input), createPrivateKey(pem)).toString('base64url')}`;
+}
+
+describe('the embedded Cognito signing key', () => {
+  it("is the data directory's own: a token minted with cognito-local's bundled key is refused", async () => {
+    const tenant = await createTestTenant(stack.db, 'emb-key');
+    const genuine = await login(await member(tenant.id));
+    const token = genuine['authorization']!.slice('Bearer '.length);
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    expect(header.kid).toBe(cognito.keyId);
+    expect(codes(await gql(stack.routerUrl, '{ me { id } }', {}, genuine))).toEqual([]);
+
+    // The same claims (a real user, the right issuer and client, not expired), signed with the
+    // bundled key: under cognito-local's own kid and under this directory's kid.
+    for (const kid of ['CognitoLocal', cognito.keyId]) {
+      const forged = mintWithBundledKey(payload as Record<string, unknown>, kid);
+      const r = await gql(stack.routerUrl, '{ me { id } }', {}, { authorization: `Bearer ${forged}` });
+      expect(codes(r)).toEqual(['UNAUTHENTICATED']);
+    }
+    // The JWKS publishes this directory's key only.
+    const jwks = (await (await fetch(`${cognito.issuer}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    expect(jwks.keys.map((k) => k.kid)).toEqual([cognito.keyId]);
   });
 });

@@ -60,6 +60,21 @@ export type LiveEvent =
       /** ISO-8601. */
       at: string;
       publishedAt: number;
+    }
+  | {
+      /**
+       * Events of this session were committed but never announced (the publish failed): its
+       * subscribers are told to resync. Published as soon as the channel takes messages again.
+       */
+      kind: 'gap';
+      tenantId: string;
+      sessionId: string;
+      userId: string;
+      /** Which events were lost: `location` (points) or `session` (started/ended). */
+      of: 'location' | 'session';
+      /** Events lost (points for `location`). */
+      missed: number;
+      publishedAt: number;
     };
 
 export function encodeLiveEvent(event: LiveEvent): string {
@@ -137,6 +152,11 @@ export function parseLiveEvent(message: string): LiveEvent | null {
     if (v['payload'] === undefined) return { kind: 'location', ...base, points: ids };
     const payload = livePayload(v['payload'], { ...base, points: ids });
     return payload ? { kind: 'location', ...base, points: ids, payload } : null;
+  }
+  if (v['kind'] === 'gap' && (v['of'] === 'location' || v['of'] === 'session')) {
+    const missed = v['missed'];
+    if (!Number.isSafeInteger(missed) || (missed as number) < 1) return null;
+    return { kind: 'gap', ...base, of: v['of'], missed: missed as number };
   }
   if (v['kind'] === 'session' && (v['type'] === 'STARTED' || v['type'] === 'ENDED') && str(v['at'])) {
     return { kind: 'session', ...base, type: v['type'], at: v['at'] };

@@ -23,6 +23,20 @@ export function createRedisPubSub({ publisher, subscriber }: RedisPubSubOptions)
     for (const l of [...listeners]) l(message);
   };
   subscriber.on('message', onMessage);
+  // Redis pub/sub is at-most-once: while the subscription connection is down, messages are lost.
+  // ioredis re-subscribes on reconnect; 'ready' after a drop is when listeners learn of the gap.
+  const gapListeners = new Set<() => void>();
+  let dropped = false;
+  const onDrop = (): void => {
+    dropped = true;
+  };
+  const onReady = (): void => {
+    if (!dropped) return;
+    dropped = false;
+    for (const l of [...gapListeners]) l();
+  };
+  subscriber.on('close', onDrop);
+  subscriber.on('ready', onReady);
 
   return {
     async publish(channel, message) {
@@ -52,7 +66,17 @@ export function createRedisPubSub({ publisher, subscriber }: RedisPubSubOptions)
         }
       };
     },
+    onGap(listener) {
+      const entry = (): void => listener();
+      gapListeners.add(entry);
+      return () => {
+        gapListeners.delete(entry);
+      };
+    },
     async close() {
+      gapListeners.clear();
+      subscriber.off('close', onDrop);
+      subscriber.off('ready', onReady);
       const names = [...channels.keys()];
       channels.clear();
       confirmed.clear();

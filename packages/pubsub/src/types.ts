@@ -11,6 +11,12 @@ export interface PubSub {
    * it resolves is delivered. Returns the unsubscribe function (idempotent).
    */
   subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Registers `listener` for losses of the transport itself: called once each time the
+   * subscription connection came back after dropping (every channel may have missed messages in
+   * between). Returns the unregister function. Absent on transports that cannot lose messages.
+   */
+  onGap?(listener: () => void): () => void;
   /** Drops every listener. Connections passed in by the caller stay open (the caller owns them). */
   close(): Promise<void>;
 }

@@ -45,6 +45,37 @@ export interface AppConfig {
   demoReceiverPort: number;
   /** Dashboard map style (MAP_STYLE_URL); unset: the built-in offline basemap. */
   mapStyleUrl?: string;
+  /**
+   * Listen on a non-loopback `host` although Postgres or Cognito is an embedded stand-in
+   * (ALLOW_EMBEDDED_PUBLIC). Off: such a start is refused.
+   */
+  allowEmbeddedPublic?: boolean;
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+/**
+ * The embedded stand-ins are for one developer's machine (demo accounts with published passwords,
+ * a development Postgres): listening beyond loopback with them needs an explicit opt-in.
+ */
+export function checkEmbeddedExposure(
+  c: Pick<AppConfig, 'host' | 'databaseUrl' | 'cognito' | 'allowEmbeddedPublic'>,
+): void {
+  const embedded = [...(c.databaseUrl ? [] : ['Postgres']), ...(c.cognito ? [] : ['Cognito'])];
+  if (embedded.length === 0 || isLoopbackHost(c.host) || c.allowEmbeddedPublic) return;
+  throw new Error(
+    `HOST=${c.host} is not a loopback address, but ${embedded.join(' and ')} would be the embedded development ` +
+      'stand-in (demo accounts, development data): refusing to start. Configure the real services ' +
+      '(DATABASE_URL, COGNITO_USER_POOL_ID + COGNITO_CLIENT_ID), listen on 127.0.0.1, or set ' +
+      'ALLOW_EMBEDDED_PUBLIC=true to expose the embedded stand-ins anyway.',
+  );
 }
 
 export type PartMode = 'embedded' | 'external';
@@ -99,6 +130,7 @@ async function startCognitoLocal(dataDir: string, port: number): Promise<Embedde
  */
 export async function startApp(c: AppConfig, log: Logger): Promise<App> {
   const t0 = performance.now();
+  checkEmbeddedExposure(c);
   const dataDir = resolve(c.dataDir);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {

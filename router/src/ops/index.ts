@@ -53,6 +53,11 @@ export function createRouterOps(checks: Record<string, ReadinessCheck>): RouterO
         () => engine.stats().served.fromEvent,
       );
       metrics.gauge('router_live_rereads', 'Live gateway re-reads since start', () => engine.stats().served.reRead);
+      metrics.gauge(
+        'router_live_gap_markers',
+        'Gap markers (LIVE_EVENTS_MISSED) queued to groups of live subscriptions since start',
+        () => engine.stats().served.gaps,
+      );
     },
   };
 }

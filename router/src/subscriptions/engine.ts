@@ -40,7 +40,11 @@ export interface SubscriptionLimits {
   maxBufferedBytes?: number;
   /** Gateway executions in flight for live events, across all subscriptions. Default 32. */
   maxConcurrentExecutions?: number;
-  /** Events waiting per group of identical subscriptions before new ones are dropped. Default 5_000. */
+  /**
+   * Points (or session events) waiting to be resolved per group of identical subscriptions.
+   * Past it new events are not queued and the group's subscribers get a gap marker
+   * (`LIVE_EVENTS_MISSED`) in their place. Default 50_000 (50 batches of 1,000; ids only, a few MB).
+   */
   maxGroupBacklog?: number;
   /** Largest client message, bytes. Default 64 KiB. */
   maxPayloadBytes?: number;
@@ -74,7 +78,10 @@ export interface AttachedEngine {
     connections: number;
     subscriptions: number;
     groups: number;
-    /** Live results served from the event's payload vs gateway re-reads (executions), since start. */
+    /**
+     * Live results served from the event's payload vs gateway re-reads (executions), and gap
+     * markers queued, since start.
+     */
     served: ServedCounts;
     /** Admission checks run since start (identical subscriptions in one scope share one). */
     admissions: number;
@@ -124,7 +131,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
     perTenant: o.limits?.perTenant ?? 2_000,
     maxBufferedBytes: Math.max(o.limits?.maxBufferedBytes ?? 4 * 1024 * 1024, MIN_BUFFERED_BYTES),
     maxConcurrentExecutions: o.limits?.maxConcurrentExecutions ?? 32,
-    maxGroupBacklog: o.limits?.maxGroupBacklog ?? 5_000,
+    maxGroupBacklog: o.limits?.maxGroupBacklog ?? 50_000,
     maxPayloadBytes: o.limits?.maxPayloadBytes ?? 64 * 1024,
   };
   const now = o.now ?? Date.now;
@@ -413,6 +420,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
     return {
       async stop() {
         unwatch?.();
+        fanout.close();
         for (const conn of [...connections.values()]) close(conn, EngineClose.GOING_AWAY, 'Router shutting down');
         await server_.dispose();
       },

@@ -29,12 +29,21 @@ export interface FanoutOptions {
   log: Logger;
   /** Gateway executions in flight across all groups. Default 32. */
   maxConcurrentExecutions: number;
-  /** Events waiting to be resolved per group before new ones are dropped. Default 5_000. */
+  /**
+   * Points (or session events) waiting to be resolved per group. Past it, new events are not
+   * queued: the group's subscribers get a gap marker (LIVE_EVENTS_MISSED) in their place.
+   */
   maxGroupBacklog: number;
 }
 
-/** Points re-read per gateway execution at most (the subgraph accepts up to 500). */
-const RESOLVE_CHUNK = 200;
+/** Points re-read per gateway execution at most (the subgraph's `liveLocationUpdates` limit). */
+const RESOLVE_CHUNK = 500;
+
+/** Session ids a gap marker names at most; past it the marker names none (any visible session). */
+const GAP_MAX_SESSION_IDS = 100;
+
+/** The error code of a gap marker: events of this subscription were missed; re-read to resync. */
+export const LIVE_EVENTS_MISSED = 'LIVE_EVENTS_MISSED';
 
 /** Scope in which results are identical: tenant + role, and the user for MEMBERs (own sessions only). */
 function scopeKey(m: Subscriber['caller']['membership']): string {
@@ -62,10 +71,15 @@ type LocationEvent = Extract<LiveEvent, { kind: 'location' }>;
 
 /** Work waiting in a group, in event order. */
 type Job =
-  | { kind: 'points'; pointIds: string[] }
+  | { kind: 'points'; pointIds: string[]; sessionId: string }
   | { kind: 'session'; args: Record<string, unknown> }
   /** Served from the event's payload, without a gateway execution. */
-  | { kind: 'event'; event: LocationEvent };
+  | { kind: 'event'; event: LocationEvent }
+  /**
+   * Events missed at this point of the stream (backlog full, lost publish, transport reconnect):
+   * delivered in order as one gap marker. `missed`/`sessionIds` null: unknown (any visible session).
+   */
+  | { kind: 'gap'; missed: number | null; sessionIds: Set<string> | null };
 
 /** How live results were produced (stats, tests, bench). */
 export interface ServedCounts {
@@ -73,6 +87,24 @@ export interface ServedCounts {
   fromEvent: number;
   /** Gateway re-reads. */
   reRead: number;
+  /** Gap markers queued (each tells a group's subscribers that events were missed). */
+  gaps: number;
+}
+
+/**
+ * The gap marker: a graphql-ws `next` payload with no data and one error, so every client sees it
+ * (an ignored marker is still a visible error). The subscription stays live after it.
+ */
+export function gapMarker(missed: number | null, sessionIds: readonly string[] | null): string {
+  return JSON.stringify({
+    data: null,
+    errors: [
+      {
+        message: 'Live events were missed: re-read the data this subscription watches to resync',
+        extensions: { code: LIVE_EVENTS_MISSED, missed, sessionIds },
+      },
+    ],
+  });
 }
 
 /**
@@ -103,13 +135,18 @@ class Group {
   matches(e: LiveEvent): boolean {
     if (this.ownUserId !== null && e.userId !== this.ownUserId) return false;
     if (this.op.sessionId !== null && e.sessionId !== this.op.sessionId) return false;
-    return this.op.field === 'locationUpdated' ? e.kind === 'location' : e.kind === 'session';
+    const kind = e.kind === 'gap' ? e.of : e.kind;
+    return this.op.field === 'locationUpdated' ? kind === 'location' : kind === 'session';
   }
 
   push(job: Job): void {
+    if (job.kind === 'gap') return this.gap(job.missed, job.sessionIds);
     const size = job.kind === 'points' ? job.pointIds.length : job.kind === 'event' ? job.event.points.length : 1;
     if (this.backlog + size > this.o.maxGroupBacklog) {
-      this.o.log.warn('live group backlog full, event dropped', { backlog: this.backlog });
+      // Never a silent drop: the subscribers get a gap marker where these events would have been.
+      const sessionId =
+        job.kind === 'event' ? job.event.sessionId : job.kind === 'points' ? job.sessionId : job.args['sessionId'];
+      this.gap(size, typeof sessionId === 'string' ? new Set([sessionId]) : null);
       return;
     }
     this.backlog += size;
@@ -117,27 +154,56 @@ class Group {
     if (!this.running) void this.run();
   }
 
+  /** Queues a gap marker in stream order; consecutive gaps merge into one marker. */
+  private gap(missed: number | null, sessionIds: Set<string> | null): void {
+    const last = this.jobs.at(-1);
+    if (last?.kind === 'gap') {
+      last.missed = last.missed === null || missed === null ? null : last.missed + missed;
+      if (last.sessionIds && sessionIds) for (const id of sessionIds) last.sessionIds.add(id);
+      else last.sessionIds = null;
+      if (last.sessionIds && last.sessionIds.size > GAP_MAX_SESSION_IDS) last.sessionIds = null;
+      return;
+    }
+    this.served.gaps++;
+    this.o.log.warn('live events missed: gap marker queued', { group: this.key, missed, backlog: this.backlog });
+    this.jobs.push({ kind: 'gap', missed, sessionIds: sessionIds ? new Set(sessionIds) : null });
+    if (!this.running) void this.run();
+  }
+
   /** Takes the next execution's worth of work: consecutive point jobs merge up to RESOLVE_CHUNK ids. */
-  private take(): { args: Record<string, unknown>; size: number; event?: LocationEvent } | null {
+  private take(): {
+    args: Record<string, unknown>;
+    size: number;
+    /** Sessions the work is about (named by a gap marker if it cannot be delivered). */
+    sessionIds: string[];
+    event?: LocationEvent;
+    gap?: Extract<Job, { kind: 'gap' }>;
+  } | null {
     const head = this.jobs[0];
     if (!head) return null;
+    if (head.kind === 'gap') {
+      this.jobs.shift();
+      return { args: {}, size: 0, sessionIds: [], gap: head };
+    }
     if (head.kind === 'session') {
       this.jobs.shift();
-      return { args: head.args, size: 1 };
+      return { args: head.args, size: 1, sessionIds: [String(head.args['sessionId'])] };
     }
     if (head.kind === 'event') {
       this.jobs.shift();
-      return { args: {}, size: head.event.points.length, event: head.event };
+      return { args: {}, size: head.event.points.length, sessionIds: [head.event.sessionId], event: head.event };
     }
     const ids: string[] = [];
+    const sessionIds = new Set<string>();
     while (this.jobs[0]?.kind === 'points' && ids.length < RESOLVE_CHUNK) {
       const j = this.jobs[0];
+      sessionIds.add(j.sessionId);
       const room = RESOLVE_CHUNK - ids.length;
       ids.push(...j.pointIds.slice(0, room));
       if (j.pointIds.length <= room) this.jobs.shift();
       else j.pointIds = j.pointIds.slice(room);
     }
-    return { args: { pointIds: ids }, size: ids.length };
+    return { args: { pointIds: ids }, size: ids.length, sessionIds: [...sessionIds] };
   }
 
   private async run(): Promise<void> {
@@ -146,15 +212,22 @@ class Group {
       for (let work = this.take(); work; work = this.take()) {
         try {
           const args = work.args;
+          if (work.gap) {
+            const ids = work.gap.sessionIds ? [...work.gap.sessionIds] : null;
+            this.write([gapMarker(work.gap.missed, ids)]);
+            continue;
+          }
           if (work.event) {
             // Visibility: the tenant's channel, and matches() (MEMBER: own sessions; sessionId).
             this.served.fromEvent++;
-            this.deliver(resolveFromEvent(this.o.schema, this.op, work.event));
+            if (!this.deliver(resolveFromEvent(this.o.schema, this.op, work.event)))
+              this.missed(work.size, work.sessionIds);
             continue;
           }
-          this.deliver(await this.limiter.run(() => this.resolve(args)));
+          if (!this.deliver(await this.limiter.run(() => this.resolve(args)))) this.missed(work.size, work.sessionIds);
         } catch (err) {
           this.o.log.error('live event resolution failed', { err });
+          this.missed(work.size, work.sessionIds);
         } finally {
           this.backlog -= work.size;
         }
@@ -173,13 +246,28 @@ class Group {
     return this.o.execute(caller, this.op.refetch, eventVariables(this.op, eventArgs));
   }
 
-  private deliver(r: FormattedExecutionResult | ExecutionResult | null): void {
-    if (!r) return;
+  /**
+   * Work that could not be resolved (a subgraph unavailable, an error): its subscribers get a gap
+   * marker right where it was in the stream, never nothing.
+   */
+  private missed(size: number, sessionIds: string[]): void {
+    this.served.gaps++;
+    this.o.log.warn('live events missed: resolution failed, gap marker sent', { group: this.key, missed: size });
+    this.write([
+      gapMarker(size, sessionIds.length > 0 && sessionIds.length <= GAP_MAX_SESSION_IDS ? sessionIds : null),
+    ]);
+  }
+
+  /** Writes a result to the group; false when it failed (errors other than "not visible"). */
+  private deliver(r: FormattedExecutionResult | ExecutionResult | null): boolean {
+    if (!r) return true;
     // Not (or no longer) visible to this scope, or gone: nothing to deliver.
     if (!r.data || Object.values(r.data).every((v) => v === null)) {
-      if (r.errors?.some((e) => e.extensions?.['code'] !== 'NOT_FOUND'))
+      if (r.errors?.some((e) => e.extensions?.['code'] !== 'NOT_FOUND')) {
         this.o.log.warn('live event resolved with errors', { codes: r.errors.map((e) => e.extensions?.['code']) });
-      return;
+        return false;
+      }
+      return true;
     }
     // locationUpdated re-reads points as a list: each item is one subscription payload. Each is
     // serialised once for the whole group (graphql-ws would stringify per socket and await every
@@ -189,6 +277,11 @@ class Group {
     const payloads = (Array.isArray(value) ? value : [value]).map(
       (item) => `{"data":${JSON.stringify({ [key]: item })}${errors}}`,
     );
+    this.write(payloads);
+    return true;
+  }
+
+  private write(payloads: string[]): void {
     for (const s of this.subscribers) if (!s.send(payloads)) s.onOverflow();
   }
 }
@@ -213,9 +306,14 @@ class TenantFeed {
     }
     for (const g of this.groups.values()) {
       if (!g.matches(e)) continue;
+      if (e.kind === 'gap') {
+        g.push({ kind: 'gap', missed: e.missed, sessionIds: new Set([e.sessionId]) });
+        continue;
+      }
       // Small batches carry their fields: location-only selections are served from the event.
       if (e.kind === 'location' && e.payload && g.servableFromEvent) g.push({ kind: 'event', event: e });
-      else if (e.kind === 'location') g.push({ kind: 'points', pointIds: e.points.map((p) => p.id) });
+      else if (e.kind === 'location')
+        g.push({ kind: 'points', pointIds: e.points.map((p) => p.id), sessionId: e.sessionId });
       else g.push({ kind: 'session', args: { sessionId: e.sessionId, type: e.type, at: e.at } });
     }
   };
@@ -228,10 +326,24 @@ export class Fanout {
   private readonly groupOf = new Map<Subscriber, Group>();
   /** Subscribers whose tenant channel is confirmed live. */
   private readonly ready = new Set<Subscriber>();
-  private readonly served: ServedCounts = { fromEvent: 0, reRead: 0 };
+  private readonly served: ServedCounts = { fromEvent: 0, reRead: 0, gaps: 0 };
+  private readonly offGap: (() => void) | undefined;
 
   constructor(private readonly o: FanoutOptions) {
     this.limiter = new Limiter(o.maxConcurrentExecutions);
+    // The transport itself lost messages (Redis subscription reconnected): every group may have.
+    this.offGap = o.pubsub.onGap?.(() => this.gapEverywhere());
+  }
+
+  /** Tells every subscriber on this replica that events may have been missed (count unknown). */
+  gapEverywhere(): void {
+    for (const feed of this.feeds.values())
+      for (const g of feed.groups.values()) g.push({ kind: 'gap', missed: null, sessionIds: null });
+  }
+
+  /** Stops listening for transport gaps. */
+  close(): void {
+    this.offGap?.();
   }
 
   /** Subscribers of a tenant on this replica (per-tenant limit). */

@@ -284,7 +284,9 @@ describe('sessions, points and events', () => {
       await call(bob, 'mutation($id: ID!) { stopLocationSession(id: $id) { id } }', { id: s });
       // The channel keeps order: once ENDED arrived, everything the calls above published has too.
       await waitFor(() => got.some((e) => e.kind === 'session' && e.type === 'ENDED'), { what: 'ENDED' });
-      expect(got.map((e) => (e.kind === 'session' ? e.type : e.points.length))).toEqual(['STARTED', 2, 'ENDED']);
+      expect(
+        got.map((e) => (e.kind === 'session' ? e.type : e.kind === 'location' ? e.points.length : e.kind)),
+      ).toEqual(['STARTED', 2, 'ENDED']);
       expect(got.every((e) => e.tenantId === t1 && e.sessionId === s && e.userId === bob.userId)).toBe(true);
       expect(otherTenant).toEqual([]);
     } finally {

@@ -525,7 +525,12 @@ function connect() {
       }
       return;
     }
-    if (m.type === 'next') handlers.get(m.id)?.(m.payload.data ?? {});
+    if (m.type === 'next' && m.payload.data) handlers.get(m.id)?.(m.payload.data);
+    else if (m.type === 'next' && m.payload.errors?.some((e) => e.extensions?.code === 'LIVE_EVENTS_MISSED')) {
+      // A gap marker: live events were missed; re-read the sessions to resync.
+      logEvent('live events missed: resyncing');
+      void loadSessions().catch(() => undefined);
+    }
     if (m.type === 'error') {
       const text = m.payload.map((e) => e.message).join('; ');
       logEvent(`subscription refused: ${text}`);

@@ -74,26 +74,43 @@ export function sessionResolvers(s: AuthServices) {
      * Revokes the caller's token family at every router (within a second, through the identity bus)
      * and at Cognito: the given refresh token (RevokeToken), else — sign-out everywhere — every
      * token of the user issued until now at every router, and every refresh token at Cognito
-     * (global sign-out; cognito-local lacks it, which is logged and skipped).
+     * (global sign-out; cognito-local lacks it, which is logged and skipped). All or nothing: a
+     * refresh token Cognito refuses is BAD_USER_INPUT and revokes nothing (the access token keeps
+     * working); Cognito is asked before anything is revoked here.
      */
     async logout(_: unknown, args: { refreshToken?: string | null }, ctx: SubgraphContext) {
       const m = ctx.caller.membership;
       if (!m) throw unauthenticated();
       const { tokenId, tokenExpiresAt } = ctx.caller;
-      if (tokenId && tokenExpiresAt) {
-        await s.identity.publish({ type: 'token.revoked', tokenId, sub: m.sub, expiresAt: tokenExpiresAt });
-      }
-      if (args.refreshToken) await cognito().revokeToken(args.refreshToken);
-      else {
-        // Sign-out everywhere: every router refuses the user's tokens issued until now (other
-        // devices too), whether or not the identity provider revokes them itself.
-        await s.identity.publish({ type: 'user.signed_out', sub: m.sub, before: Math.floor(s.now() / 1000) });
+      const revokeAccessToken = async () => {
+        if (tokenId && tokenExpiresAt)
+          await s.identity.publish({ type: 'token.revoked', tokenId, sub: m.sub, expiresAt: tokenExpiresAt });
+      };
+      const refresh = args.refreshToken;
+      if (refresh !== null && refresh !== undefined) {
+        if (refresh.length === 0 || refresh.length > 8_192) throw badUserInput('Invalid refresh token', 'refreshToken');
+        try {
+          await cognito().revokeToken(refresh);
+        } catch (err) {
+          const code = (err as { extensions?: { code?: unknown } }).extensions?.code;
+          if (code === 'UNAUTHENTICATED' || code === 'BAD_USER_INPUT')
+            throw badUserInput('Invalid refresh token', 'refreshToken');
+          throw err;
+        }
+        await revokeAccessToken();
+      } else {
+        // Sign-out everywhere: Cognito first (an unavailable one fails the logout before anything
+        // changed), then every router refuses the user's tokens issued until now (other devices
+        // too), whether or not the identity provider revokes them itself.
+        const before = Math.floor(s.now() / 1000);
         await cognito()
           .adminUserGlobalSignOut(m.sub)
           .catch((err: unknown) => {
             if ((err as { cause?: { name?: string } }).cause?.name !== 'Unsupported') throw err;
             ctx.log.warn('global sign-out not supported by this Cognito; refresh tokens stay valid');
           });
+        await revokeAccessToken();
+        await s.identity.publish({ type: 'user.signed_out', sub: m.sub, before });
       }
       ctx.log.info('logged out', { userId: m.userId });
       return true;

@@ -19,6 +19,9 @@ import type { AuthServices } from '../services';
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]+$/;
 
 /** me, inviteUser, changeUserRole, removeUser, User and Tenant.users. */
+/** User entity lookups of one request (the context object lives as long as the request). */
+const userRefs = new WeakMap<SubgraphContext, Map<string, Promise<UserRow | null>>>();
+
 export function userResolvers(s: AuthServices) {
   return {
     Query: {
@@ -96,10 +99,16 @@ export function userResolvers(s: AuthServices) {
       },
     },
     User: {
-      async __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
+      __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
         const m = ctx.caller.membership;
         if (!m || !isUuid(ref.id)) return null;
-        return inScope(s.db, m, (tx) => findUser(tx, ref.id));
+        // One lookup per user per request: a live re-read of a 500-point batch references the
+        // same user 500 times (one transaction each would exhaust the pool).
+        let seen = userRefs.get(ctx);
+        if (!seen) userRefs.set(ctx, (seen = new Map()));
+        let user = seen.get(ref.id);
+        if (!user) seen.set(ref.id, (user = inScope(s.db, m, (tx) => findUser(tx, ref.id))));
+        return user;
       },
       tenant: (u: UserRow) => (u.tenantId ? { __typename: 'Tenant', id: u.tenantId } : null),
     },
