@@ -1,4 +1,4 @@
-import { unauthenticated } from '@lt/errors';
+import { serviceUnavailable, unauthenticated } from '@lt/errors';
 import type { Authenticated, Authenticator } from './types';
 import type { MembershipResolver } from './membership';
 import { failureReason, type AccessTokenVerifier, type AuthFailureReason } from './verifier';
@@ -10,12 +10,20 @@ export interface CognitoAuthenticatorOptions {
   onFailure?: (reason: AuthFailureReason) => void;
 }
 
+/** SERVICE_UNAVAILABLE answered with HTTP 503 and `Retry-After` (nothing was executed). */
+export function unavailable(message?: string) {
+  const err = serviceUnavailable(message);
+  Object.assign(err.extensions, { http: { status: 503, headers: new Map([['retry-after', '1']]) } });
+  return err;
+}
+
 const BEARER = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i;
 
 /**
  * Cognito access token → verified membership. A pure function of the authorization string (no
  * HTTP), so the WebSocket engine uses it for `connectionParams.authorization` too. Every refusal
- * is the same UNAUTHENTICATED error: the reason goes to metrics, never to the client.
+ * is the same UNAUTHENTICATED error: the reason goes to metrics, never to the client. A JWKS that
+ * cannot be downloaded is SERVICE_UNAVAILABLE (the token is not at fault).
  */
 export function createCognitoAuthenticator(o: CognitoAuthenticatorOptions): Authenticator {
   const refuse = (reason: AuthFailureReason): never => {
@@ -34,7 +42,13 @@ export function createCognitoAuthenticator(o: CognitoAuthenticatorOptions): Auth
       try {
         claims = await o.verifier.verify(token);
       } catch (err) {
-        return refuse(failureReason(err));
+        const reason = failureReason(err);
+        if (reason === 'jwks_unavailable') {
+          // The identity provider's keys cannot be had: the token may well be valid. Retry shortly.
+          o.onFailure?.(reason);
+          throw unavailable('Identity provider unavailable; retry shortly');
+        }
+        return refuse(reason);
       }
       const r = await o.memberships.resolve(claims.sub, claims.tokenId, claims.exp, claims.issuedAt);
       switch (r.kind) {

@@ -38,6 +38,11 @@ export function createRouterOps(checks: Record<string, ReadinessCheck>): RouterO
       metrics.gauge('router_membership_cache_local_hits', 'Membership lookups answered in process', () => s.localHits);
       metrics.gauge('router_membership_cache_shared_hits', 'Membership lookups answered by Redis', () => s.sharedHits);
       metrics.gauge('router_membership_cache_misses', 'Membership lookups that went to Postgres', () => s.misses);
+      metrics.gauge(
+        'router_membership_store_failures',
+        'Redis membership cache calls that failed (answered from Postgres)',
+        () => s.storeFailures,
+      );
     },
     watchSubscriptions(engine) {
       metrics.gauge('router_ws_connections', 'Open subscription WebSockets', () => engine.stats().connections);
