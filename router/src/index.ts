@@ -8,7 +8,7 @@ import { runUntilSignal } from '@lt/server';
 import { createIdentity, type Identity } from './auth/createIdentity';
 import { anonymousAuthenticator } from './auth/types';
 import { createRouter } from './createRouter';
-import { createRouterOps, type ReadinessCheck } from './ops';
+import { addSubgraphChecks, createRouterOps, type ReadinessCheck } from './ops';
 import { mountDashboard } from './dashboard';
 import { createSubscriptionEngine } from './subscriptions';
 import { createMemoryPubSub, createRedisConnection, createRedisPubSub, createRedisSubscriber } from '@lt/pubsub';
@@ -81,8 +81,10 @@ for (const [name, value] of Object.entries({
 })) {
   if (value) subgraphUrls[name] = value;
 }
+const supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+addSubgraphChecks(checks, supergraphSdl, subgraphUrls);
 const router = createRouter({
-  supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
+  supergraphSdl,
   subgraphUrls,
   contextSecret: config.ROUTER_CONTEXT_SECRET,
   authenticator,

@@ -14,9 +14,13 @@ import { CONTEXT_HEADER, ContextVerificationError, verifyContext } from '@lt/con
 import { isTransientDatabaseError } from '@lt/db';
 import { ErrorCode, maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
+import { isRedisUnavailableError } from '@lt/pubsub';
 import type { SubgraphContext } from './context';
 import { listen, stopServer } from './http';
 import { logUnexpectedErrors } from './logErrors';
+
+/** Dependency failures answered SERVICE_UNAVAILABLE: Postgres unavailable or overloaded, Redis unreachable. */
+const isTransient = (err: unknown): boolean => isTransientDatabaseError(err) || isRedisUnavailableError(err);
 
 export interface SubgraphServerOptions<TExtra extends object> {
   /** Subgraph name, for logs. */
@@ -32,6 +36,29 @@ export interface SubgraphServerOptions<TExtra extends object> {
   plugins?: ApolloServerPlugin<SubgraphContext & TExtra>[];
   /** Max JSON body size. Default '1mb' (a 1,000-point batch is ~200 kB). */
   bodyLimit?: string;
+  /**
+   * Named readiness probes served on `GET /readyz` (200 when all pass, else 503 naming what
+   * fails; each bounded by 2 s). `/healthz` (liveness) answers as soon as the server listens.
+   */
+  readiness?: Record<string, () => Promise<void>>;
+}
+
+/** Runs one readiness probe with a deadline: 'ok' or why not. */
+async function probe(check: () => Promise<void>, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return 'ok';
+  } catch (err) {
+    return err instanceof Error ? err.message.slice(0, 200) : 'failed';
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface SubgraphServer {
@@ -59,13 +86,14 @@ export function createSubgraphServer<TExtra extends object = object>(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      logUnexpectedErrors<Ctx>(log, isTransientDatabaseError),
+      logUnexpectedErrors<Ctx>(log, isTransient),
       ...(options.plugins ?? []),
     ],
     includeStacktraceInErrorResponses: false,
     // Unexpected errors are logged with the request id by logUnexpectedErrors, then masked here.
-    // Database overload or outage (pool wait, timeouts, conflicts) answers SERVICE_UNAVAILABLE.
-    formatError: (formatted, original) => maskError(formatted, original, { transient: isTransientDatabaseError }),
+    // Database overload or outage (pool wait, timeouts, conflicts) or Redis unreachable (rate limits)
+    // answers SERVICE_UNAVAILABLE.
+    formatError: (formatted, original) => maskError(formatted, original, { transient: isTransient }),
   });
   let started = false;
 
@@ -105,6 +133,13 @@ export function createSubgraphServer<TExtra extends object = object>(
         );
         app.get('/healthz', (_req, res) => {
           res.json({ status: 'ok', subgraph: options.name });
+        });
+        app.get('/readyz', async (_req, res) => {
+          const entries = Object.entries(options.readiness ?? {});
+          const results = await Promise.all(entries.map(([, check]) => probe(check, 2_000)));
+          const checks = Object.fromEntries(entries.map(([name], i) => [name, results[i]!]));
+          const ready = results.every((r) => r === 'ok');
+          res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', subgraph: options.name, checks });
         });
       }
       return listen(httpServer, port, host);

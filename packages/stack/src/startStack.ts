@@ -15,7 +15,7 @@ import { createRouter, type Router } from '@lt/router';
 import { createSubscriptionEngine, type AttachedEngine, type SubscriptionLimits } from '@lt/router/subscriptions';
 import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
 import { mountDashboard } from '@lt/router/dashboard';
-import { createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
+import { addSubgraphChecks, createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
 import { bootstrapPlatformAdmin, createAuthSubgraph, type AuthSubgraphDeps } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
@@ -230,8 +230,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       subgraphUrls[name] = `http://${host}:${port}/graphql`;
     }
     const authenticator = o.authenticator ?? routerIdentity?.authenticator ?? anonymousAuthenticator;
+    const sdl = supergraphSdl();
+    addSubgraphChecks(checks, sdl, subgraphUrls);
     const router = createRouter({
-      supergraphSdl: supergraphSdl(),
+      supergraphSdl: sdl,
       subgraphUrls,
       contextSecret: o.contextSecret,
       authenticator,

@@ -11,6 +11,7 @@ import type { AttachedEngine } from '../subscriptions';
 export { RouterMetrics } from './metrics';
 export { metricsPlugin } from './plugin';
 export { mountOps, type ReadinessCheck, type OpsOptions } from './endpoints';
+export { addSubgraphChecks, subgraphHealthCheck, supergraphSubgraphUrls, SUBGRAPH_PROBE_TIMEOUT_MS } from './subgraphs';
 
 export interface RouterOps {
   metrics: RouterMetrics;
