@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb, isTransientDatabaseError, isUniqueViolation, withPlatform, withSystem } from '@lt/db';
-import { testEnv } from '@lt/testing';
+import pg from 'pg';
+import { testEnv, waitFor } from '@lt/testing';
 
 const db = createDb({ url: testEnv().databaseUrl, max: 1 });
 afterAll(() => db.$disconnect());
@@ -20,6 +21,34 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('isTransientDatabaseError', () => {
+  it('recognises a connection the server terminated mid-query (restart, failover)', async () => {
+    const own = createDb({ url: testEnv().databaseUrl, max: 1 });
+    const admin = new pg.Client({ connectionString: testEnv().adminDatabaseUrl });
+    await admin.connect();
+    try {
+      const marker = `terminate-me-${randomUUID()}`;
+      const running = failure(withSystem(own, (tx) => tx.$queryRawUnsafe(`SELECT pg_sleep(30), '${marker}'`)));
+      // pg_terminate_backend, as a restart or a failover would drop it.
+      await waitFor(
+        async () => {
+          const r = await admin.query(
+            `SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
+              WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
+            [`%'${marker}'%`],
+          );
+          return r.rows.some((row: { done: boolean }) => row.done);
+        },
+        { what: 'the sleeping backend to be terminated' },
+      );
+      const err = await running;
+      expect(String((err as Error).message)).toMatch(/terminat/i);
+      expect(isTransientDatabaseError(err)).toBe(true);
+    } finally {
+      await admin.end();
+      await own.$disconnect();
+    }
+  });
+
   it('recognises a transaction that cannot get a pooled connection in time', async () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
