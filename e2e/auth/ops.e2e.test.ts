@@ -25,12 +25,21 @@ describe('ops endpoints', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
-  it('/readyz checks the supergraph, Postgres, Redis and Cognito', async () => {
+  it('/readyz checks the supergraph, Postgres, Redis, Cognito and the subgraphs', async () => {
     const res = await get('/readyz');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       status: 'ready',
-      checks: { supergraph: 'ok', postgres: 'ok', cognito: 'ok', redis: 'ok' },
+      checks: {
+        supergraph: 'ok',
+        postgres: 'ok',
+        cognito: 'ok',
+        redis: 'ok',
+        'subgraph:auth': 'ok',
+        'subgraph:tenant': 'ok',
+        'subgraph:location': 'ok',
+        'subgraph:streaming': 'ok',
+      },
     });
   });
 

@@ -8,10 +8,11 @@
  *   const admin = await createUserWithToken(stack, { tenantId: tenant.id, role: 'TENANT_ADMIN' });
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Role } from '@lt/context';
 import { withPlatform, withTenant, type Db } from '@lt/db';
 import { createLogger } from '@lt/logger';
+import { createRedisConnection } from '@lt/pubsub';
 import { startStack, type Stack, type StackOptions } from '@lt/stack';
 import { Cognito } from '@lt/subgraph-auth/cognito';
 import { testEnv, uniqueName } from '@lt/testing';
@@ -93,9 +94,14 @@ export interface AuthedStack extends Stack {
  * `startStack` with the real identity path: cognito-local, Redis membership cache and rate limits.
  * Extra options (e.g. `identity`, `log`) pass through.
  */
-export async function startAuthedStack(options: Partial<StackOptions> = {}): Promise<AuthedStack> {
+export async function startAuthedStack(
+  options: Partial<StackOptions> = {},
+  /** Redis of this stack (default: the shared test Redis); outage tests pass their private one. */
+  redisUrl = testEnv().redisUrl,
+): Promise<AuthedStack> {
   const env = testEnv();
-  const redis = new Redis(env.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2_000 });
+  // The production settings (command deadline, no long retries): outage tests rely on them.
+  const redis = createRedisConnection(redisUrl);
   try {
     const stack = await startStack({
       databaseUrl: env.databaseUrl,

@@ -37,6 +37,9 @@ const TRANSIENT_PRISMA = new Set([
 /** SQLSTATE classes/codes that are transient: connection exceptions, cancels, shutdowns, conflicts. */
 const TRANSIENT_SQLSTATE = /^(08...|57014|57P0[123]|53300|40001|40P01)$/;
 
+const CONNECTION_LOST =
+  /timeout exceeded when trying to connect|connection timeout|Connection terminated|terminating connection|connection error and is not queryable|Client was closed and is not queryable|server closed the connection unexpectedly/i;
+
 const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 
 /**
@@ -51,9 +54,9 @@ export function isTransientDatabaseError(err: unknown, depth = 0): boolean {
   if (typeof e.code === 'string') {
     if (TRANSIENT_PRISMA.has(e.code) || TRANSIENT_SQLSTATE.test(e.code) || TRANSIENT_NODE.has(e.code)) return true;
   }
-  // node-postgres pool: waiting for a connection past connectionTimeoutMillis.
-  if (typeof e.message === 'string' && /timeout exceeded when trying to connect|connection timeout/i.test(e.message))
-    return true;
+  // node-postgres: waiting for a pooled connection past connectionTimeoutMillis; the server or the
+  // network dropped the connection (a restart, a failover, pg_terminate_backend) mid-query.
+  if (typeof e.message === 'string' && CONNECTION_LOST.test(e.message)) return true;
   const kind = (e.cause as { kind?: unknown } | undefined)?.kind;
   if (kind === 'DatabaseNotReachable' || kind === 'SocketTimeout' || kind === 'ConnectionClosed') return true;
   if (kind === 'TooManyConnections' || kind === 'TransactionWriteConflict') return true;

@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb, isTransientDatabaseError, isUniqueViolation, withPlatform, withSystem } from '@lt/db';
-import { testEnv } from '@lt/testing';
+import net from 'node:net';
+import pg from 'pg';
+import { testEnv, waitFor } from '@lt/testing';
 
 const db = createDb({ url: testEnv().databaseUrl, max: 1 });
 afterAll(() => db.$disconnect());
@@ -20,6 +22,74 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('isTransientDatabaseError', () => {
+  it('recognises a connection lost without a word from the server (Connection terminated unexpectedly)', async () => {
+    // A TCP relay to Postgres whose sockets the test cuts mid-query, as a network failure would.
+    const target = new URL(testEnv().databaseUrl);
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const drop = (): void => void (client.destroy(), upstream.destroy());
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    const url = new URL(testEnv().databaseUrl);
+    url.host = `127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+    const own = createDb({ url: url.toString(), max: 1 });
+    const admin = new pg.Client({ connectionString: testEnv().adminDatabaseUrl });
+    await admin.connect();
+    try {
+      const marker = `cut-me-${randomUUID()}`;
+      const running = failure(withSystem(own, (tx) => tx.$queryRawUnsafe(`SELECT pg_sleep(30), '${marker}'`)));
+      await waitFor(
+        async () =>
+          (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE query LIKE $1`, [`%'${marker}'%`])).rowCount === 1,
+        { what: 'the query to run' },
+      );
+      for (const s of sockets) s.destroy();
+      const err = await running;
+      expect(String((err as Error).message)).toMatch(/Connection terminated/);
+      expect(isTransientDatabaseError(err)).toBe(true);
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1`, [
+        `%'${marker}'%`,
+      ]);
+    } finally {
+      await admin.end();
+      await own.$disconnect().catch(() => undefined);
+      await new Promise((r) => relay.close(r));
+    }
+  });
+
+  it('recognises a connection the server terminated mid-query (restart, failover)', async () => {
+    const own = createDb({ url: testEnv().databaseUrl, max: 1 });
+    const admin = new pg.Client({ connectionString: testEnv().adminDatabaseUrl });
+    await admin.connect();
+    try {
+      const marker = `terminate-me-${randomUUID()}`;
+      const running = failure(withSystem(own, (tx) => tx.$queryRawUnsafe(`SELECT pg_sleep(30), '${marker}'`)));
+      // pg_terminate_backend, as a restart or a failover would drop it.
+      await waitFor(
+        async () => {
+          const r = await admin.query(
+            `SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
+              WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
+            [`%'${marker}'%`],
+          );
+          return r.rows.some((row: { done: boolean }) => row.done);
+        },
+        { what: 'the sleeping backend to be terminated' },
+      );
+      const err = await running;
+      expect(String((err as Error).message)).toMatch(/terminat/i);
+      expect(isTransientDatabaseError(err)).toBe(true);
+    } finally {
+      await admin.end();
+      await own.$disconnect();
+    }
+  });
+
   it('recognises a transaction that cannot get a pooled connection in time', async () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));

@@ -9,12 +9,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import type { DocumentNode, FormattedExecutionResult, GraphQLSchema } from 'graphql';
 import type { Caller } from '@lt/context';
-import { maskError } from '@lt/errors';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, isErrorCode, maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
 import { listen, logUnexpectedErrors, stopServer } from '@lt/server';
 import type { Authenticator } from './auth/types';
 import { SignedContextDataSource, withVariableField, type RouterContext } from './gateway/dataSource';
 import { createSubgraphFetcher } from './gateway/httpFetcher';
+import { unavailable } from './auth/cognitoAuthenticator';
+import { isTransientDependencyError } from './transient';
 import {
   answerClientError,
   authorizationPlugin,
@@ -131,15 +134,41 @@ export function createRouter(options: RouterOptions): Router {
       options.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
-      logUnexpectedErrors<RouterContext>(log),
+      logUnexpectedErrors<RouterContext>(log, isTransientDependencyError),
       // Security is not opt-in: every router enforces the limits and the SDL's access rules.
       limitsPlugin(limits),
       authorizationPlugin(options.supergraphSdl),
       ...(options.plugins ?? []),
     ],
     // Unexpected errors are logged with the request id by logUnexpectedErrors, then masked here.
-    formatError: (formatted, original) => maskError(withVariableField(formatted), original),
+    formatError: (formatted, original) =>
+      maskError(withVariableField(formatted), original, { transient: isTransientDependencyError }),
   });
+
+  /**
+   * The caller's identity for the context function. Refusals (UNAUTHENTICATED…) pass through;
+   * a dependency down (Postgres, Redis, the JWKS) is SERVICE_UNAVAILABLE (HTTP 200, `Retry-After`) and logged;
+   * anything else is logged and masked — never an unlogged 500.
+   */
+  const authenticate = async (authorization: string | undefined, requestId: string) => {
+    try {
+      return await options.authenticator.authenticate(authorization);
+    } catch (err) {
+      const code = err instanceof GraphQLError ? err.extensions['code'] : undefined;
+      if (isErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) throw err;
+      const summary = {
+        name: (err as Error)?.name,
+        code: (err as { code?: unknown })?.code,
+        message: (err as Error)?.message,
+      };
+      if (isTransientDependencyError(err)) {
+        log.warn('identity check unavailable, answered SERVICE_UNAVAILABLE', { requestId, err: summary });
+        throw unavailable();
+      }
+      log.error('identity check failed', { requestId, err });
+      throw err;
+    }
+  };
 
   let started = false;
   let attached: { stop(): Promise<void> } | undefined;
@@ -159,7 +188,7 @@ export function createRouter(options: RouterOptions): Router {
           expressMiddleware(apollo, {
             context: async ({ req }) => {
               const requestId = randomUUID();
-              const auth = await options.authenticator.authenticate(req.header('authorization'));
+              const auth = await authenticate(req.header('authorization'), requestId);
               const caller: Caller = {
                 membership: auth?.membership ?? null,
                 requestId,

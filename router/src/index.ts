@@ -1,6 +1,5 @@
 // Runs the router alone: reads config, starts, stops on SIGTERM. The only router file that does.
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { loadConfig } from '@lt/config';
 import { createDb, type Db } from '@lt/db';
 import { createMemoryIdentityBus, createRedisIdentityBus } from '@lt/identity';
@@ -9,19 +8,18 @@ import { runUntilSignal } from '@lt/server';
 import { createIdentity, type Identity } from './auth/createIdentity';
 import { anonymousAuthenticator } from './auth/types';
 import { createRouter } from './createRouter';
-import { createRouterOps, type ReadinessCheck } from './ops';
+import { addSubgraphChecks, createRouterOps, type ReadinessCheck } from './ops';
 import { mountDashboard } from './dashboard';
 import { createSubscriptionEngine } from './subscriptions';
-import { createMemoryPubSub, createRedisPubSub } from '@lt/pubsub';
+import { createMemoryPubSub, createRedisConnection, createRedisPubSub, createRedisSubscriber } from '@lt/pubsub';
 import { routerConfigSpec } from './config';
 
 const config = loadConfig(routerConfigSpec, process.env);
 const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'router' } });
 
-const redis = config.REDIS_URL
-  ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 3_000 })
-  : undefined;
-const subscriber = redis?.duplicate();
+const onRedisError = (err: Error): void => log.debug('redis', { err: err.message });
+const redis = config.REDIS_URL ? createRedisConnection(config.REDIS_URL, { onError: onRedisError }) : undefined;
+const subscriber = config.REDIS_URL ? createRedisSubscriber(config.REDIS_URL, { onError: onRedisError }) : undefined;
 const redisBus = redis
   ? await createRedisIdentityBus({
       redis,
@@ -49,7 +47,13 @@ if (config.COGNITO_USER_POOL_ID) {
     watch: bus,
     ...(redis ? { redis } : {}),
     onFailure: (reason) => ops.metrics.authFailures.inc(reason),
+    log: log.child({ component: 'identity' }),
   });
+  // The JWKS is loaded now and kept; if the identity provider is down, requests answer
+  // SERVICE_UNAVAILABLE until a download succeeds.
+  await identity.verifier
+    .hydrate()
+    .catch((err: unknown) => log.warn('JWKS not loaded at start; retried on demand', { err: (err as Error).message }));
   const d = db;
   const verifier = identity.verifier;
   checks['postgres'] = async () => void (await d.$queryRaw`SELECT 1`);
@@ -63,7 +67,7 @@ if (identity) ops.watchIdentity(identity);
 
 // Live fan-out: the location subgraph publishes on Redis; without Redis this router process only
 // hears its own process (use npm start / startStack for a single-process setup).
-const pubsubConn = redis?.duplicate();
+const pubsubConn = config.REDIS_URL ? createRedisSubscriber(config.REDIS_URL, { onError: onRedisError }) : undefined;
 const pubsub =
   redis && pubsubConn ? createRedisPubSub({ publisher: redis, subscriber: pubsubConn }) : createMemoryPubSub();
 if (!redis) log.warn('REDIS_URL not set: subscriptions receive nothing from separately running subgraphs');
@@ -77,8 +81,10 @@ for (const [name, value] of Object.entries({
 })) {
   if (value) subgraphUrls[name] = value;
 }
+const supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+addSubgraphChecks(checks, supergraphSdl, subgraphUrls);
 const router = createRouter({
-  supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
+  supergraphSdl,
   subgraphUrls,
   contextSecret: config.ROUTER_CONTEXT_SECRET,
   authenticator,

@@ -14,3 +14,12 @@ export {
   type LivePoint,
   type LiveSessionState,
 } from './live';
+export {
+  createRedisConnection,
+  createRedisSubscriber,
+  redisConnectionOptions,
+  isRedisUnavailableError,
+  REDIS_COMMAND_TIMEOUT_MS,
+  REDIS_SUBSCRIBE_TIMEOUT_MS,
+  type RedisConnectionOptions,
+} from './connection';

@@ -14,10 +14,14 @@ import { CONTEXT_HEADER, ContextVerificationError, verifyContext } from '@lt/con
 import { isInvalidInputDatabaseError, isTransientDatabaseError } from '@lt/db';
 import { ErrorCode, maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
+import { isRedisUnavailableError } from '@lt/pubsub';
 import type { SubgraphContext } from './context';
 import { listen, stopServer } from './http';
 import { guardArguments } from './inputGuard';
 import { logUnexpectedErrors } from './logErrors';
+
+/** Dependency failures answered SERVICE_UNAVAILABLE: Postgres unavailable or overloaded, Redis unreachable. */
+const isTransient = (err: unknown): boolean => isTransientDatabaseError(err) || isRedisUnavailableError(err);
 
 export interface SubgraphServerOptions<TExtra extends object> {
   /** Subgraph name, for logs. */
@@ -33,6 +37,29 @@ export interface SubgraphServerOptions<TExtra extends object> {
   plugins?: ApolloServerPlugin<SubgraphContext & TExtra>[];
   /** Max JSON body size. Default '1mb' (a 1,000-point batch is ~200 kB). */
   bodyLimit?: string;
+  /**
+   * Named readiness probes served on `GET /readyz` (200 when all pass, else 503 naming what
+   * fails; each bounded by 2 s). `/healthz` (liveness) answers as soon as the server listens.
+   */
+  readiness?: Record<string, () => Promise<void>>;
+}
+
+/** Runs one readiness probe with a deadline: 'ok' or why not. */
+async function probe(check: () => Promise<void>, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return 'ok';
+  } catch (err) {
+    return err instanceof Error ? err.message.slice(0, 200) : 'failed';
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface SubgraphServer {
@@ -63,7 +90,7 @@ export function createSubgraphServer<TExtra extends object = object>(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      logUnexpectedErrors<Ctx>(log, isTransientDatabaseError, isInvalidInputDatabaseError),
+      logUnexpectedErrors<Ctx>(log, isTransient, isInvalidInputDatabaseError),
       ...(options.plugins ?? []),
     ],
     includeStacktraceInErrorResponses: false,
@@ -71,7 +98,7 @@ export function createSubgraphServer<TExtra extends object = object>(
     // Database overload or outage (pool wait, timeouts, conflicts) answers SERVICE_UNAVAILABLE; a
     // value Postgres refuses (NUL character, date out of range) that validation missed, BAD_USER_INPUT.
     formatError: (formatted, original) =>
-      maskError(formatted, original, { transient: isTransientDatabaseError, badInput: isInvalidInputDatabaseError }),
+      maskError(formatted, original, { transient: isTransient, badInput: isInvalidInputDatabaseError }),
   });
   let started = false;
 
@@ -111,6 +138,13 @@ export function createSubgraphServer<TExtra extends object = object>(
         );
         app.get('/healthz', (_req, res) => {
           res.json({ status: 'ok', subgraph: options.name });
+        });
+        app.get('/readyz', async (_req, res) => {
+          const entries = Object.entries(options.readiness ?? {});
+          const results = await Promise.all(entries.map(([, check]) => probe(check, 2_000)));
+          const checks = Object.fromEntries(entries.map(([name], i) => [name, results[i]!]));
+          const ready = results.every((r) => r === 'ok');
+          res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', subgraph: options.name, checks });
         });
       }
       return listen(httpServer, port, host);

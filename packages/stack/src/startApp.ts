@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { applyMigrations, setupDatabase } from '@lt/db';
 import { startEmbeddedCognito, startEmbeddedPostgres, type EmbeddedCognito, type EmbeddedPostgres } from '@lt/embedded';
 import type { Logger } from '@lt/logger';
-import { createRedisPubSub } from '@lt/pubsub';
+import { createRedisConnection, createRedisPubSub, createRedisSubscriber } from '@lt/pubsub';
 import { createMemoryEventLog, type EventLog } from '@lt/subgraph-streaming';
 import { DEMO_ACCOUNTS, seedDemo, type DemoState } from './demo/seed';
 import { startDemoDriver, type DemoDriver } from './demo/driver';
@@ -182,8 +182,9 @@ export async function startApp(c: AppConfig, log: Logger): Promise<App> {
     let redis: Redis | undefined;
     let pubsubConn: Redis | undefined;
     if (c.redisUrl) {
-      redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 3_000, commandTimeout: 2_000 });
-      pubsubConn = new Redis(c.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 3_000 });
+      const onError = (err: Error): void => log.debug('redis', { err: err.message });
+      redis = createRedisConnection(c.redisUrl, { onError });
+      pubsubConn = createRedisSubscriber(c.redisUrl, { onError });
       const publisher = redis;
       const sub = pubsubConn;
       stops.push(async () => {

@@ -10,12 +10,12 @@ import {
 } from '@lt/identity';
 import type { Logger } from '@lt/logger';
 import type { SubgraphServer } from '@lt/server';
-import { createMemoryPubSub, type PubSub } from '@lt/pubsub';
+import { createMemoryPubSub, REDIS_SUBSCRIBE_TIMEOUT_MS, type PubSub } from '@lt/pubsub';
 import { createRouter, type Router } from '@lt/router';
 import { createSubscriptionEngine, type AttachedEngine, type SubscriptionLimits } from '@lt/router/subscriptions';
 import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
 import { mountDashboard } from '@lt/router/dashboard';
-import { createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
+import { addSubgraphChecks, createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
 import { bootstrapPlatformAdmin, createAuthSubgraph, type AuthSubgraphDeps } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
@@ -135,7 +135,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   // other replicas or for the Redis membership cache. Without Redis: one in-process bus.
   let ownedIdentity: { bus: RedisIdentityBus; subscriber: Redis } | undefined;
   if (!o.identity && o.auth?.redis) {
-    const subscriber = o.auth.redis.duplicate();
+    // SUBSCRIBE connection: same settings, a longer command deadline (createRedisSubscriber).
+    const subscriber = o.auth.redis.duplicate({ commandTimeout: REDIS_SUBSCRIBE_TIMEOUT_MS });
+    subscriber.on('error', () => undefined);
     ownedIdentity = { bus: await createRedisIdentityBus({ redis: o.auth.redis, subscriber }), subscriber };
   }
   const identity = o.identity ?? ownedIdentity?.bus ?? createMemoryIdentityBus();
@@ -152,8 +154,16 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         watch: identity,
         ...(o.auth.redis ? { redis: o.auth.redis } : {}),
         onFailure: (reason) => ops.metrics.authFailures.inc(reason),
+        log: o.log.child({ service: 'router', component: 'identity' }),
       })
     : undefined;
+  // The JWKS is loaded now and kept; if the identity provider is down, requests answer
+  // SERVICE_UNAVAILABLE until a download succeeds.
+  await routerIdentity?.verifier
+    .hydrate()
+    .catch((err: unknown) =>
+      o.log.warn('JWKS not loaded at start; retried on demand', { err: (err as Error).message }),
+    );
   if (cognito && o.auth?.bootstrapAdmin) {
     try {
       await bootstrapPlatformAdmin({ db, cognito, log: o.log.child({ service: 'auth' }), ...o.auth.bootstrapAdmin });
@@ -222,8 +232,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       subgraphUrls[name] = `http://${host}:${port}/graphql`;
     }
     const authenticator = o.authenticator ?? routerIdentity?.authenticator ?? anonymousAuthenticator;
+    const sdl = supergraphSdl();
+    addSubgraphChecks(checks, sdl, subgraphUrls);
     const router = createRouter({
-      supergraphSdl: supergraphSdl(),
+      supergraphSdl: sdl,
       subgraphUrls,
       contextSecret: o.contextSecret,
       authenticator,

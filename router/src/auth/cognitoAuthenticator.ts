@@ -1,4 +1,4 @@
-import { unauthenticated } from '@lt/errors';
+import { serviceUnavailable, unauthenticated } from '@lt/errors';
 import type { Authenticated, Authenticator } from './types';
 import type { MembershipResolver } from './membership';
 import { failureReason, type AccessTokenVerifier, type AuthFailureReason } from './verifier';
@@ -13,13 +13,24 @@ export interface CognitoAuthenticatorOptions {
 /** A usable `sub` (Cognito's are UUIDs): printable, bounded. A NUL would reach Postgres (22021). */
 // eslint-disable-next-line no-control-regex
 const SUB = /^[^\u0000-\u001f\u007f]{1,128}$/;
+/**
+ * SERVICE_UNAVAILABLE with `Retry-After: 1` (nothing was executed). HTTP 200 like every other
+ * GraphQL error (graphql-over-http with application/json): the code, not the status, tells the
+ * client what happened, and proxies do not mistake the router itself for being down.
+ */
+export function unavailable(message?: string) {
+  const err = serviceUnavailable(message);
+  Object.assign(err.extensions, { http: { status: 200, headers: new Map([['retry-after', '1']]) } });
+  return err;
+}
 
 const BEARER = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i;
 
 /**
  * Cognito access token → verified membership. A pure function of the authorization string (no
  * HTTP), so the WebSocket engine uses it for `connectionParams.authorization` too. Every refusal
- * is the same UNAUTHENTICATED error: the reason goes to metrics, never to the client.
+ * is the same UNAUTHENTICATED error: the reason goes to metrics, never to the client. A JWKS that
+ * cannot be downloaded is SERVICE_UNAVAILABLE (the token is not at fault).
  */
 export function createCognitoAuthenticator(o: CognitoAuthenticatorOptions): Authenticator {
   const refuse = (reason: AuthFailureReason): never => {
@@ -38,7 +49,13 @@ export function createCognitoAuthenticator(o: CognitoAuthenticatorOptions): Auth
       try {
         claims = await o.verifier.verify(token);
       } catch (err) {
-        return refuse(failureReason(err));
+        const reason = failureReason(err);
+        if (reason === 'jwks_unavailable') {
+          // The identity provider's keys cannot be had: the token may well be valid. Retry shortly.
+          o.onFailure?.(reason);
+          throw unavailable('Identity provider unavailable; retry shortly');
+        }
+        return refuse(reason);
       }
       // Signed by the pool yet unusable as an identity: refused like any bad claim, never a 500.
       if (!SUB.test(claims.sub)) return refuse('wrong_claims');

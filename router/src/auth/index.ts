@@ -14,6 +14,7 @@ export {
   createMemoryMembershipStore,
   type MembershipStore,
   type StoreLookup,
+  type Revocations,
 } from './membershipStore';
 export { createCognitoAuthenticator, type CognitoAuthenticatorOptions } from './cognitoAuthenticator';
 export { createIdentity, type Identity, type IdentityOptions } from './createIdentity';

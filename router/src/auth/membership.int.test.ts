@@ -27,7 +27,18 @@ function fakeDb(rows: Map<string, Membership>) {
         $queryRaw: async (_s: TemplateStringsArray, sub: string) => {
           db.queries++;
           const m = rows.get(sub);
-          return m ? [{ user_id: m.userId, tenant_id: m.tenantId, role: m.role, tenant_status: m.tenantStatus }] : [];
+          return m
+            ? [
+                {
+                  user_id: m.userId,
+                  tenant_id: m.tenantId,
+                  role: m.role,
+                  tenant_status: m.tenantStatus,
+                  signed_out_at: null,
+                  revoked_tokens: [],
+                },
+              ]
+            : [];
         },
       }),
   };
@@ -66,7 +77,7 @@ function contract(name: string, make: Make) {
       // a second token of the same user: not in L1, but in the shared store
       expect(await r.resolve(m.sub, 't2', exp())).toEqual({ kind: 'ok', membership: m });
       expect(db.queries).toBe(1);
-      expect(r.stats).toEqual({ localHits: 1, sharedHits: 1, misses: 1 });
+      expect(r.stats).toEqual({ localHits: 1, sharedHits: 1, misses: 1, storeFailures: 0 });
 
       rows.set(m.sub, { ...m, role: 'TENANT_ADMIN' });
       await bus.publish({
@@ -236,5 +247,78 @@ describe('membership cache: redis key lifetime', () => {
     expect(ttl).toBeLessThanOrEqual(20);
     r.stop();
     await store.stop();
+  });
+});
+
+describe('membership with the shared store failing (Redis down)', () => {
+  const m: Membership = {
+    userId: randomUUID(),
+    sub: randomUUID(),
+    tenantId: randomUUID(),
+    role: 'MEMBER',
+    tenantStatus: 'ACTIVE',
+  };
+  const exp = () => Math.floor(Date.now() / 1000) + 3600;
+  const failing = (): MembershipStore & { calls: number } => {
+    const s = {
+      calls: 0,
+      async lookup(): Promise<never> {
+        s.calls++;
+        throw new Error('Command timed out');
+      },
+      async put(): Promise<never> {
+        throw new Error('Command timed out');
+      },
+      async ping() {},
+      async stop() {},
+    };
+    return s;
+  };
+
+  it('answers from Postgres, counts the failure and reports it', async () => {
+    const db = fakeDb(new Map([[m.sub, m]]));
+    const errors: string[] = [];
+    const r = new MembershipResolver({
+      db: db as unknown as Db,
+      store: failing(),
+      localTtlMs: 0,
+      onStoreError: (_err, op) => errors.push(op),
+    });
+    const res = await r.resolve(m.sub, 'tok-1', exp());
+    expect(res).toEqual({ kind: 'ok', membership: m });
+    expect(db.queries).toBe(1);
+    expect(r.stats.storeFailures).toBe(1);
+    expect(errors).toEqual(['lookup']);
+  });
+
+  it("a failed shared lookup is not every caller's answer: joiners look up on their own", async () => {
+    let failNext = true;
+    const rows = new Map([[m.sub, m]]);
+    const db = {
+      queries: 0,
+      $transaction: async (work: (tx: unknown) => Promise<unknown>) =>
+        work({
+          $queryRaw: async () => {
+            db.queries++;
+            if (failNext) {
+              failNext = false;
+              throw new Error('Connection terminated unexpectedly');
+            }
+            return fakeDb(rows).$transaction(async (tx) =>
+              (tx as { $queryRaw: (s: TemplateStringsArray, sub: string) => Promise<unknown> }).$queryRaw(
+                [] as unknown as TemplateStringsArray,
+                m.sub,
+              ),
+            );
+          },
+        }),
+    };
+    const r = new MembershipResolver({ db: db as unknown as Db, store: failing(), localTtlMs: 0 });
+    const [first, second] = await Promise.allSettled([
+      r.resolve(m.sub, 'tok-2', exp()),
+      r.resolve(m.sub, 'tok-2', exp()),
+    ]);
+    expect(first.status).toBe('rejected');
+    expect(second).toEqual({ status: 'fulfilled', value: { kind: 'ok', membership: m } });
   });
 });

@@ -18,21 +18,37 @@ export interface MembershipResolverOptions {
   /** Max lifetime of a shared cache entry, s (also capped by the token's expiry). Default 300. */
   maxTtlSeconds?: number;
   now?: () => number;
+  /**
+   * The shared store failed (Redis down or too slow): the lookup went on from Postgres. Called
+   * with the error and the operation; counted in `stats.storeFailures` either way.
+   */
+  onStoreError?: (err: unknown, op: 'lookup' | 'put') => void;
 }
 
 export interface CacheStats {
   localHits: number;
   sharedHits: number;
   misses: number;
+  /** Shared-store calls that failed (the lookup was answered from Postgres). */
+  storeFailures: number;
+}
+
+/** What Postgres says about a `sub` (app_resolve_identity): membership and what refuses its tokens. */
+interface DatabaseIdentity {
+  membership: Membership;
+  signedOutAt: number | null;
+  revoked: { id: string; exp: number }[];
 }
 
 /**
  * `sub` → membership, through an in-process cache (per token, a few seconds), the shared store
- * (Redis) and finally Postgres (`app_resolve_membership`, the one SECURITY DEFINER path).
- * The L1 is keyed by token id so a revoked token is checked against the store on every L1 miss.
+ * (Redis) and finally Postgres (`app_resolve_identity`, the one SECURITY DEFINER path), which also
+ * holds the durable sign-outs and revocations (Redis caches them). The L1 is keyed by token id so a
+ * revoked token is checked against the store on every L1 miss. When the store fails (Redis down),
+ * the lookup is answered from Postgres and the store is skipped.
  */
 export class MembershipResolver {
-  readonly stats: CacheStats = { localHits: 0, sharedHits: 0, misses: 0 };
+  readonly stats: CacheStats = { localHits: 0, sharedHits: 0, misses: 0, storeFailures: 0 };
   private readonly local = new Map<string, { m: Membership; until: number }>();
   private readonly revoked = new Map<string, number>();
   /** sub → last sign-out everywhere heard here (epoch s); the store keeps it for other replicas. */
@@ -100,11 +116,15 @@ export class MembershipResolver {
 
     const flightKey = `${key}|${sub}|${issuedAt}`;
     let flight = this.inflight.get(flightKey);
+    let res: Resolution;
     if (!flight) {
       flight = this.lookup(sub, tokenId, exp, key, issuedAt).finally(() => this.inflight.delete(flightKey));
       this.inflight.set(flightKey, flight);
+      res = await flight;
+    } else {
+      // A joined lookup that failed is not everyone's answer: this caller tries once on its own.
+      res = await flight.catch(() => this.lookup(sub, tokenId, exp, key, issuedAt));
     }
-    const res = await flight;
     // Revoked or signed out while the lookup was in flight (logout racing a connect): refused all the same.
     const revokedUntil = tokenId ? this.revoked.get(tokenId) : undefined;
     if (res.kind === 'ok' && revokedUntil !== undefined && revokedUntil > this.now()) return { kind: 'revoked' };
@@ -122,6 +142,11 @@ export class MembershipResolver {
     }
   }
 
+  private storeFailed(err: unknown, op: 'lookup' | 'put'): void {
+    this.stats.storeFailures++;
+    this.o.onStoreError?.(err, op);
+  }
+
   /** L1 miss: the shared store, then Postgres; fills both caches. */
   private async lookup(
     sub: string,
@@ -130,20 +155,35 @@ export class MembershipResolver {
     key: string,
     issuedAt: number,
   ): Promise<Resolution> {
-    const looked = await this.o.store.lookup(sub, tokenId);
-    if (looked.revoked) return { kind: 'revoked' };
-    if (looked.signedOutAt !== null) {
+    let looked: Awaited<ReturnType<MembershipStore['lookup']>> | undefined;
+    try {
+      looked = await this.o.store.lookup(sub, tokenId);
+    } catch (err) {
+      this.storeFailed(err, 'lookup');
+    }
+    if (looked?.revoked) return { kind: 'revoked' };
+    if (looked && looked.signedOutAt !== null) {
       this.noteSignedOut(sub, looked.signedOutAt);
       if (issuedAt <= looked.signedOutAt) return { kind: 'revoked' };
     }
-    let m = looked.membership;
+    let m = looked?.membership;
     if (m) this.stats.sharedHits++;
     else {
       this.stats.misses++;
-      m = await this.fromDatabase(sub);
-      if (!m) return { kind: 'unknown_user' };
-      const ttl = Math.min(this.maxTtlSeconds, exp - Math.floor(this.now() / 1000));
-      if (ttl > 0) await this.o.store.put(m, ttl);
+      const found = await this.fromDatabase(sub);
+      if (!found) return { kind: 'unknown_user' };
+      m = found.membership;
+      const nowS = Math.floor(this.now() / 1000);
+      for (const r of found.revoked) if (r.exp > nowS) this.revoked.set(r.id, r.exp * 1000);
+      if (found.signedOutAt !== null) this.noteSignedOut(sub, found.signedOutAt);
+      if (tokenId && found.revoked.some((r) => r.id === tokenId && r.exp > nowS)) return { kind: 'revoked' };
+      if (found.signedOutAt !== null && issuedAt <= found.signedOutAt) return { kind: 'revoked' };
+      const ttl = Math.min(this.maxTtlSeconds, exp - nowS);
+      // The store is refilled with the revocations too (a flushed Redis gets them back).
+      if (ttl > 0 && looked)
+        await this.o.store
+          .put(m, ttl, { signedOutAt: found.signedOutAt, revoked: found.revoked })
+          .catch((err: unknown) => this.storeFailed(err, 'put'));
     }
     const t = this.now();
     if (this.local.size >= this.localMax) this.local.delete(this.local.keys().next().value!);
@@ -151,7 +191,7 @@ export class MembershipResolver {
     return { kind: 'ok', membership: m };
   }
 
-  private async fromDatabase(sub: string): Promise<Membership | undefined> {
+  private async fromDatabase(sub: string): Promise<DatabaseIdentity | undefined> {
     const rows = await withSystem(
       this.o.db,
       (tx) =>
@@ -161,14 +201,27 @@ export class MembershipResolver {
             tenant_id: string | null;
             role: Membership['role'];
             tenant_status: Membership['tenantStatus'];
+            signed_out_at: number | null;
+            revoked_tokens: { id: string; exp: number | string }[];
           }[]
         >`
-          SELECT user_id, tenant_id, role::text AS role, tenant_status::text AS tenant_status
-            FROM app_resolve_membership(${sub})`,
+          SELECT user_id, tenant_id, role::text AS role, tenant_status::text AS tenant_status,
+                 floor(extract(epoch FROM tokens_valid_after))::float8 AS signed_out_at, revoked_tokens
+            FROM app_resolve_identity(${sub})`,
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { userId: row.user_id, sub, tenantId: row.tenant_id, role: row.role, tenantStatus: row.tenant_status };
+    return {
+      membership: {
+        userId: row.user_id,
+        sub,
+        tenantId: row.tenant_id,
+        role: row.role,
+        tenantStatus: row.tenant_status,
+      },
+      signedOutAt: row.signed_out_at === null ? null : Number(row.signed_out_at),
+      revoked: row.revoked_tokens.map((r) => ({ id: r.id, exp: Number(r.exp) })),
+    };
   }
 
   stop(): void {

@@ -17,10 +17,22 @@ export interface StoreLookup {
  */
 export interface MembershipStore {
   lookup(sub: string, tokenId: string | null): Promise<StoreLookup>;
-  put(membership: Membership, ttlSeconds: number): Promise<void>;
+  /**
+   * Caches a membership read from Postgres, with what Postgres says refuses the user's tokens
+   * (the cache of the durable revocations: a flushed store gets them back with the entry).
+   */
+  put(membership: Membership, ttlSeconds: number, revocations?: Revocations): Promise<void>;
   /** Readiness probe. */
   ping(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The durable revocations of one user (from Postgres). */
+export interface Revocations {
+  /** Last sign-out everywhere, epoch s. */
+  signedOutAt: number | null;
+  /** Revoked token families with their expiry (epoch s). */
+  revoked: { id: string; exp: number }[];
 }
 
 function parse(raw: string | null): Membership | undefined {
@@ -79,8 +91,16 @@ export function createRedisMembershipStore(redis: Redis, watch?: IdentityWatch):
         signedOutAt: signedOut === null || signedOut === undefined ? null : Number(signedOut),
       };
     },
-    async put(m, ttlSeconds) {
-      const p = redis.multi().set(identityKeys.membership(m.sub), JSON.stringify(m), 'EX', ttlSeconds);
+    async put(m, ttlSeconds, revocations) {
+      const p = redis.multi();
+      // Revocations first, in the same transaction: the entry never exists without them.
+      const nowS = Math.floor(Date.now() / 1000);
+      for (const r of revocations?.revoked ?? [])
+        if (r.exp > nowS) p.set(identityKeys.revoked(r.id), '1', 'EX', r.exp - nowS);
+      const out = revocations?.signedOutAt ?? null;
+      if (out !== null && out + SIGNED_OUT_TTL_SECONDS > nowS)
+        p.set(identityKeys.signedOut(m.sub), String(out), 'EX', out + SIGNED_OUT_TTL_SECONDS - nowS);
+      p.set(identityKeys.membership(m.sub), JSON.stringify(m), 'EX', ttlSeconds);
       if (m.tenantId) {
         const set = identityKeys.tenantSubs(m.tenantId);
         // The index lives as long as the longest entry it names (+ a margin).
@@ -139,8 +159,13 @@ export function createMemoryMembershipStore(watch?: IdentityWatch, now: () => nu
         signedOutAt: so && so[1] > t ? so[0] : null,
       };
     },
-    async put(m, ttlSeconds) {
-      entries.set(m.sub, { m, until: now() + ttlSeconds * 1000 });
+    async put(m, ttlSeconds, revocations) {
+      const t = now();
+      for (const r of revocations?.revoked ?? []) if (r.exp * 1000 > t) revoked.set(r.id, r.exp * 1000);
+      const out = revocations?.signedOutAt ?? null;
+      if (out !== null && (out + SIGNED_OUT_TTL_SECONDS) * 1000 > t)
+        signedOut.set(m.sub, [Math.max(out, signedOut.get(m.sub)?.[0] ?? 0), (out + SIGNED_OUT_TTL_SECONDS) * 1000]);
+      entries.set(m.sub, { m, until: t + ttlSeconds * 1000 });
     },
     async ping() {},
     async stop() {

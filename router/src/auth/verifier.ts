@@ -28,6 +28,35 @@ async function fetchOk(uri: string, timeoutMs: number): Promise<ArrayBuffer> {
   return res.arrayBuffer();
 }
 
+/** The identity provider's JWKS could not be downloaded: not the token's fault (SERVICE_UNAVAILABLE). */
+export class JwksUnavailableError extends Error {
+  override readonly name = 'JwksUnavailableError';
+}
+
+/** How long after a failed JWKS download tokens needing it are refused without asking again, ms. */
+const JWKS_RETRY_AFTER_MS = 1_000;
+
+/**
+ * The JWKS download of the verifiers: failures become {@link JwksUnavailableError}, and for a
+ * second after one, requests needing the JWKS fail at once instead of each waiting for the
+ * identity provider (aws-jwt-verify already shares one download among concurrent requests).
+ * A JWKS once downloaded stays cached; it is fetched again only for an unknown `kid`.
+ */
+function jwksFetcher(timeoutMs: number): { fetch(uri: string): Promise<ArrayBuffer> } {
+  let failedAt = -Infinity;
+  return {
+    async fetch(uri) {
+      if (Date.now() - failedAt < JWKS_RETRY_AFTER_MS) throw new JwksUnavailableError(`JWKS ${uri} unavailable`);
+      try {
+        return await fetchOk(uri, timeoutMs);
+      } catch (err) {
+        failedAt = Date.now();
+        throw new JwksUnavailableError(`JWKS ${uri}: ${(err as Error)?.message ?? 'failed'}`, { cause: err });
+      }
+    },
+  };
+}
+
 export interface AccessTokenVerifierOptions {
   userPoolId: string;
   clientId: string;
@@ -104,14 +133,19 @@ export function createAccessTokenVerifier(o: AccessTokenVerifierOptions): Access
   const timeoutMs = o.jwksTimeoutMs ?? 3_000;
   const cached = (verify: (t: string) => Promise<AccessClaims>) =>
     cacheVerified(verify, { ttlMs: o.verifiedCacheMs ?? 60_000, max: o.verifiedCacheMax ?? 10_000, graceSeconds });
+  // aws-jwt-verify wants the raw body as an ArrayBuffer (scripts/services/README.md).
+  const jwksCache = new SimpleJwksCache({ fetcher: jwksFetcher(timeoutMs) });
   if (!o.endpoint && !o.issuer) {
     const jwksUri = `https://cognito-idp.${o.userPoolId.split('_')[0]}.amazonaws.com/${o.userPoolId}/.well-known/jwks.json`;
-    const v = CognitoJwtVerifier.create({
-      userPoolId: o.userPoolId,
-      clientId: o.clientId,
-      tokenUse: 'access',
-      graceSeconds,
-    });
+    const v = CognitoJwtVerifier.create(
+      {
+        userPoolId: o.userPoolId,
+        clientId: o.clientId,
+        tokenUse: 'access',
+        graceSeconds,
+      },
+      { jwksCache },
+    );
     return {
       verify: cached(async (t) => claims(await v.verify(t))),
       hydrate: () => v.hydrate(),
@@ -120,12 +154,6 @@ export function createAccessTokenVerifier(o: AccessTokenVerifierOptions): Access
   }
   const issuer = o.issuer ?? `${o.endpoint!.replace(/\/$/, '')}/${o.userPoolId}`;
   const jwksUri = `${issuer}/.well-known/jwks.json`;
-  const jwksCache = new SimpleJwksCache({
-    fetcher: {
-      // aws-jwt-verify wants the raw body as an ArrayBuffer (scripts/services/README.md).
-      fetch: (uri: string) => fetchOk(uri, timeoutMs),
-    },
-  });
   const v = JwtVerifier.create(
     {
       issuer,
@@ -166,8 +194,10 @@ export function failureReason(err: unknown): AuthFailureReason {
   if (name === 'JwtInvalidSignatureError' || name === 'JwtInvalidSignatureAlgorithmError') return 'bad_signature';
   if (name === 'JwtInvalidIssuerError') return 'wrong_issuer';
   if (name === 'KidNotFoundInJwksError' || name === 'JwkInvalidKtyError') return 'unknown_key';
-  if (name === 'JwksNotAvailableInCacheError' || name === 'FetchError' || name === 'WaitPeriodNotYetEndedJwkError')
+  if (name === 'JwksUnavailableError' || name === 'JwksNotAvailableInCacheError' || name === 'FetchError')
     return 'jwks_unavailable';
+  // The JWKS was downloaded and lacks the token's kid; a refetch is being held back.
+  if (name === 'WaitPeriodNotYetEndedJwkError') return 'unknown_key';
   if (name === 'JwtParseError' || name === 'ParameterValidationError') return 'malformed';
   return 'wrong_claims';
 }

@@ -11,6 +11,7 @@ import type { AttachedEngine } from '../subscriptions';
 export { RouterMetrics } from './metrics';
 export { metricsPlugin } from './plugin';
 export { mountOps, type ReadinessCheck, type OpsOptions } from './endpoints';
+export { addSubgraphChecks, subgraphHealthCheck, supergraphSubgraphUrls, SUBGRAPH_PROBE_TIMEOUT_MS } from './subgraphs';
 
 export interface RouterOps {
   metrics: RouterMetrics;
@@ -38,6 +39,11 @@ export function createRouterOps(checks: Record<string, ReadinessCheck>): RouterO
       metrics.gauge('router_membership_cache_local_hits', 'Membership lookups answered in process', () => s.localHits);
       metrics.gauge('router_membership_cache_shared_hits', 'Membership lookups answered by Redis', () => s.sharedHits);
       metrics.gauge('router_membership_cache_misses', 'Membership lookups that went to Postgres', () => s.misses);
+      metrics.gauge(
+        'router_membership_store_failures',
+        'Redis membership cache calls that failed (answered from Postgres)',
+        () => s.storeFailures,
+      );
     },
     watchSubscriptions(engine) {
       metrics.gauge('router_ws_connections', 'Open subscription WebSockets', () => engine.stats().connections);

@@ -1,9 +1,9 @@
 // Runs the auth subgraph alone: reads config, starts, stops on SIGTERM. The only file that does.
-import { Redis } from 'ioredis';
 import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
 import { createMemoryIdentityBus, createRedisIdentityBus } from '@lt/identity';
 import { createLogger } from '@lt/logger';
+import { createRedisConnection } from '@lt/pubsub';
 import { runUntilSignal } from '@lt/server';
 import { bootstrapPlatformAdmin } from './bootstrap';
 import { Cognito } from './cognito';
@@ -14,7 +14,7 @@ const config = loadConfig(authConfigSpec, process.env);
 const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'auth' } });
 const db = createDb({ url: config.DATABASE_URL });
 const redis = config.REDIS_URL
-  ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 3_000 })
+  ? createRedisConnection(config.REDIS_URL, { onError: (err) => log.debug('redis', { err: err.message }) })
   : undefined;
 // Publish-only: the auth subgraph announces, routers listen.
 const identity = redis ? await createRedisIdentityBus({ redis }) : createMemoryIdentityBus();

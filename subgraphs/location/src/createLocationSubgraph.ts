@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Db } from '@lt/db';
 import type { Logger } from '@lt/logger';
-import type { PubSub } from '@lt/pubsub';
+import type { LiveEvent, PubSub } from '@lt/pubsub';
 import { createSubgraphServer, type SubgraphServer } from '@lt/server';
 import { createResolvers } from './resolvers';
+import type { LivePublisher } from './events/live';
+
+export { createLivePublisher, type LivePublisher, type LiveStats } from './events/live';
 
 /** The location subgraph's SDL, composed via supergraph.yaml. */
 export const locationTypeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
@@ -15,6 +18,10 @@ export interface LocationSubgraphDeps {
   contextSecret: string;
   /** Live channel for router fan-out (Redis across replicas, memory embedded). None: no live events. */
   pubsub?: PubSub;
+  /** Told about every live event the pub/sub lost after its commit (its subscribers missed it). */
+  onLiveLost?: (event: LiveEvent, err: unknown) => void;
+  /** The live publisher (`createLivePublisher(pubsub, onLost)`), to read its stats; default built from `pubsub`. */
+  live?: LivePublisher;
   /** Clock (tests). Default `new Date()`. */
   now?: () => Date;
 }

@@ -2,9 +2,8 @@
 import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
 import { createLogger } from '@lt/logger';
-import { createRedisPubSub } from '@lt/pubsub';
+import { createRedisConnection, createRedisPubSub, createRedisSubscriber } from '@lt/pubsub';
 import { runUntilSignal } from '@lt/server';
-import { Redis } from 'ioredis';
 import { createLocationSubgraph } from './createLocationSubgraph';
 import { locationConfigSpec } from './config';
 
@@ -12,10 +11,15 @@ const config = loadConfig(locationConfigSpec, process.env);
 const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'location' } });
 const db = createDb({ url: config.DATABASE_URL });
 // Routers subscribe on the same Redis; a subscriber connection is only needed by listeners.
-const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 2_000 }) : null;
-const pubsub = redis
-  ? createRedisPubSub({ publisher: redis, subscriber: redis.duplicate({ lazyConnect: true }) })
-  : undefined;
+const onError = (err: Error): void => log.debug('redis', { err: err.message });
+const redis = config.REDIS_URL ? createRedisConnection(config.REDIS_URL, { onError }) : null;
+const pubsub =
+  redis && config.REDIS_URL
+    ? createRedisPubSub({
+        publisher: redis,
+        subscriber: createRedisSubscriber(config.REDIS_URL, { onError, lazyConnect: true }),
+      })
+    : undefined;
 const server = createLocationSubgraph({
   db,
   log,

@@ -23,6 +23,8 @@ export interface StreamingSubgraphDeps {
   secretGraceMs?: number;
   /** The pipeline running in this process, if any: woken on new work, asked for broker status. */
   pipeline?: { dispatcher: { wake(): void }; status(): Promise<StreamingStatusProbe> };
+  /** Readiness probes served on `/readyz` (e.g. postgres, pipeline, kafka). */
+  readiness?: Record<string, () => Promise<void>>;
 }
 
 /** Builds the streaming subgraph from injected dependencies; `index.ts` runs it. */
@@ -40,6 +42,7 @@ export function createStreamingSubgraph(deps: StreamingSubgraphDeps): SubgraphSe
     resolvers: createResolvers({ ...deps, sinks }),
     contextSecret: deps.contextSecret,
     log: deps.log,
+    ...(deps.readiness ? { readiness: deps.readiness } : {}),
   });
 }
 

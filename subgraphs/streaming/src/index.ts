@@ -3,7 +3,12 @@ import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
-import { createStreamingSubgraph, parseEncryptionKey, startStreamingPipeline } from './createStreamingSubgraph';
+import {
+  createStreamingSubgraph,
+  parseEncryptionKey,
+  startStreamingPipeline,
+  type StreamingPipeline,
+} from './createStreamingSubgraph';
 import { streamingConfigSpec } from './config';
 import { createMemoryEventLog } from './eventLog';
 
@@ -19,29 +24,66 @@ const kafka = Boolean(config.KAFKA_BROKERS?.length);
 if (!kafka && !config.STREAMING_RELAY)
   log.warn('KAFKA_BROKERS not set and STREAMING_RELAY=false: this process runs no webhook pipeline');
 else if (!kafka) log.warn('KAFKA_BROKERS not set: webhooks run on an in-process event log (use Kafka in production)');
-const pipeline =
-  kafka || config.STREAMING_RELAY
-    ? await startStreamingPipeline({
-        db,
-        log,
-        ...(kafka ? { brokers: config.KAFKA_BROKERS! } : { eventLog: createMemoryEventLog({ log }) }),
-        groupId: config.STREAMING_CONSUMER_GROUP,
-        topicPrefix: config.KAFKA_TOPIC_PREFIX,
-        relay: config.STREAMING_RELAY,
-        secretKey,
-        urlPolicy,
-      })
-    : undefined;
+const runsPipeline = kafka || config.STREAMING_RELAY;
+// The server listens first: /healthz (liveness) answers at once, /readyz says 'starting' until the
+// pipeline's consumer has joined its group (which can take a while after a restart).
+let pipeline: StreamingPipeline | undefined;
 const server = createStreamingSubgraph({
   db,
   log,
   contextSecret: config.ROUTER_CONTEXT_SECRET,
   secretKey,
   urlPolicy,
-  ...(pipeline ? { pipeline } : {}),
+  ...(runsPipeline
+    ? {
+        pipeline: {
+          dispatcher: { wake: () => pipeline?.dispatcher.wake() },
+          status: async () => (pipeline ? pipeline.status() : { brokerReachable: false, consumerLag: [] }),
+        },
+      }
+    : {}),
+  readiness: {
+    postgres: async () => void (await db.$queryRaw`SELECT 1`),
+    ...(runsPipeline
+      ? {
+          pipeline: async () => {
+            if (!pipeline) throw new Error('starting');
+          },
+          ...(kafka
+            ? {
+                kafka: async () => {
+                  if (!pipeline) throw new Error('starting');
+                  if (!(await pipeline.status()).brokerReachable) throw new Error('broker unreachable');
+                },
+              }
+            : {}),
+        }
+      : {}),
+  },
 });
 const port = await server.start(config.PORT, config.HOST);
-log.info('listening', { url: `http://${config.HOST}:${port}/graphql`, pipeline: Boolean(pipeline) });
+log.info('listening', { url: `http://${config.HOST}:${port}/graphql`, pipeline: runsPipeline });
+if (runsPipeline) {
+  try {
+    pipeline = await startStreamingPipeline({
+      db,
+      log,
+      ...(kafka ? { brokers: config.KAFKA_BROKERS! } : { eventLog: createMemoryEventLog({ log }) }),
+      groupId: config.STREAMING_CONSUMER_GROUP,
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      relay: config.STREAMING_RELAY,
+      secretKey,
+      urlPolicy,
+    });
+    log.info('pipeline running');
+  } catch (err) {
+    // Exit so the supervisor restarts the process (as before the server listened first).
+    log.error('pipeline failed to start', { err });
+    await server.stop();
+    await db.$disconnect();
+    process.exit(1);
+  }
+}
 runUntilSignal(async () => {
   await server.stop();
   await pipeline?.stop();

@@ -1,9 +1,9 @@
 // Runs the tenant subgraph alone: reads config, starts, stops on SIGTERM. The only file that does.
-import { Redis } from 'ioredis';
 import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
 import { createRedisIdentityBus } from '@lt/identity';
 import { createLogger } from '@lt/logger';
+import { createRedisConnection } from '@lt/pubsub';
 import { runUntilSignal } from '@lt/server';
 import { createTenantSubgraph } from './createTenantSubgraph';
 import { tenantConfigSpec } from './config';
@@ -12,7 +12,7 @@ const config = loadConfig(tenantConfigSpec, process.env);
 const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'tenant' } });
 const db = createDb({ url: config.DATABASE_URL });
 // Publish-only: a separate process from the routers, so the in-memory bus would reach nobody.
-const redis = new Redis(config.REDIS_URL, { connectTimeout: 5_000, commandTimeout: 2_000, maxRetriesPerRequest: 2 });
+const redis = createRedisConnection(config.REDIS_URL, { onError: (err) => log.debug('redis', { err: err.message }) });
 const identity = await createRedisIdentityBus({ redis, onError: (err) => log.warn('identity bus', { err }) });
 const server = createTenantSubgraph({ db, log, contextSecret: config.ROUTER_CONTEXT_SECRET, identity });
 const port = await server.start(config.PORT, config.HOST);

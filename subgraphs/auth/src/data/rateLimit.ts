@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 /** Fixed-window counter: `hit` counts one attempt and says whether it is allowed. */
 export interface RateLimiter {
   hit(key: string, limit: number, windowSeconds: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  /** Takes back one counted attempt (it failed for a reason that is not the caller's, e.g. an outage). */
+  refund(key: string): Promise<void>;
 }
 
 /** Keys are hashed: e-mail addresses and client addresses never sit in Redis in clear. */
@@ -19,6 +21,10 @@ export function createRedisRateLimiter(redis: Redis): RateLimiter {
       const count = Number(res?.[0]?.[1] ?? 0);
       const ttl = Number(res?.[2]?.[1] ?? windowSeconds);
       return { allowed: count <= limit, retryAfterSeconds: Math.max(1, ttl) };
+    },
+    async refund(key) {
+      // DECR on an expired key would create -1 without a TTL: such a key is dropped.
+      if ((await redis.decr(key)) <= 0) await redis.del(key);
     },
   };
 }
@@ -37,6 +43,10 @@ export function createMemoryRateLimiter(now: () => number = Date.now): RateLimit
       }
       w.count++;
       return { allowed: w.count <= limit, retryAfterSeconds: Math.max(1, Math.ceil((w.resetAt - t) / 1000)) };
+    },
+    async refund(key) {
+      const w = windows.get(key);
+      if (w && w.count > 0) w.count--;
     },
   };
 }

@@ -1,7 +1,9 @@
 import { isRole } from '@lt/context';
-import { badUserInput, rateLimited, serviceUnavailable, unauthenticated } from '@lt/errors';
+import { GraphQLError } from 'graphql';
+import { badUserInput, ErrorCode, rateLimited, serviceUnavailable, unauthenticated } from '@lt/errors';
 import type { SubgraphContext } from '@lt/server';
 import { rateLimitKey } from '../data/rateLimit';
+import { revokeTokenFamily, signOutEverywhere } from '../data/revocations';
 import { findUser, inScope, resolveMembership, type UserRow } from '../data/users';
 import { registerSaga } from '../sagas/register';
 import type { AuthServices } from '../services';
@@ -33,15 +35,36 @@ export function sessionResolvers(s: AuthServices) {
     const r = await s.limiter.hit(key, max, s.loginLimits.windowSeconds);
     if (!r.allowed) throw rateLimited(r.retryAfterSeconds);
   };
+  /**
+   * Runs an identity-provider call whose attempt was counted under `keys`: when it fails for a
+   * reason that is not the caller's (Cognito down or throttling: anything but UNAUTHENTICATED),
+   * the attempt is taken back, so an outage does not lock users out once Cognito returns.
+   */
+  const counted = async <T>(keys: string[], ctx: SubgraphContext, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      const code = err instanceof GraphQLError ? err.extensions['code'] : undefined;
+      if (code !== ErrorCode.UNAUTHENTICATED && code !== ErrorCode.BAD_USER_INPUT)
+        await Promise.all(keys.map((k) => s.limiter.refund(k))).catch((e: unknown) =>
+          ctx.log.warn('rate limit refund failed', { err: e }),
+        );
+      throw err;
+    }
+  };
   return {
     async login(_: unknown, args: { email: string; password: string }, ctx: SubgraphContext) {
       const email = args.email.trim().toLowerCase();
       if (!EMAIL.test(email)) throw badUserInput('Invalid email address', 'email');
-      // Both limits count every attempt, before Cognito is asked anything.
-      await limit(rateLimitKey('login-email', email), s.loginLimits.perEmail);
-      if (ctx.caller.clientAddress)
-        await limit(rateLimitKey('login-address', ctx.caller.clientAddress), s.loginLimits.perAddress);
-      const tokens = await cognito().passwordAuth(email, args.password);
+      // Both limits count every attempt before Cognito is asked anything (concurrent guesses are
+      // bounded too); attempts that fail because Cognito is down are taken back (`counted`).
+      const keys = [rateLimitKey('login-email', email)];
+      await limit(keys[0]!, s.loginLimits.perEmail);
+      if (ctx.caller.clientAddress) {
+        keys.push(rateLimitKey('login-address', ctx.caller.clientAddress));
+        await limit(keys[1]!, s.loginLimits.perAddress);
+      }
+      const tokens = await counted(keys, ctx, () => cognito().passwordAuth(email, args.password));
       return authPayload(tokens, await userOf(s, tokens.sub));
     },
 
@@ -50,10 +73,13 @@ export function sessionResolvers(s: AuthServices) {
         throw badUserInput('Invalid refresh token', 'refreshToken');
       // A refresh token is refreshed a few times an hour; a flood of one token or from one
       // address is refused before Cognito is asked (same budgets as login).
-      await limit(rateLimitKey('refresh-token', args.refreshToken), s.loginLimits.perEmail);
-      if (ctx.caller.clientAddress)
-        await limit(rateLimitKey('refresh-address', ctx.caller.clientAddress), s.loginLimits.perAddress);
-      const tokens = await cognito().refresh(args.refreshToken);
+      const keys = [rateLimitKey('refresh-token', args.refreshToken)];
+      await limit(keys[0]!, s.loginLimits.perEmail);
+      if (ctx.caller.clientAddress) {
+        keys.push(rateLimitKey('refresh-address', ctx.caller.clientAddress));
+        await limit(keys[1]!, s.loginLimits.perAddress);
+      }
+      const tokens = await counted(keys, ctx, () => cognito().refresh(args.refreshToken));
       return authPayload(tokens, await userOf(s, tokens.sub));
     },
 
@@ -83,8 +109,10 @@ export function sessionResolvers(s: AuthServices) {
       if (!m) throw unauthenticated();
       const { tokenId, tokenExpiresAt } = ctx.caller;
       const revokeAccessToken = async () => {
-        if (tokenId && tokenExpiresAt)
-          await s.identity.publish({ type: 'token.revoked', tokenId, sub: m.sub, expiresAt: tokenExpiresAt });
+        if (!tokenId || !tokenExpiresAt) return;
+        // Durable first (a Redis flush must not bring the token back), then announced.
+        await revokeTokenFamily(s.db, tokenId, m.sub, tokenExpiresAt);
+        await s.identity.publish({ type: 'token.revoked', tokenId, sub: m.sub, expiresAt: tokenExpiresAt });
       };
       const refresh = args.refreshToken;
       if (refresh !== null && refresh !== undefined) {
@@ -109,6 +137,7 @@ export function sessionResolvers(s: AuthServices) {
             if ((err as { cause?: { name?: string } }).cause?.name !== 'Unsupported') throw err;
             ctx.log.warn('global sign-out not supported by this Cognito; refresh tokens stay valid');
           });
+        await signOutEverywhere(s.db, m.sub, before);
         await revokeAccessToken();
         await s.identity.publish({ type: 'user.signed_out', sub: m.sub, before });
       }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { withTenant } from '@lt/db';
 import { badUserInput, notFound, serviceUnavailable } from '@lt/errors';
 import type { TenantMembership } from '@lt/server';
+import { signOutEverywhere } from '../data/revocations';
 import { deleteUser, findUser } from '../data/users';
 import type { AuthServices } from '../services';
 
@@ -46,8 +47,13 @@ export async function removeUserSaga(s: AuthServices, admin: TenantMembership, u
     if (deletedSub !== null) {
       const sub: string = deletedSub;
       log.warn('commit failed after the Cognito user was deleted: signing the user out everywhere', { sub });
+      const before = Math.floor(s.now() / 1000);
+      // Each on its own: the database may be what failed the commit.
+      await signOutEverywhere(s.db, sub, before).catch((e: unknown) =>
+        log.error('durable sign-out after a failed removal', { err: e }),
+      );
       await s.identity
-        .publish({ type: 'user.signed_out', sub, before: Math.floor(s.now() / 1000) })
+        .publish({ type: 'user.signed_out', sub, before })
         .catch((e: unknown) => log.error('sign-out after a failed removal', { err: e }));
     }
     throw err;

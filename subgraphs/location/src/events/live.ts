@@ -89,3 +89,57 @@ export async function publishLive(pubsub: PubSub | undefined, log: Logger, event
   }
   if (pendingByPubSub.get(pubsub)?.gaps.size) void flushGaps(pubsub, log);
 }
+
+/** Live publishes since start: sent, and lost (pub/sub down: the subscribers missed the event). */
+export interface LiveStats {
+  published: number;
+  lost: number;
+}
+
+export interface LivePublisher {
+  /**
+   * Announces committed changes on the tenant's live channel so every router replica can fan them
+   * out. Called after the transaction commits and never awaited by the mutation: the answer of a
+   * committed write does not depend on pub/sub (the outbox is the durable record). A failure is
+   * counted, logged, remembered as a gap for
+   * its session's subscribers (see `publishLive`) and handed to `onLost`.
+   */
+  announce(event: LiveEvent, log: Logger): void;
+  readonly stats: LiveStats;
+}
+
+export function createLivePublisher(
+  pubsub: PubSub | undefined,
+  /** Told about every event the live channel lost (e.g. to tell its subscribers to resync). */
+  onLost?: (event: LiveEvent, err: unknown) => void,
+): LivePublisher {
+  const stats: LiveStats = { published: 0, lost: 0 };
+  return {
+    stats,
+    announce(event, log) {
+      if (!pubsub) return;
+      void pubsub.publish(tenantChannel(event.tenantId, 'live'), encodeLiveEvent(event)).then(
+        () => {
+          stats.published++;
+          if (pendingByPubSub.get(pubsub)?.gaps.size) void flushGaps(pubsub, log);
+        },
+        (err: unknown) => {
+          stats.lost++;
+          log.warn('live publish failed', {
+            err: { name: (err as Error)?.name, message: (err as Error)?.message },
+            tenantId: event.tenantId,
+            sessionId: event.sessionId,
+            kind: event.kind,
+            lost: stats.lost,
+          });
+          remember(pubsub, log, event);
+          try {
+            onLost?.(event, err);
+          } catch (e) {
+            log.error('live loss hook failed', { err: e });
+          }
+        },
+      );
+    },
+  };
+}

@@ -4,7 +4,7 @@ import type { LocationSubgraphDeps } from '../createLocationSubgraph';
 import { findRetriedPoint, recordPoints, type PointRow, type RecordResult } from '../data/points';
 import { scopeOf } from '../data/scope';
 import { startSession, stopSession, type SessionRow } from '../data/sessions';
-import { publishLive } from '../events/live';
+import { createLivePublisher } from '../events/live';
 import { MAX_DEVICE_ID_LENGTH, validateBatch, validateLocation, type LocationInput } from '../validation';
 
 /** The live event's payload: the committed points' public fields and the session after the commit. */
@@ -36,22 +36,27 @@ function livePayload(r: RecordResult, rows: PointRow[]) {
 export function createMutationResolvers(deps: LocationSubgraphDeps) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
+  // Announced after the commit, never awaited: the mutation's answer does not depend on pub/sub.
+  const live = deps.live ?? createLivePublisher(deps.pubsub, deps.onLiveLost);
 
-  const announceSession = (s: SessionRow, type: 'STARTED' | 'ENDED', at: Date, ctx: SubgraphContext) =>
-    publishLive(deps.pubsub, ctx.log, {
-      kind: 'session',
-      tenantId: s.tenantId,
-      sessionId: s.id,
-      userId: s.userId,
-      type,
-      at: at.toISOString(),
-      publishedAt: Date.now(),
-    });
+  const announceSession = (s: SessionRow, type: 'STARTED' | 'ENDED', at: Date, ctx: SubgraphContext): void =>
+    live.announce(
+      {
+        kind: 'session',
+        tenantId: s.tenantId,
+        sessionId: s.id,
+        userId: s.userId,
+        type,
+        at: at.toISOString(),
+        publishedAt: Date.now(),
+      },
+      ctx.log,
+    );
 
-  const announcePoints = (tenantId: string, r: RecordResult, ctx: SubgraphContext) =>
-    r.inserted.length === 0
-      ? Promise.resolve()
-      : publishLive(deps.pubsub, ctx.log, {
+  const announcePoints = (tenantId: string, r: RecordResult, ctx: SubgraphContext): void => {
+    if (r.inserted.length > 0)
+      live.announce(
+        {
           kind: 'location',
           tenantId,
           sessionId: r.sessionId,
@@ -60,7 +65,10 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
           // Small batches carry their fields: the router serves location-only selections from it.
           ...(r.rows ? { payload: livePayload(r, r.rows) } : {}),
           publishedAt: Date.now(),
-        });
+        },
+        ctx.log,
+      );
+  };
 
   return {
     async startLocationSession(
@@ -74,7 +82,7 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
         throw badUserInput(`deviceId must be 1 to ${MAX_DEVICE_ID_LENGTH} characters`, 'input.deviceId');
       const at = now();
       const session = await startSession(db, scope, deviceId, at);
-      await announceSession(session, 'STARTED', at, ctx);
+      announceSession(session, 'STARTED', at, ctx);
       return session;
     },
 
@@ -82,7 +90,7 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
       const scope = scopeOf(requireTenantMember(ctx));
       validateLocation(args.location, 'location', now());
       const r = await recordPoints(db, scope, args.sessionId, [args.location], () => 'location');
-      await announcePoints(scope.tenantId, r, ctx);
+      announcePoints(scope.tenantId, r, ctx);
       if (r.stored) return r.stored;
       // A retry: answer with the point the first attempt stored.
       const stored = await findRetriedPoint(db, scope, args.sessionId, args.location);
@@ -94,7 +102,7 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
       const scope = scopeOf(requireTenantMember(ctx));
       validateBatch(args.locations, now());
       const r = await recordPoints(db, scope, args.sessionId, args.locations, (i) => `locations[${i}]`);
-      await announcePoints(scope.tenantId, r, ctx);
+      announcePoints(scope.tenantId, r, ctx);
       // `session` is resolved only when selected (RecordLocationsPayload.session).
       return { accepted: r.inserted.length, duplicates: r.duplicates, sessionId: args.sessionId };
     },
@@ -104,7 +112,7 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
       const at = now();
       const r = await stopSession(db, scope, args.id, at);
       if (!r) throw notFound('Location session', 'id');
-      if (r.ended) await announceSession(r.session, 'ENDED', at, ctx);
+      if (r.ended) announceSession(r.session, 'ENDED', at, ctx);
       return r.session;
     },
   };

@@ -188,6 +188,29 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       o.log.warn('sink disabled', { sinkId: sink.id, tenantId: sink.tenantId, reason: result.disabled });
   }
 
+  /**
+   * An attempt that failed on its own (a database error loading or recording it) gives its lease
+   * back: the chain's head is due again in {@link RELEASE_RETRY_MS} instead of when the lease
+   * would run out (the session's later events wait behind it). A few tries on fresh connections;
+   * if the database stays down, the lease runs out as before.
+   */
+  async function releaseLease(l: Leased): Promise<void> {
+    for (let i = 0; i < 3 && !stopping; i++) {
+      try {
+        await withTenant(o.db, l.tenant_id, (tx) =>
+          tx.delivery.updateMany({
+            where: { id: l.delivery_id, status: 'PENDING' },
+            data: { nextAttemptAt: new Date(Date.now() + RELEASE_RETRY_MS) },
+          }),
+        );
+        return;
+      } catch (err) {
+        o.log.warn('delivery lease release failed', { deliveryId: l.delivery_id, err: String(err) });
+        await new Promise((r) => setTimeout(r, 100 * (i + 1)));
+      }
+    }
+  }
+
   async function lease(limit: number): Promise<Leased[]> {
     return withSystem(
       o.db,
@@ -212,9 +235,10 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       }
       for (const l of leased) {
         const p: Promise<void> = attempt(l)
-          .catch((err: unknown) =>
-            o.log.error('delivery attempt crashed', { deliveryId: l.delivery_id, err: String(err) }),
-          )
+          .catch(async (err: unknown) => {
+            o.log.error('delivery attempt crashed', { deliveryId: l.delivery_id, err: String(err) });
+            await releaseLease(l);
+          })
           .finally(() => {
             inflight.delete(p);
             wake();
@@ -257,6 +281,9 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     },
   };
 }
+
+/** When an attempt that hit a database error is tried again, ms. */
+export const RELEASE_RETRY_MS = 1_000;
 
 class AttemptFailed extends Error {
   constructor(readonly outcome: Extract<AttemptOutcome, { kind: 'failed' | 'refused' }>) {
