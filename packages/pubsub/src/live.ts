@@ -60,6 +60,15 @@ export type LiveEvent =
       /** ISO-8601. */
       at: string;
       publishedAt: number;
+    }
+  | {
+      /** Geofence transitions committed with a session's points, oldest first (ids only: re-read). */
+      kind: 'geofence';
+      tenantId: string;
+      sessionId: string;
+      userId: string;
+      events: { id: string; geofenceId: string }[];
+      publishedAt: number;
     };
 
 export function encodeLiveEvent(event: LiveEvent): string {
@@ -137,6 +146,13 @@ export function parseLiveEvent(message: string): LiveEvent | null {
     if (v['payload'] === undefined) return { kind: 'location', ...base, points: ids };
     const payload = livePayload(v['payload'], { ...base, points: ids });
     return payload ? { kind: 'location', ...base, points: ids, payload } : null;
+  }
+  if (v['kind'] === 'geofence') {
+    const events = v['events'];
+    if (!Array.isArray(events) || events.length === 0 || events.length > 10_000) return null;
+    if (!events.every((e: unknown) => obj(e) && str(e['id']) && str(e['geofenceId']))) return null;
+    const list = (events as { id: string; geofenceId: string }[]).map((e) => ({ id: e.id, geofenceId: e.geofenceId }));
+    return { kind: 'geofence', ...base, events: list };
   }
   if (v['kind'] === 'session' && (v['type'] === 'STARTED' || v['type'] === 'ENDED') && str(v['at'])) {
     return { kind: 'session', ...base, type: v['type'], at: v['at'] };

@@ -1,6 +1,6 @@
--- Geofences: circles and polygons per tenant, the per-(session, fence) visit state that survives
--- restarts, the event history, and a per-tenant version row that every replica reads in the point's
--- transaction to know whether its in-process spatial index is current. All four are tenant tables:
+-- Geofences: circles and polygons per tenant, the per-(session, fence) visit state and the
+-- per-session evaluation mark that survive restarts, the event history, and a per-tenant version row that every replica reads in the point's
+-- transaction to know whether its in-process spatial index is current. All five are tenant tables:
 -- tenant_id, an index led by it, RLS enabled + forced with the usual policy.
 
 CREATE TABLE "geofences" (
@@ -58,6 +58,18 @@ CREATE UNIQUE INDEX "geofence_visits_tenant_session_geofence_key"
   ON "geofence_visits"("tenant_id", "session_id", "geofence_id");
 CREATE INDEX "geofence_visits_geofence_id_idx" ON "geofence_visits"("tenant_id", "geofence_id");
 
+-- Per session: the recordedAt of the newest point evaluated against the fences. An older point
+-- (out of order) changes nothing.
+CREATE TABLE "geofence_session_state" (
+  "tenant_id"         UUID NOT NULL,
+  "session_id"        UUID NOT NULL,
+  "last_evaluated_at" TIMESTAMPTZ(3) NOT NULL,
+  "created_at"        TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  "updated_at"        TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  CONSTRAINT "geofence_session_state_pkey" PRIMARY KEY ("tenant_id", "session_id"),
+  CONSTRAINT "geofence_session_state_session_id_fkey" FOREIGN KEY ("session_id") REFERENCES "location_sessions"("id") ON DELETE CASCADE
+);
+
 -- The event history (geofenceEvents query). id = the outbox event's id. Deleting a fence deletes
 -- its history.
 CREATE TABLE "geofence_events" (
@@ -83,7 +95,7 @@ CREATE INDEX "geofence_events_tenant_session_idx" ON "geofence_events"("tenant_i
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['geofences','geofence_tenant_state','geofence_visits','geofence_events'] LOOP
+  FOREACH t IN ARRAY ARRAY['geofences','geofence_tenant_state','geofence_visits','geofence_session_state','geofence_events'] LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
     EXECUTE format('CREATE POLICY tenant_isolation ON %I USING ("tenant_id" = (SELECT app_current_tenant())) '
@@ -92,5 +104,5 @@ BEGIN
 END $$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON
-  "geofences", "geofence_tenant_state", "geofence_visits", "geofence_events" TO lt_app;
+  "geofences", "geofence_tenant_state", "geofence_visits", "geofence_session_state", "geofence_events" TO lt_app;
 GRANT USAGE, SELECT ON SEQUENCE "geofence_events_seq_seq" TO lt_app;

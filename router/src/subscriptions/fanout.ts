@@ -103,6 +103,7 @@ class Group {
   matches(e: LiveEvent): boolean {
     if (this.ownUserId !== null && e.userId !== this.ownUserId) return false;
     if (this.op.sessionId !== null && e.sessionId !== this.op.sessionId) return false;
+    if (this.op.field === 'geofenceEvents') return e.kind === 'geofence';
     return this.op.field === 'locationUpdated' ? e.kind === 'location' : e.kind === 'session';
   }
 
@@ -216,7 +217,11 @@ class TenantFeed {
       // Small batches carry their fields: location-only selections are served from the event.
       if (e.kind === 'location' && e.payload && g.servableFromEvent) g.push({ kind: 'event', event: e });
       else if (e.kind === 'location') g.push({ kind: 'points', pointIds: e.points.map((p) => p.id) });
-      else g.push({ kind: 'session', args: { sessionId: e.sessionId, type: e.type, at: e.at } });
+      else if (e.kind === 'geofence') {
+        const ids = e.events.filter((x) => g.op.geofenceId === null || x.geofenceId === g.op.geofenceId).map((x) => x.id);
+        // One re-read per committed batch (the job shape of a session event: explicit args).
+        if (ids.length > 0) g.push({ kind: 'session', args: { eventIds: ids } });
+      } else g.push({ kind: 'session', args: { sessionId: e.sessionId, type: e.type, at: e.at } });
     }
   };
 }
