@@ -116,7 +116,9 @@ const TABLES = [
   'geofence_session_state',
   'geofence_events',
 ];
-const ID_COLUMNS: Record<string, string> = { processed_events: 'event_id', geofence_tenant_state: 'tenant_id',
+const ID_COLUMNS: Record<string, string> = {
+  processed_events: 'event_id',
+  geofence_tenant_state: 'tenant_id',
   geofence_session_state: 'session_id',
 };
 const idColumn = (t: string): string => ID_COLUMNS[t] ?? 'id';

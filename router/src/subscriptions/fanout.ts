@@ -218,7 +218,9 @@ class TenantFeed {
       if (e.kind === 'location' && e.payload && g.servableFromEvent) g.push({ kind: 'event', event: e });
       else if (e.kind === 'location') g.push({ kind: 'points', pointIds: e.points.map((p) => p.id) });
       else if (e.kind === 'geofence') {
-        const ids = e.events.filter((x) => g.op.geofenceId === null || x.geofenceId === g.op.geofenceId).map((x) => x.id);
+        const ids = e.events
+          .filter((x) => g.op.geofenceId === null || x.geofenceId === g.op.geofenceId)
+          .map((x) => x.id);
         // One re-read per committed batch (the job shape of a session event: explicit args).
         if (ids.length > 0) g.push({ kind: 'session', args: { eventIds: ids } });
       } else g.push({ kind: 'session', args: { sessionId: e.sessionId, type: e.type, at: e.at } });

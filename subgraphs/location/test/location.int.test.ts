@@ -283,7 +283,9 @@ describe('sessions, points and events', () => {
       await call(bob, BATCH, { s, ls: [point({ latitude: 500 })] }); // refused: no event
       await call(bob, 'mutation($id: ID!) { stopLocationSession(id: $id) { id } }', { id: s });
       await new Promise((r) => setImmediate(r));
-      expect(got.map((e) => (e.kind === 'session' ? e.type : e.kind === 'location' ? e.points.length : e.kind))).toEqual(['STARTED', 2, 'ENDED']);
+      expect(
+        got.map((e) => (e.kind === 'session' ? e.type : e.kind === 'location' ? e.points.length : e.kind)),
+      ).toEqual(['STARTED', 2, 'ENDED']);
       expect(got.every((e) => e.tenantId === t1 && e.sessionId === s && e.userId === bob.userId)).toBe(true);
       expect(otherTenant).toEqual([]);
     } finally {

@@ -107,7 +107,10 @@ export async function updateGeofence(
 ): Promise<GeofenceRow | null> {
   if (!isUuid(id)) return null;
   return withTenant(db, tenantId, async (tx) => {
-    const existing = await tx.$queryRawUnsafe<RawFence[]>(`SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = $1::uuid`, id);
+    const existing = await tx.$queryRawUnsafe<RawFence[]>(
+      `SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = $1::uuid`,
+      id,
+    );
     if (existing.length === 0) return null;
     await bumpVersion(tx, tenantId, 0);
     const shape = change.shape ? shapeColumns(change.shape) : null;
@@ -410,4 +413,3 @@ export async function findGeofenceEvents(db: Db, scope: Scope, ids: string[]): P
   const byId = new Map(rows.map((r) => [r.id, toEvent(r)]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
-

@@ -50,8 +50,16 @@ export function circleBoxes(lat: number, lon: number, radiusMeters: number): Box
   const dLon = Math.asin(s) / RAD;
   const lo = lon - dLon;
   const hi = lon + dLon;
-  if (lo < -180) return [[lo + 360, minLat - m, 180, maxLat + m], [-180, minLat - m, hi, maxLat + m]];
-  if (hi > 180) return [[lo, minLat - m, 180, maxLat + m], [-180, minLat - m, hi - 360, maxLat + m]];
+  if (lo < -180)
+    return [
+      [lo + 360, minLat - m, 180, maxLat + m],
+      [-180, minLat - m, hi, maxLat + m],
+    ];
+  if (hi > 180)
+    return [
+      [lo, minLat - m, 180, maxLat + m],
+      [-180, minLat - m, hi - 360, maxLat + m],
+    ];
   return [[lo - m, minLat - m, hi + m, maxLat + m]];
 }
 
@@ -170,9 +178,7 @@ function orient(ax: number, ay: number, bx: number, by: number, cx: number, cy: 
 }
 
 function onSegment(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): boolean {
-  return (
-    Math.min(ax, bx) <= cx && cx <= Math.max(ax, bx) && Math.min(ay, by) <= cy && cy <= Math.max(ay, by)
-  );
+  return Math.min(ax, bx) <= cx && cx <= Math.max(ax, bx) && Math.min(ay, by) <= cy && cy <= Math.max(ay, by);
 }
 
 function segmentsIntersect(
@@ -211,28 +217,19 @@ export function selfIntersection(xs: Float64Array, ys: Float64Array): number {
   for (const i of order) {
     const lo = Math.min(xs[i]!, xs[i + 1]!);
     // Drop edges that end west of this one's start.
-    for (let k = active.length - 1; k >= 0; k--) if (Math.max(xs[active[k]!]!, xs[active[k]! + 1]!) < lo) active.splice(k, 1);
+    for (let k = active.length - 1; k >= 0; k--)
+      if (Math.max(xs[active[k]!]!, xs[active[k]! + 1]!) < lo) active.splice(k, 1);
     for (const j of active) {
       const adjacent = Math.abs(i - j) === 1 || (m > 2 && Math.abs(i - j) === m - 1);
       if (adjacent) {
         // Adjacent edges share one vertex; they may only meet there, not fold back over each other.
-        const [prev, v, next] = Math.abs(i - j) === 1 ? [Math.min(i, j), Math.max(i, j), Math.max(i, j) + 1] : [m - 1, 0, 1];
+        const [prev, v, next] =
+          Math.abs(i - j) === 1 ? [Math.min(i, j), Math.max(i, j), Math.max(i, j) + 1] : [m - 1, 0, 1];
         const dot = (xs[prev]! - xs[v]!) * (xs[next]! - xs[v]!) + (ys[prev]! - ys[v]!) * (ys[next]! - ys[v]!);
         if (orient(xs[prev]!, ys[prev]!, xs[v]!, ys[v]!, xs[next]!, ys[next]!) === 0 && dot > 0) return Math.min(i, j);
         continue;
       }
-      if (
-        segmentsIntersect(
-          xs[i]!,
-          ys[i]!,
-          xs[i + 1]!,
-          ys[i + 1]!,
-          xs[j]!,
-          ys[j]!,
-          xs[j + 1]!,
-          ys[j + 1]!,
-        )
-      )
+      if (segmentsIntersect(xs[i]!, ys[i]!, xs[i + 1]!, ys[i + 1]!, xs[j]!, ys[j]!, xs[j + 1]!, ys[j + 1]!))
         return Math.min(i, j);
     }
     active.push(i);

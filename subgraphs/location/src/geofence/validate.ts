@@ -37,7 +37,8 @@ const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFi
 
 function text(v: string, field: string, max: number): string {
   if (v.includes('\u0000')) throw badUserInput(`${field} must not contain NUL characters`, field);
-  if (v.trim().length === 0 || [...v].length > max) throw badUserInput(`${field} must be 1 to ${max} characters`, field);
+  if (v.trim().length === 0 || [...v].length > max)
+    throw badUserInput(`${field} must be 1 to ${max} characters`, field);
   return v;
 }
 
@@ -67,14 +68,13 @@ function polygon(ring: number[][], field: string): FenceShape {
   if (first[0] !== last[0] || first[1] !== last[1])
     throw badUserInput('polygon must be a closed ring (last position = first)', field);
   const unwrapped = unwrapRing(ring);
-  if (!unwrapped)
-    throw badUserInput('polygons enclosing a pole are not supported (split the area in two)', field);
+  if (!unwrapped) throw badUserInput('polygons enclosing a pole are not supported (split the area in two)', field);
   for (let i = 1; i < ring.length; i++)
     if (unwrapped.xs[i] === unwrapped.xs[i - 1] && unwrapped.ys[i] === unwrapped.ys[i - 1])
       throw badUserInput('polygon repeats a position', `${field}[${i}]`);
-  if (ringArea2(unwrapped.xs, unwrapped.ys) === 0) throw badUserInput('polygon has no area', field);
   const crossing = selfIntersection(unwrapped.xs, unwrapped.ys);
   if (crossing >= 0) throw badUserInput('polygon must not intersect itself', `${field}[${crossing}]`);
+  if (ringArea2(unwrapped.xs, unwrapped.ys) === 0) throw badUserInput('polygon has no area', field);
   return { type: 'POLYGON', polygon: ring.map((p) => [p[0]!, p[1]!]) };
 }
 
