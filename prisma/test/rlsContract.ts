@@ -60,6 +60,28 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
     },
   });
   const processed = await tx.processedEvent.create({ data: { tenantId, consumer: 'test', eventId: outbox.id } });
+  const fence = await tx.geofence.create({
+    data: { tenantId, name: 'f', shapeType: 'CIRCLE', latitude: 1, longitude: 2, radiusMeters: 10 },
+  });
+  const fenceState = await tx.geofenceTenantState.create({ data: { tenantId } });
+  const visit = await tx.geofenceVisit.create({
+    data: { tenantId, sessionId: session.id, geofenceId: fence.id, enteredAt: new Date() },
+  });
+  const fenceSession = await tx.geofenceSessionState.create({
+    data: { tenantId, sessionId: session.id, lastEvaluatedAt: new Date() },
+  });
+  const fenceEvent = await tx.geofenceEvent.create({
+    data: {
+      id: outbox.id,
+      tenantId,
+      geofenceId: fence.id,
+      sessionId: session.id,
+      userId: user.id,
+      pointId: point.id,
+      type: 'ENTER',
+      at: new Date(),
+    },
+  });
   return {
     tenants: tenantId,
     users: user.id,
@@ -70,6 +92,11 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
     stream_sinks: sink.id,
     deliveries: delivery.id,
     processed_events: processed.eventId,
+    geofences: fence.id,
+    geofence_tenant_state: fenceState.tenantId,
+    geofence_visits: visit.id,
+    geofence_session_state: fenceSession.sessionId,
+    geofence_events: fenceEvent.id,
   };
 }
 
@@ -83,8 +110,18 @@ const TABLES = [
   'stream_sinks',
   'deliveries',
   'processed_events',
+  'geofences',
+  'geofence_tenant_state',
+  'geofence_visits',
+  'geofence_session_state',
+  'geofence_events',
 ];
-const idColumn = (t: string): string => (t === 'processed_events' ? 'event_id' : 'id');
+const ID_COLUMNS: Record<string, string> = {
+  processed_events: 'event_id',
+  geofence_tenant_state: 'tenant_id',
+  geofence_session_state: 'session_id',
+};
+const idColumn = (t: string): string => ID_COLUMNS[t] ?? 'id';
 
 /** Registers the whole suite; `env` is read in beforeAll, so it may come from an earlier hook. */
 export function rlsContract(env: () => RlsContractEnv): void {

@@ -3,6 +3,8 @@ export const Topic = {
   LOCATION_UPDATES: 'location-updates',
   SESSION_EVENTS: 'session-events',
   TENANT_EVENTS: 'tenant-events',
+  /** ENTER / EXIT / DWELL transitions, key `tenantId:sessionId`. */
+  GEOFENCE_EVENTS: 'geofence-events',
   DEAD_LETTERS: 'webhook-dead-letters',
 } as const;
 export type TopicName = (typeof Topic)[keyof typeof Topic];
@@ -12,6 +14,9 @@ export type EventType =
   | 'location.recorded.v1'
   | 'session.started.v1'
   | 'session.ended.v1'
+  | 'geofence.entered.v1'
+  | 'geofence.exited.v1'
+  | 'geofence.dwelled.v1'
   | 'tenant.created.v1'
   | 'tenant.updated.v1'
   | 'tenant.suspended.v1'
@@ -31,7 +36,7 @@ export interface EventEnvelope<T = Record<string, unknown>> {
 }
 
 /**
- * Kafka message key. Tenant first, always (STYLE.md §10). `location-updates` and `session-events`
+ * Kafka message key. Tenant first, always (STYLE.md §10). `location-updates`, `session-events` and `geofence-events`
  * use `tenantId:sessionId` so one session's events stay in one partition, in order.
  */
 export function eventKey(tenantId: string, entityId?: string): string {

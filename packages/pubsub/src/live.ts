@@ -70,10 +70,19 @@ export type LiveEvent =
       tenantId: string;
       sessionId: string;
       userId: string;
-      /** Which events were lost: `location` (points) or `session` (started/ended). */
-      of: 'location' | 'session';
-      /** Events lost (points for `location`). */
+      /** Which events were lost: `location` (points), `session` (started/ended) or `geofence`. */
+      of: 'location' | 'session' | 'geofence';
+      /** Events lost (points for `location`, transitions for `geofence`). */
       missed: number;
+      publishedAt: number;
+    }
+  | {
+      /** Geofence transitions committed with a session's points, oldest first (ids only: re-read). */
+      kind: 'geofence';
+      tenantId: string;
+      sessionId: string;
+      userId: string;
+      events: { id: string; geofenceId: string }[];
       publishedAt: number;
     };
 
@@ -153,10 +162,17 @@ export function parseLiveEvent(message: string): LiveEvent | null {
     const payload = livePayload(v['payload'], { ...base, points: ids });
     return payload ? { kind: 'location', ...base, points: ids, payload } : null;
   }
-  if (v['kind'] === 'gap' && (v['of'] === 'location' || v['of'] === 'session')) {
+  if (v['kind'] === 'gap' && (v['of'] === 'location' || v['of'] === 'session' || v['of'] === 'geofence')) {
     const missed = v['missed'];
     if (!Number.isSafeInteger(missed) || (missed as number) < 1) return null;
     return { kind: 'gap', ...base, of: v['of'], missed: missed as number };
+  }
+  if (v['kind'] === 'geofence') {
+    const events = v['events'];
+    if (!Array.isArray(events) || events.length === 0 || events.length > 10_000) return null;
+    if (!events.every((e: unknown) => obj(e) && str(e['id']) && str(e['geofenceId']))) return null;
+    const list = (events as { id: string; geofenceId: string }[]).map((e) => ({ id: e.id, geofenceId: e.geofenceId }));
+    return { kind: 'geofence', ...base, events: list };
   }
   if (v['kind'] === 'session' && (v['type'] === 'STARTED' || v['type'] === 'ENDED') && str(v['at'])) {
     return { kind: 'session', ...base, type: v['type'], at: v['at'] };

@@ -338,6 +338,17 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
           return [notFound('Location session', 'sessionId')];
         }
       }
+      if (op.geofenceId !== null) {
+        const seen = await internals.execute({ ...caller, requestId: randomUUID() }, GEOFENCE_VISIBLE, {
+          id: op.geofenceId,
+        });
+        if (!(seen.data as { geofence?: unknown } | null | undefined)?.geofence) {
+          const code = seen.errors?.[0]?.extensions?.['code'];
+          if (code && code !== 'NOT_FOUND')
+            return [new GraphQLError(seen.errors![0]!.message, { extensions: { code } })];
+          return [notFound('Geofence', 'geofenceId')];
+        }
+      }
       const probe = await internals.execute(
         { ...caller, requestId: randomUUID() },
         op.refetch,
@@ -453,6 +464,8 @@ const NIL = '00000000-0000-0000-0000-000000000000';
 const PROBE: Record<LiveField, Record<string, unknown>> = {
   locationUpdated: { pointIds: [] },
   sessionEvents: { sessionId: NIL, type: 'STARTED', at: new Date(0).toISOString() },
+  geofenceEvents: { eventIds: [] },
 };
+const GEOFENCE_VISIBLE = parse('query SubscriptionGeofence($id: ID!) { geofence(id: $id) { id } }');
 
 const SESSION_VISIBLE = parse('query SubscriptionVisibility($id: ID!) { locationSession(id: $id) { id } }');

@@ -136,6 +136,7 @@ class Group {
     if (this.ownUserId !== null && e.userId !== this.ownUserId) return false;
     if (this.op.sessionId !== null && e.sessionId !== this.op.sessionId) return false;
     const kind = e.kind === 'gap' ? e.of : e.kind;
+    if (this.op.field === 'geofenceEvents') return kind === 'geofence';
     return this.op.field === 'locationUpdated' ? kind === 'location' : kind === 'session';
   }
 
@@ -314,7 +315,13 @@ class TenantFeed {
       if (e.kind === 'location' && e.payload && g.servableFromEvent) g.push({ kind: 'event', event: e });
       else if (e.kind === 'location')
         g.push({ kind: 'points', pointIds: e.points.map((p) => p.id), sessionId: e.sessionId });
-      else g.push({ kind: 'session', args: { sessionId: e.sessionId, type: e.type, at: e.at } });
+      else if (e.kind === 'geofence') {
+        const ids = e.events
+          .filter((x) => g.op.geofenceId === null || x.geofenceId === g.op.geofenceId)
+          .map((x) => x.id);
+        // One re-read per committed batch (the job shape of a session event: explicit args).
+        if (ids.length > 0) g.push({ kind: 'session', args: { eventIds: ids } });
+      } else g.push({ kind: 'session', args: { sessionId: e.sessionId, type: e.type, at: e.at } });
     }
   };
 }

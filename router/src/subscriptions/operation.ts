@@ -17,12 +17,14 @@ import { badUserInput } from '@lt/errors';
 export const LIVE_FIELDS = {
   locationUpdated: { refetchField: 'liveLocationUpdates', eventArgs: ['pointIds'] },
   sessionEvents: { refetchField: 'liveSessionEvent', eventArgs: ['sessionId', 'type', 'at'] },
+  geofenceEvents: { refetchField: 'liveGeofenceEvents', eventArgs: ['eventIds'] },
 } as const;
 export type LiveField = keyof typeof LIVE_FIELDS;
 
 const EVENT_VAR_TYPES: Record<string, string> = {
   sessionId: 'ID!',
   pointIds: '[ID!]!',
+  eventIds: '[ID!]!',
   type: 'SessionEventType!',
   at: 'DateTime!',
 };
@@ -31,8 +33,10 @@ const PREFIX = '__live_';
 
 export interface LiveOperation {
   field: LiveField;
-  /** `locationUpdated(sessionId:)` argument, when given. */
+  /** `locationUpdated(sessionId:)` / `geofenceEvents(sessionId:)` argument, when given. */
   sessionId: string | null;
+  /** `geofenceEvents(geofenceId:)` argument, when given. */
+  geofenceId: string | null;
   /**
    * The subscription's selection re-expressed as a query on the refetch field, so one event is
    * resolved through the supergraph (federated fields included) exactly as the client selected it:
@@ -51,13 +55,13 @@ export interface LiveOperation {
  * decimal string), from the literal or the (coerced) variables. Absent, or a variable not given:
  * null (every session the caller may see). Anything else is refused, never read as "absent".
  */
-function sessionIdArg(field: FieldNode, variables: Record<string, unknown>): string | null {
-  const arg = field.arguments?.find((a) => a.name.value === 'sessionId');
+function sessionIdArg(field: FieldNode, variables: Record<string, unknown>, name = 'sessionId'): string | null {
+  const arg = field.arguments?.find((a) => a.name.value === name);
   if (!arg) return null;
   if (arg.value.kind === Kind.VARIABLE && variables[arg.value.name.value] === undefined) return null;
   const value = valueFromAST(arg.value, GraphQLID, variables);
   if (value === null) return null;
-  if (typeof value !== 'string') throw badUserInput('sessionId must be an ID', 'sessionId');
+  if (typeof value !== 'string') throw badUserInput(`${name} must be an ID`, name);
   return value;
 }
 
@@ -91,7 +95,8 @@ export function analyseSubscription(
   if (operation.variableDefinitions?.some((d) => d.variable.name.value.startsWith(PREFIX)))
     throw badUserInput(`Variable names starting with ${PREFIX} are reserved`, 'variables');
 
-  const sessionIdValue = field === 'locationUpdated' ? sessionIdArg(root, variables) : null;
+  const sessionIdValue = field !== 'sessionEvents' ? sessionIdArg(root, variables) : null;
+  const geofenceIdValue = field === 'geofenceEvents' ? sessionIdArg(root, variables, 'geofenceId') : null;
 
   const fragments = document.definitions.filter(
     (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
@@ -136,9 +141,10 @@ export function analyseSubscription(
   return {
     field,
     sessionId: sessionIdValue,
+    geofenceId: geofenceIdValue,
     refetch,
     variables: kept,
-    key: `${field}|${sessionIdValue ?? '*'}|${print(refetch)}|${stableJson(kept)}`,
+    key: `${field}|${sessionIdValue ?? '*'}|${geofenceIdValue ?? '*'}|${print(refetch)}|${stableJson(kept)}`,
   };
 }
 

@@ -17,4 +17,10 @@ export const locationConfigSpec = {
   },
   PORT: int({ default: 4003, min: 0, max: 65535, description: 'location subgraph port' }),
   HOST: str({ default: '127.0.0.1', description: 'interface to listen on' }),
+  GEOFENCES_MAX_PER_TENANT: int({
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    description: 'geofences a tenant may hold (createGeofence answers CONFLICT beyond it)',
+  }),
 };

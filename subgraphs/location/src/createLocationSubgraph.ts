@@ -3,6 +3,7 @@ import type { Db } from '@lt/db';
 import type { Logger } from '@lt/logger';
 import type { LiveEvent, PubSub } from '@lt/pubsub';
 import { createSubgraphServer, type SubgraphServer } from '@lt/server';
+import type { FenceIndexCache } from './geofence/fenceIndex';
 import { createResolvers } from './resolvers';
 import type { LivePublisher } from './events/live';
 
@@ -24,6 +25,10 @@ export interface LocationSubgraphDeps {
   live?: LivePublisher;
   /** Clock (tests). Default `new Date()`. */
   now?: () => Date;
+  /** Geofences a tenant may hold (GEOFENCES_MAX_PER_TENANT). Default 10,000. */
+  maxGeofencesPerTenant?: number;
+  /** The tenants' fence indexes (one per process). Default: a new cache. */
+  fenceIndexes?: FenceIndexCache;
 }
 
 /** Builds the location subgraph from injected dependencies; `index.ts` runs it. */

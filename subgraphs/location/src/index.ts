@@ -24,6 +24,7 @@ const server = createLocationSubgraph({
   db,
   log,
   contextSecret: config.ROUTER_CONTEXT_SECRET,
+  maxGeofencesPerTenant: config.GEOFENCES_MAX_PER_TENANT,
   ...(pubsub ? { pubsub } : {}),
 });
 const port = await server.start(config.PORT, config.HOST);

@@ -3,6 +3,8 @@ import { LIVE_PAYLOAD_MAX_POINTS } from '@lt/pubsub';
 import { Topic, eventKey, type EventType } from '@lt/events';
 import { conflict, notFound } from '@lt/errors';
 import { checkNotBeforeStart, type LocationInput } from '../validation';
+import type { FenceIndexCache } from '../geofence/fenceIndex';
+import { evaluateFences, type FenceOutcome } from './geofences';
 import { isUuid, type Scope } from './scope';
 
 /** The columns of a point the API exposes (LocationPoint). */
@@ -46,6 +48,8 @@ export interface RecordResult {
   rows: PointRow[] | null;
   /** The session right after this commit (it is ACTIVE: points are refused once it ended). */
   session: { deviceId: string | null; startedAt: Date; pointCount: number };
+  /** Geofence transitions the points caused (written in the same transaction), oldest first. */
+  geofences: FenceOutcome;
 }
 
 /** One row of the write statement: the locked session, and one written point (nulls if none). */
@@ -55,6 +59,8 @@ interface WriteRow {
   s_started_at: Date;
   s_device_id: string | null;
   s_point_count: number | bigint;
+  /** The tenant has geofences (evaluate the points against them). */
+  g_fences: boolean | null;
   id: string | null;
   latitude?: number;
   longitude?: number;
@@ -85,6 +91,7 @@ export async function recordPoints(
   sessionId: string,
   inputs: LocationInput[],
   fieldOf: (i: number) => string,
+  fences?: FenceIndexCache,
 ): Promise<RecordResult> {
   if (!isUuid(sessionId)) throw notFound('Location session', 'sessionId');
   return withTenant(
@@ -101,10 +108,22 @@ export async function recordPoints(
       const inserted = rows
         .filter((r) => r.id !== null)
         .map((r) => {
-          const { s_user_id: _u, s_status: _s, s_started_at: _t, s_device_id: _d, s_point_count: _c, ...point } = r;
+          const {
+            s_user_id: _u,
+            s_status: _s,
+            s_started_at: _t,
+            s_device_id: _d,
+            s_point_count: _c,
+            g_fences: _g,
+            ...point
+          } = r;
           return point as PointRow;
         });
       inserted.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || a.id.localeCompare(b.id));
+      const geofences =
+        fences && session.g_fences && inserted.length > 0
+          ? await evaluateFences(tx, fences, scope.tenantId, sessionId, session.s_user_id, evalPoints(inputs, inserted))
+          : { events: [] };
       return {
         inserted,
         stored: inputs.length === 1 ? ((inserted[0] as PointRow | undefined) ?? null) : null,
@@ -118,10 +137,27 @@ export async function recordPoints(
           // The row is locked: the count after this commit is the locked one plus what we wrote.
           pointCount: Number(session.s_point_count) + inserted.length,
         },
+        geofences,
       };
     },
     { timeoutMs: 30_000 },
   );
+}
+
+/** The written points with their coordinates (the input with the same recordedAt: unique per session). */
+function evalPoints(inputs: LocationInput[], inserted: { id: string; recordedAt: Date }[]) {
+  const byTime = new Map<number, LocationInput>();
+  for (const p of inputs) if (!byTime.has(p.recordedAt.getTime())) byTime.set(p.recordedAt.getTime(), p);
+  return inserted.map((r) => {
+    const p = byTime.get(r.recordedAt.getTime())!;
+    return {
+      id: r.id,
+      latitude: p.latitude,
+      longitude: p.longitude,
+      accuracy: p.accuracy ?? null,
+      recordedAt: r.recordedAt.getTime(),
+    };
+  });
 }
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
@@ -186,6 +222,7 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
      )
      SELECT s.user_id AS s_user_id, s.status::text AS s_status, s.started_at AS s_started_at,
        s.device_id AS s_device_id, s.point_count AS s_point_count,
+       (SELECT fence_count > 0 FROM geofence_tenant_state WHERE tenant_id = $1::uuid) AS g_fences,
        ${full ? 'i.*' : 'i.id, i."recordedAt"'}
      FROM s LEFT JOIN ins i ON true`,
     scope.tenantId,

@@ -27,7 +27,7 @@ function remember(pubsub: PubSub, log: Logger, event: LiveEvent): void {
   const p = pendingOf(pubsub);
   const of = event.kind;
   const key = `${event.tenantId}|${event.sessionId}|${of}`;
-  const missed = event.kind === 'location' ? event.points.length : 1;
+  const missed = event.kind === 'location' ? event.points.length : event.kind === 'geofence' ? event.events.length : 1;
   const prior = p.gaps.get(key);
   if (prior) prior.missed += missed;
   else {

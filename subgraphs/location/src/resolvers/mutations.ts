@@ -4,6 +4,7 @@ import type { LocationSubgraphDeps } from '../createLocationSubgraph';
 import { findRetriedPoint, recordPoints, type PointRow, type RecordResult } from '../data/points';
 import { scopeOf } from '../data/scope';
 import { startSession, stopSession, type SessionRow } from '../data/sessions';
+import { FenceIndexCache } from '../geofence/fenceIndex';
 import { createLivePublisher } from '../events/live';
 import { MAX_DEVICE_ID_LENGTH, validateBatch, validateLocation, type LocationInput } from '../validation';
 
@@ -38,6 +39,23 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
   const now = deps.now ?? (() => new Date());
   // Announced after the commit, never awaited: the mutation's answer does not depend on pub/sub.
   const live = deps.live ?? createLivePublisher(deps.pubsub, deps.onLiveLost);
+  const fences = deps.fenceIndexes ?? new FenceIndexCache();
+
+  /** Geofence transitions go out after the points' own event (best effort, like every live event). */
+  const announceGeofences = (tenantId: string, r: RecordResult, ctx: SubgraphContext) => {
+    if (r.geofences.events.length === 0) return;
+    live.announce(
+      {
+        kind: 'geofence',
+        tenantId,
+        sessionId: r.sessionId,
+        userId: r.userId,
+        events: r.geofences.events.map((e) => ({ id: e.id, geofenceId: e.geofenceId })),
+        publishedAt: Date.now(),
+      },
+      ctx.log,
+    );
+  };
 
   const announceSession = (s: SessionRow, type: 'STARTED' | 'ENDED', at: Date, ctx: SubgraphContext): void =>
     live.announce(
@@ -89,8 +107,9 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
     async recordLocation(_: unknown, args: { sessionId: string; location: LocationInput }, ctx: SubgraphContext) {
       const scope = scopeOf(requireTenantMember(ctx));
       validateLocation(args.location, 'location', now());
-      const r = await recordPoints(db, scope, args.sessionId, [args.location], () => 'location');
+      const r = await recordPoints(db, scope, args.sessionId, [args.location], () => 'location', fences);
       announcePoints(scope.tenantId, r, ctx);
+      announceGeofences(scope.tenantId, r, ctx);
       if (r.stored) return r.stored;
       // A retry: answer with the point the first attempt stored.
       const stored = await findRetriedPoint(db, scope, args.sessionId, args.location);
@@ -101,8 +120,9 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
     async recordLocations(_: unknown, args: { sessionId: string; locations: LocationInput[] }, ctx: SubgraphContext) {
       const scope = scopeOf(requireTenantMember(ctx));
       validateBatch(args.locations, now());
-      const r = await recordPoints(db, scope, args.sessionId, args.locations, (i) => `locations[${i}]`);
+      const r = await recordPoints(db, scope, args.sessionId, args.locations, (i) => `locations[${i}]`, fences);
       announcePoints(scope.tenantId, r, ctx);
+      announceGeofences(scope.tenantId, r, ctx);
       // `session` is resolved only when selected (RecordLocationsPayload.session).
       return { accepted: r.inserted.length, duplicates: r.duplicates, sessionId: args.sessionId };
     },

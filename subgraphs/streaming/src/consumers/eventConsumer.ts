@@ -34,7 +34,7 @@ interface Parsed {
 }
 
 /**
- * Reads the three domain topics and parks one PENDING delivery per ACTIVE subscribed sink of each
+ * Reads the domain topics and parks one PENDING delivery per ACTIVE subscribed sink of each
  * event's tenant, in that tenant's transaction, together with the processed_events rows that make a
  * redelivered message a no-op. Offsets are resolved only after their chunk is committed to the
  * database: an event is committed to Kafka once it is parked (the dispatcher owns it), never before.

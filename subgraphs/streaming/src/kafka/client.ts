@@ -2,11 +2,12 @@ import { Kafka, logLevel, type RetryOptions } from 'kafkajs';
 import { Topic } from '@lt/events';
 import type { Logger } from '@lt/logger';
 
-/** The three topics a sink can subscribe to (the GraphQL `StreamTopic` enum) and their Kafka names. */
+/** The topics a sink can subscribe to (the GraphQL `StreamTopic` enum) and their Kafka names. */
 export const STREAM_TOPICS = {
   LOCATION_UPDATES: Topic.LOCATION_UPDATES,
   SESSION_EVENTS: Topic.SESSION_EVENTS,
   TENANT_EVENTS: Topic.TENANT_EVENTS,
+  GEOFENCE_EVENTS: Topic.GEOFENCE_EVENTS,
 } as const;
 export type StreamTopic = keyof typeof STREAM_TOPICS;
 export const isStreamTopic = (v: unknown): v is StreamTopic => typeof v === 'string' && v in STREAM_TOPICS;
