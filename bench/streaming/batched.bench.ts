@@ -84,10 +84,7 @@ async function receiver(secrets: Map<string, string>, delayMs = 0) {
     until: (want: number, timeoutMs: number) =>
       new Promise<void>((resolve, reject) => {
         if (arrivals.size >= want) return resolve();
-        const t = setTimeout(
-          () => reject(new Error(`only ${arrivals.size}/${want} after ${timeoutMs} ms`)),
-          timeoutMs,
-        );
+        const t = setTimeout(() => reject(new Error(`only ${arrivals.size}/${want} after ${timeoutMs} ms`)), timeoutMs);
         waiter = { n: want, resolve: () => (clearTimeout(t), resolve()) };
       }),
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),

@@ -111,7 +111,12 @@ describe('batched webhook delivery', () => {
     // Two full batches, and the two left over go out alone once the oldest waited (never 12 at once,
     // never more than maxEvents; a batch smaller than maxEvents only when nothing else was pending).
     expect(r.accepted().map((x) => eventsOf(x).length)).toEqual([5, 5, 2]);
-    expect(r.accepted().flatMap(eventsOf).map((e) => e.id)).toEqual(sent.map((e) => e.id));
+    expect(
+      r
+        .accepted()
+        .flatMap(eventsOf)
+        .map((e) => e.id),
+    ).toEqual(sent.map((e) => e.id));
     const first = r.accepted()[0]!;
     expect(first.body).toMatchObject({ type: 'batch', data: { events: expect.any(Array) } });
     expect(Date.parse((first.body as unknown as BatchBody).timestamp)).not.toBeNaN();
@@ -183,7 +188,12 @@ describe('batched webhook delivery', () => {
 
     await fast.until(() => fast.accepted().flatMap(eventsOf).length >= 30, 30_000, 'fast sink got 30');
     await fastOther.until(() => fastOther.accepted().length >= 10, 30_000, "other tenant's sink got 10");
-    expect(fast.accepted().flatMap(eventsOf).map((e) => e.id)).toEqual(mine.map((e) => e.id));
+    expect(
+      fast
+        .accepted()
+        .flatMap(eventsOf)
+        .map((e) => e.id),
+    ).toEqual(mine.map((e) => e.id));
     expect(fast.accepted().map((x) => eventsOf(x).length)).toEqual([10, 10, 10]);
     expect(fastOther.accepted().map((x) => x.id)).toEqual(theirs);
     expect(fastOther.accepted().map((x) => x.body.id)).toEqual(theirs);

@@ -152,7 +152,13 @@ describe('kill -9 of the streaming process mid-stream', () => {
     expect(sent).toHaveLength(total);
     first = await startProcess();
 
-    const seenBatched = () => new Set(batched.accepted().flatMap(batchEvents).map((e) => e.id));
+    const seenBatched = () =>
+      new Set(
+        batched
+          .accepted()
+          .flatMap(batchEvents)
+          .map((e) => e.id),
+      );
     const seenSingle = () => new Set(single.accepted().map((r) => r.body.id));
     await batched.until(() => seenBatched().size === total, 120_000, 'every event at the batched sink');
     await single.until(() => seenSingle().size === total, 120_000, 'every event at the unbatched sink');

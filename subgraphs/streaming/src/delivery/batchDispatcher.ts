@@ -111,8 +111,9 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
 
   /** Milliseconds until the next batch is due (capped by the poll interval). */
   async function nextDueInMs(): Promise<number> {
-    const [row] = await withSystem(o.db, (tx) =>
-      tx.$queryRaw<{ due: Date | null }[]>`SELECT app_delivery_batches_next_due(${scope}::uuid[]) AS due`,
+    const [row] = await withSystem(
+      o.db,
+      (tx) => tx.$queryRaw<{ due: Date | null }[]>`SELECT app_delivery_batches_next_due(${scope}::uuid[]) AS due`,
     );
     if (!row?.due) return pollMs;
     return Math.max(1, Math.min(pollMs, row.due.getTime() - Date.now() + 1));
