@@ -299,7 +299,7 @@ if (ONLY.has('E')) {
   let down = true;
   const sinkId = await addSink(tenant.id, rcv, secrets, { maxEvents: 1_000, maxWaitMs: 100 });
   const p = await start([tenant.id], {
-    delivery: { retryScheduleMs: Array(20).fill(500), breakerThreshold: 3, breakerHalfOpenAfterMs: 500 },
+    delivery: { retryScheduleMs: Array(2_000).fill(500), breakerThreshold: 3, breakerHalfOpenAfterMs: 500 },
   });
   const tw = performance.now();
   await writeOutbox(tenant.id, backlog, 50, 1_000);
