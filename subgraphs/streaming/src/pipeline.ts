@@ -2,6 +2,7 @@ import type { Db } from '@lt/db';
 import { Topic } from '@lt/events';
 import type { Logger } from '@lt/logger';
 import { WEBHOOK_CONSUMER, createEventConsumer, type EventConsumer } from './consumers/eventConsumer';
+import { createBatchDispatcher } from './delivery/batchDispatcher';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher';
 import { defaultDeliveryPolicy, type DeliveryPolicy } from './delivery/schedule';
 import type { UrlPolicy } from './delivery/urlPolicy';
@@ -71,7 +72,7 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     if (owned) await eventLog.stop();
     throw err;
   }
-  const dispatcher = createDispatcher({
+  const dispatcherOptions = {
     db: o.db,
     log: log.child({ component: 'dispatcher' }),
     secretKey: o.secretKey,
@@ -79,7 +80,24 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     policy: { ...defaultDeliveryPolicy, ...o.delivery },
     ...(o.dispatcherPollIntervalMs ? { pollIntervalMs: o.dispatcherPollIntervalMs } : {}),
     ...(o.tenantIds ? { tenantIds: o.tenantIds } : {}),
-  });
+  };
+  // Unbatched sinks: one delivery per request (dispatcher); batched sinks: one batch per request.
+  const single = createDispatcher(dispatcherOptions);
+  const batched = createBatchDispatcher(dispatcherOptions);
+  const dispatcher: Dispatcher = {
+    start() {
+      single.start();
+      batched.start();
+    },
+    wake() {
+      single.wake();
+      batched.wake();
+    },
+    breakerState: (sinkId) => batched.breakerState(sinkId) ?? single.breakerState(sinkId),
+    async stop() {
+      await Promise.all([single.stop(), batched.stop()]);
+    },
+  };
   const consumer = createEventConsumer({
     db: o.db,
     eventLog,

@@ -18,11 +18,29 @@ export interface SinkServiceDeps {
   wake?: () => void;
 }
 
+export interface BatchInput {
+  maxEvents: number;
+  maxWaitMs: number;
+}
+
 export interface SinkInput {
   name?: string | null;
   url?: string | null;
   topics?: readonly string[] | null;
   status?: string | null;
+  /** Omitted: unchanged; null: one event per request. */
+  batch?: BatchInput | null;
+}
+
+/** The columns of a batch setting (both null: unbatched), checked against the documented ranges. */
+export function validBatch(raw: BatchInput | null): { batchMaxEvents: number | null; batchMaxWaitMs: number | null } {
+  if (raw === null) return { batchMaxEvents: null, batchMaxWaitMs: null };
+  const { maxEvents, maxWaitMs } = raw;
+  if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > 1_000)
+    throw badUserInput('batch.maxEvents must be 1–1000', 'batch.maxEvents');
+  if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0 || maxWaitMs > 10_000)
+    throw badUserInput('batch.maxWaitMs must be 0–10000', 'batch.maxWaitMs');
+  return { batchMaxEvents: maxEvents, batchMaxWaitMs: maxWaitMs };
 }
 
 function validName(raw: string): string {
@@ -64,13 +82,17 @@ export function createSinkService(d: SinkServiceDeps) {
     mustFind,
 
     /** Returns the sink and its secret: the only time the secret leaves the service. */
-    async create(tenantId: string, input: { name: string; url: string; topics: readonly string[] }) {
+    async create(
+      tenantId: string,
+      input: { name: string; url: string; topics: readonly string[]; batch?: BatchInput | null },
+    ) {
       const name = validName(input.name);
       const topics = validTopics(input.topics);
+      const batch = validBatch(input.batch ?? null);
       const url = await validUrl(input.url, d.urlPolicy);
       const secret = generateSecret();
       const sink = await inTenant(tenantId, (tx) =>
-        insertSink(tx, { tenantId, name, url, topics, secretEnc: encryptSecret(secret, d.secretKey) }),
+        insertSink(tx, { tenantId, name, url, topics, secretEnc: encryptSecret(secret, d.secretKey), ...batch }),
       );
       return { sink, secret };
     },
@@ -80,6 +102,7 @@ export function createSinkService(d: SinkServiceDeps) {
       const data: Record<string, unknown> = {};
       if (input.name != null) data['name'] = validName(input.name);
       if (input.topics != null) data['topics'] = validTopics(input.topics);
+      if (input.batch !== undefined) Object.assign(data, validBatch(input.batch));
       if (input.url != null) data['url'] = await validUrl(input.url, d.urlPolicy);
       if (input.status != null) {
         if (input.status !== 'ACTIVE' && input.status !== 'PAUSED')

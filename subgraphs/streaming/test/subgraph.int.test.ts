@@ -114,6 +114,62 @@ describe('streaming subgraph', () => {
     expect(codeOf(asMemberCreate)).toBe('FORBIDDEN');
   });
 
+  it('batch settings: set on create, changed and cleared on update, each limit refused by its field', async () => {
+    const url = 'http://127.0.0.1:9/x';
+    const created = await call<{ createStreamSink: { sink: { id: string; batch: unknown } } }>(
+      adminA(),
+      `mutation($input: CreateStreamSinkInput!) { createStreamSink(input: $input) { sink { id batch { maxEvents maxWaitMs } } } }`,
+      { input: { name: 'b', url, topics: ['LOCATION_UPDATES'], batch: { maxEvents: 1000, maxWaitMs: 0 } } },
+    );
+    const sink = created.data!.createStreamSink.sink;
+    expect(sink.batch).toEqual({ maxEvents: 1000, maxWaitMs: 0 });
+    const UPDATE = `mutation($id: ID!, $input: UpdateStreamSinkInput!) { updateStreamSink(id: $id, input: $input) { batch { maxEvents maxWaitMs } } }`;
+    const changed = await call<{ updateStreamSink: { batch: unknown } }>(adminA(), UPDATE, {
+      id: sink.id,
+      input: { batch: { maxEvents: 1, maxWaitMs: 10_000 } },
+    });
+    expect(changed.data!.updateStreamSink.batch).toEqual({ maxEvents: 1, maxWaitMs: 10_000 });
+    // Omitted: unchanged; null: one event per request again.
+    const renamed = await call<{ updateStreamSink: { batch: unknown } }>(adminA(), UPDATE, {
+      id: sink.id,
+      input: { name: 'renamed' },
+    });
+    expect(renamed.data!.updateStreamSink.batch).toEqual({ maxEvents: 1, maxWaitMs: 10_000 });
+    const cleared = await call<{ updateStreamSink: { batch: unknown } }>(adminA(), UPDATE, {
+      id: sink.id,
+      input: { batch: null },
+    });
+    expect(cleared.data!.updateStreamSink.batch).toBeNull();
+    const bad: [Record<string, number>, string][] = [
+      [{ maxEvents: 0, maxWaitMs: 0 }, 'batch.maxEvents'],
+      [{ maxEvents: 1001, maxWaitMs: 0 }, 'batch.maxEvents'],
+      [{ maxEvents: 10, maxWaitMs: -1 }, 'batch.maxWaitMs'],
+      [{ maxEvents: 10, maxWaitMs: 10_001 }, 'batch.maxWaitMs'],
+    ];
+    for (const [batch, field] of bad) {
+      const c = await call(adminA(), CREATE, { input: { name: 'x', url, topics: ['TENANT_EVENTS'], batch } });
+      expect([codeOf(c), fieldOf(c)], JSON.stringify(batch)).toEqual(['BAD_USER_INPUT', field]);
+      const u = await call(adminA(), UPDATE, { id: sink.id, input: { batch } });
+      expect([codeOf(u), fieldOf(u)], JSON.stringify(batch)).toEqual(['BAD_USER_INPUT', field]);
+    }
+    // Another tenant can neither read nor set a sink's batch settings.
+    const foreign = await call(adminB(), UPDATE, { id: sink.id, input: { batch: { maxEvents: 5, maxWaitMs: 5 } } });
+    expect(codeOf(foreign)).toBe('NOT_FOUND');
+    expect(JSON.stringify(foreign.data ?? null)).not.toContain(sink.id);
+    const entity = await call<{ _entities: unknown[] }>(
+      adminB(),
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on StreamSink { id batch { maxEvents } } } }`,
+      { r: [{ __typename: 'StreamSink', id: sink.id }] },
+    );
+    expect(entity.data!._entities).toEqual([null]);
+    const mine = await call<{ streamSink: { batch: unknown } }>(
+      adminA(),
+      `query($id: ID!) { streamSink(id: $id) { batch { maxEvents } } }`,
+      { id: sink.id },
+    );
+    expect(mine.data!.streamSink.batch).toBeNull();
+  });
+
   it('another tenant cannot see or touch a sink: NOT_FOUND on every operation, the lookup included', async () => {
     const { sink } = await createSinkVia();
     const id = sink.id;

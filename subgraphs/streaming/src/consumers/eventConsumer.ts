@@ -1,7 +1,6 @@
 import { withTenant, type Db } from '@lt/db';
-import type { EventEnvelope } from '@lt/events';
 import type { Logger } from '@lt/logger';
-import { parkDeliveries } from '../data/deliveries';
+import { parkDeliveries, type ParkItem } from '../data/deliveries';
 import type { EventLog, LogConsumer, LogMessage } from '../eventLog';
 import { activeSinksFor } from '../data/sinks';
 import { STREAM_TOPICS, type StreamTopic, type TopicNames } from '../kafka/client';
@@ -19,7 +18,7 @@ export interface EventConsumerOptions {
   onParked?: () => void;
   /** Name in processed_events. Default WEBHOOK_CONSUMER. */
   consumerName?: string;
-  /** Messages per database transaction. Default 200. */
+  /** Messages per database transaction. Default 1_000. */
   chunkSize?: number;
 }
 
@@ -28,10 +27,7 @@ export interface EventConsumer {
   stop(): Promise<void>;
 }
 
-interface Parsed {
-  key: string;
-  event: EventEnvelope;
-}
+type Parsed = ParkItem;
 
 /**
  * Reads the domain topics and parks one PENDING delivery per ACTIVE subscribed sink of each
@@ -46,7 +42,7 @@ export const WEBHOOK_CONSUMER = 'webhooks';
 
 export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
   const consumerName = o.consumerName ?? WEBHOOK_CONSUMER;
-  const chunkSize = o.chunkSize ?? 200;
+  const chunkSize = o.chunkSize ?? 1_000;
   let consumer: LogConsumer | undefined;
 
   async function parkTenant(tenantId: string, topic: StreamTopic, items: Parsed[]): Promise<number> {
@@ -59,10 +55,14 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
       if (fresh.length === 0) return 0;
       const isNew = new Set(fresh.map((r) => r.event_id));
       const sinks = (await activeSinksFor(tx, topic)).map((s) => s.id);
-      let n = 0;
-      // In message order, so each (sink, session) chain gets increasing seq.
-      for (const p of items) if (isNew.has(p.event.id)) n += await parkDeliveries(tx, p.event, topic, p.key, sinks);
-      return n;
+      // One statement, in message order: each (sink, session) chain gets increasing seq.
+      return parkDeliveries(
+        tx,
+        tenantId,
+        topic,
+        items.filter((p) => isNew.has(p.event.id)),
+        sinks,
+      );
     });
   }
 
@@ -76,7 +76,7 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
         continue;
       }
       const list = byTenant.get(event.tenantId) ?? [];
-      list.push({ key: m.key || event.tenantId, event });
+      list.push({ orderingKey: m.key || event.tenantId, event, json: m.value });
       byTenant.set(event.tenantId, list);
     }
     let parked = 0;
@@ -90,7 +90,9 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
         groupId: o.groupId,
         topics: Object.values(STREAM_TOPICS).map(o.topics.of),
         fromBeginning: true,
-        partitionsConcurrently: 3,
+        // Every partition of the three topics at once (3 each): a slow tenant's transaction does
+        // not hold up the others' partitions.
+        partitionsConcurrently: 9,
         eachBatch: async (batch, { resolveOffset, heartbeat, isRunning }) => {
           for (let i = 0; i < batch.messages.length; i += chunkSize) {
             if (!isRunning()) return;

@@ -17,7 +17,15 @@ export function findSink(tx: Tx, id: string) {
 
 export function insertSink(
   tx: Tx,
-  data: { tenantId: string; name: string; url: string; topics: StreamTopic[]; secretEnc: string },
+  data: {
+    tenantId: string;
+    name: string;
+    url: string;
+    topics: StreamTopic[];
+    secretEnc: string;
+    batchMaxEvents?: number | null;
+    batchMaxWaitMs?: number | null;
+  },
 ) {
   return tx.streamSink.create({ data });
 }

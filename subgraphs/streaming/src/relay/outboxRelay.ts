@@ -12,10 +12,12 @@ export interface OutboxRelayOptions {
   log: Logger;
   /** Only these tenants' rows (tests; each scope has its own lock). Default: every tenant. */
   tenantIds?: readonly string[];
-  /** Rows per batch. Default 500. */
+  /** Rows per batch (at most 5,000). Default 2,000. */
   batchSize?: number;
   /** Idle poll interval when the outbox is empty, ms. Default 200. */
   pollIntervalMs?: number;
+  /** Poll interval while rows keep coming (the last batch had some but was not full), ms. Default 10. */
+  busyPollIntervalMs?: number;
   /** Backoff after a failed publish grows from this to `maxBackoffMs`, ms. Default 200 / 5_000. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -88,8 +90,9 @@ export function groupByTopic(rows: readonly ClaimedRow[], topics: TopicNames): M
 export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const log = o.log;
   const scope = o.tenantIds ? [...o.tenantIds] : null;
-  const batchSize = o.batchSize ?? 500;
+  const batchSize = o.batchSize ?? 2_000;
   const pollMs = o.pollIntervalMs ?? 200;
+  const busyPollMs = Math.min(o.busyPollIntervalMs ?? 10, pollMs);
   const minBackoff = o.minBackoffMs ?? 200;
   const maxBackoff = o.maxBackoffMs ?? 5_000;
   let producer: LogProducer | undefined;
@@ -142,7 +145,10 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         backoff = Math.min(backoff * 2, maxBackoff);
         continue;
       }
-      if (n < batchSize) await idler.idle(pollMs);
+      // Under steady writes each batch is small: look again soon rather than after a full idle pause
+      // (the pause would add up to pollIntervalMs to every event's latency).
+      if (n === 0) await idler.idle(pollMs);
+      else if (n < batchSize) await idler.idle(busyPollMs);
     }
   }
 

@@ -12,7 +12,7 @@ import {
 import { withTenant } from '@lt/db';
 import type { StreamingSubgraphDeps } from '../createStreamingSubgraph';
 import { listDeliveries, sinkStats, type DeliveryStatus } from '../data/deliveries';
-import type { SinkService } from '../sinkService';
+import type { BatchInput, SinkService } from '../sinkService';
 
 /** Sinks are managed by the tenant's admins only; the tenant always comes from the signed context. */
 function admin(ctx: SubgraphContext): TenantMembership {
@@ -56,7 +56,7 @@ export function createResolvers(deps: StreamingSubgraphDeps & { sinks: SinkServi
     Mutation: {
       createStreamSink: (
         _: unknown,
-        a: { input: { name: string; url: string; topics: string[] } },
+        a: { input: { name: string; url: string; topics: string[]; batch?: BatchInput | null } },
         ctx: SubgraphContext,
       ) => sinks.create(admin(ctx).tenantId, a.input),
       updateStreamSink: (_: unknown, a: { id: string; input: Record<string, never> }, ctx: SubgraphContext) =>
@@ -72,6 +72,8 @@ export function createResolvers(deps: StreamingSubgraphDeps & { sinks: SinkServi
     },
     StreamSink: {
       __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => sinks.find(admin(ctx).tenantId, ref.id),
+      batch: (sink: StreamSinkModel) =>
+        sink.batchMaxEvents == null ? null : { maxEvents: sink.batchMaxEvents, maxWaitMs: sink.batchMaxWaitMs ?? 0 },
       stats: (sink: StreamSinkModel, _a: unknown, ctx: SubgraphContext) =>
         withTenant(deps.db, admin(ctx).tenantId, (tx) => sinkStats(tx, sink.id)),
       async deliveries(
