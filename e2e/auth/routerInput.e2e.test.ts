@@ -112,7 +112,7 @@ describe('request shape', () => {
     }
   });
 
-  it('an invalid DateTime variable: the subgraph BAD_USER_INPUT, naming the variable, reaches the client', async () => {
+  it('an invalid DateTime variable: the subgraph BAD_USER_INPUT, naming the field, reaches the client', async () => {
     const s = await gql<{ startLocationSession: { id: string } }>(
       stack.routerUrl,
       'mutation { startLocationSession(input: { deviceId: "hostile" }) { id } }',
@@ -124,7 +124,11 @@ describe('request shape', () => {
       recordLocations(sessionId: $s, locations: [{ latitude: 1, longitude: 1, recordedAt: $t }]) { accepted } }`;
     for (const t of ['now', '2026-13-01T00:00:00Z', 5]) {
       const r = await gql(stack.routerUrl, RECORD, { s: sessionId, t }, bearer(member));
-      expect(r.errors?.[0]?.extensions, String(t)).toEqual({ code: 'BAD_USER_INPUT', field: 't' });
+      // The subgraph's argument guard names the argument path the variable fills.
+      expect(r.errors?.[0]?.extensions, String(t)).toEqual({
+        code: 'BAD_USER_INPUT',
+        field: 'locations[0].recordedAt',
+      });
       expect(r.status).toBeLessThan(500);
     }
     const RECORD_INPUT = `mutation($s: ID!, $l: [LocationInput!]!) { recordLocations(sessionId: $s, locations: $l) { accepted } }`;
@@ -134,7 +138,7 @@ describe('request shape', () => {
       { s: sessionId, l: [{ latitude: 1, longitude: 1, recordedAt: 'soon' }] },
       bearer(member),
     );
-    expect(r.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'l[0].recordedAt' });
+    expect(r.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'locations[0].recordedAt' });
     // The router's own variable checks name the variable too.
     const missing = await gql(
       stack.routerUrl,
