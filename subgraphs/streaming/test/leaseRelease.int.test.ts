@@ -78,7 +78,12 @@ describe('a database error during an attempt', () => {
 
     await waitFor(() => receiver.all.some((r) => r.id === eventId), { timeoutMs: 15_000, what: 'the webhook' });
     expect(failed).toBe(1);
-    const d = await withTenant(db, tenant.id, (tx) => tx.delivery.findFirst({ where: { eventId } }));
-    expect(d?.status).toBe('DELIVERED');
+    // The receiver answers before the outcome is recorded: wait for the row, not just the request.
+    await waitFor(
+      async () =>
+        (await withTenant(db, tenant.id, (tx) => tx.delivery.findFirst({ where: { eventId } })))?.status ===
+        'DELIVERED',
+      { timeoutMs: 15_000, what: 'the delivery recorded DELIVERED' },
+    );
   });
 });
