@@ -7,10 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { withTenant } from '@lt/db';
 import { createRedisConnection, createRedisPubSub, createRedisSubscriber } from '@lt/pubsub';
-import { Cleanup, createTestTenant } from '@lt/testing';
+import { Cleanup, createTestTenant, waitFor } from '@lt/testing';
 import { codes, gql } from '../support/graphql';
 import { bearer, createUserWithToken, startAuthedStack, type AuthedStack } from '../support/identity';
 import { startPrivateRedis } from '../support/privateRedis';
+import { LiveSocket } from '../location/liveSocket';
 
 const cleanup = new Cleanup();
 afterAll(() => cleanup.run());
@@ -88,6 +89,56 @@ describe('Redis down', () => {
       { e: fresh.email, p: fresh.password },
     );
     expect(codes(login)).toEqual(['SERVICE_UNAVAILABLE']);
+  });
+});
+
+describe('Redis down, WebSocket', () => {
+  it('admits the socket from Postgres (no 1013, no 4401), refuses live subscriptions with SERVICE_UNAVAILABLE, and serves them once Redis is back', async () => {
+    let redis = await startPrivateRedis();
+    cleanup.add(() => redis.stop());
+    const stack = await stackOn(redis.url);
+    cleanup.add(() => stack.stop());
+    const tenant = await createTestTenant(stack.db, 'redis-down-ws');
+    // A user no cache has seen: admission needs the membership store, which now is Postgres alone.
+    const user = await createUserWithToken(stack, { tenantId: tenant.id, role: 'MEMBER' });
+    await redis.stop();
+    const before = stack.routerIdentity!.memberships.stats.storeFailures;
+
+    const w = await LiveSocket.open(stack.routerUrl, `Bearer ${user.accessToken}`);
+    cleanup.add(() => w.close());
+    await w.acked();
+    expect(stack.routerIdentity!.memberships.stats.storeFailures).toBeGreaterThan(before);
+    // The live channel cannot be joined: this subscription is refused with a code, in words.
+    w.subscribe('s1', 'subscription { sessionEvents { type } }');
+    const refused = await w.error('s1', 20_000);
+    expect(refused.map((e) => e.extensions?.['code'])).toEqual(['SERVICE_UNAVAILABLE']);
+
+    // Redis returns (same port): the same socket subscribes again and receives events. Each try
+    // is either refused (the channel not joined yet: try again) or live (counted by the engine).
+    redis = await startPrivateRedis(redis.port);
+    const live = () => stack.subscriptions()!.stats().subscriptions;
+    let id = '';
+    for (let attempt = 0; attempt < 30 && !id; attempt++) {
+      const tryId = `s${attempt + 2}`;
+      const refusals = () => w.pending(tryId).length;
+      w.subscribe(tryId, 'subscription { sessionEvents { type } }');
+      await waitFor(() => live() > 0 || refusals() > 0, { timeoutMs: 20_000, what: `subscription ${tryId} settled` });
+      if (live() > 0) id = tryId;
+      else await w.error(tryId);
+    }
+    expect(id).not.toBe('');
+    const started = await gql(
+      stack.routerUrl,
+      'mutation { startLocationSession(input: { deviceId: "ws-van" }) { id } }',
+      {},
+      bearer(user),
+    );
+    expect(started.errors).toBeUndefined();
+    const m = await w.next<{ sessionEvents: { type: string } } | null>(id, 30_000);
+    // Either the event itself or, if the location subgraph's publisher had not reconnected yet, the
+    // gap marker that stands in for it: never silence.
+    if (m.data) expect(m.data.sessionEvents.type).toBe('STARTED');
+    else expect(m.errors).toMatchObject([{ extensions: { code: 'LIVE_EVENTS_MISSED' } }]);
   });
 });
 

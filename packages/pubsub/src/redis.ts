@@ -51,7 +51,19 @@ export function createRedisPubSub({ publisher, subscriber }: RedisPubSubOptions)
       const entry = (m: string): void => listener(m);
       set.add(entry);
       // Redis confirms SUBSCRIBE before resolving: messages published afterwards are delivered.
-      await confirmed.get(channel);
+      const joining = confirmed.get(channel);
+      try {
+        await joining;
+      } catch (err) {
+        // Not joined (Redis down): forget this listener, and the channel if it was the last one, so
+        // the next subscribe sends SUBSCRIBE again instead of reusing the failure.
+        set.delete(entry);
+        if (set.size === 0 && channels.get(channel) === set) {
+          channels.delete(channel);
+          if (confirmed.get(channel) === joining) confirmed.delete(channel);
+        }
+        throw err;
+      }
       let done = false;
       return async () => {
         if (done) return;

@@ -417,7 +417,15 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
         onOverflow: () => close(conn, EngineClose.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER),
       };
       conn.subscribers.add(subscriber);
-      await fanout.add(subscriber);
+      try {
+        await fanout.add(subscriber);
+      } catch (err) {
+        // The live channel could not be joined (pub/sub down): this subscription is refused with
+        // its code; the socket and its other subscriptions stay.
+        conn.subscribers.delete(subscriber);
+        if (err instanceof GraphQLError) return [err];
+        throw err;
+      }
       const args: ExecutionArgs = {
         schema: internals.schema,
         document,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, FormattedExecutionResult, GraphQLSchema } from 'graphql';
 import type { Caller } from '@lt/context';
+import { serviceUnavailable } from '@lt/errors';
 import type { Logger } from '@lt/logger';
 import { parseLiveEvent, tenantChannel, type LiveEvent, type PubSub } from '@lt/pubsub';
 import type { RouterInternals } from '../createRouter';
@@ -403,8 +404,24 @@ export class Fanout {
     this.groupOf.set(s, group);
     feed.count++;
     const f = feed;
-    feed.unsubscribe ??= this.o.pubsub.subscribe(tenantChannel(m.tenantId, 'live'), (msg) => f.onMessage(msg));
-    await feed.unsubscribe;
+    if (!feed.unsubscribe) {
+      const joining = this.o.pubsub.subscribe(tenantChannel(m.tenantId, 'live'), (msg) => f.onMessage(msg));
+      feed.unsubscribe = joining;
+      // A channel that could not be joined (pub/sub down) is forgotten: the next subscriber retries.
+      joining.catch(() => {
+        if (f.unsubscribe === joining) f.unsubscribe = null;
+      });
+    }
+    try {
+      await feed.unsubscribe;
+    } catch (err) {
+      await this.remove(s);
+      this.o.log.warn('live channel unavailable: subscription refused', {
+        tenantId: m.tenantId,
+        err: { name: (err as Error)?.name, message: (err as Error)?.message },
+      });
+      throw serviceUnavailable('Live updates are unavailable right now; subscribe again shortly');
+    }
     if (this.groupOf.has(s)) this.ready.add(s);
   }
 
@@ -422,8 +439,9 @@ export class Fanout {
     feed.count--;
     if (feed.count === 0) {
       this.feeds.delete(tenantId);
-      const off = await feed.unsubscribe;
-      await off?.();
+      // A channel never joined (pub/sub down) has nothing to leave.
+      const off = await feed.unsubscribe?.catch(() => null);
+      await off?.().catch(() => undefined);
     }
   }
 }
