@@ -2,17 +2,19 @@ import { Role, type Membership } from '@lt/context';
 import { withPlatform, withTenant } from '@lt/db';
 import { badUserInput, conflict, forbidden, notFound } from '@lt/errors';
 import {
+  byId,
   clampFirst,
   decodeTimeIdCursor,
   encodeCursor,
   isUuid,
+  loadBatched,
   requireMembership,
   requireRole,
   requireTenantMember,
   type SubgraphContext,
 } from '@lt/server';
 import { insertInvitation, newInvitationCode } from '../data/invitations';
-import { emailRegistered, findUser, inScope, pageUsers, updateRole, type UserRow } from '../data/users';
+import { emailRegistered, findUser, findUsers, inScope, pageUsers, updateRole, type UserRow } from '../data/users';
 import { removeUserSaga } from '../sagas/removeUser';
 import type { AuthServices } from '../services';
 
@@ -96,10 +98,11 @@ export function userResolvers(s: AuthServices) {
       },
     },
     User: {
+      /** One query per request for all the User references it carries (loadBatched). */
       async __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
         const m = ctx.caller.membership;
         if (!m || !isUuid(ref.id)) return null;
-        return inScope(s.db, m, (tx) => findUser(tx, ref.id));
+        return loadBatched(ctx, 'User', ref.id, (ids) => inScope(s.db, m, (tx) => findUsers(tx, ids)).then(byId));
       },
       tenant: (u: UserRow) => (u.tenantId ? { __typename: 'Tenant', id: u.tenantId } : null),
     },
