@@ -72,7 +72,8 @@ function plugin(base: string): Plugin {
 export async function buildRouter(ref?: string): Promise<string> {
   let base = root;
   if (ref) {
-    base = join(out, `src-${ref}`);
+    // Outside the test globs (vitest skips node_modules): the extracted copy's tests must not run.
+    base = join(root, 'node_modules/.cache/lt-bench-gateway', `src-${ref}`);
     rmSync(base, { recursive: true, force: true });
     mkdirSync(base, { recursive: true });
     execFileSync('sh', [
