@@ -7,6 +7,7 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       '**/generated/**',
+      '**/.build/**',
       'examples/client/src/gql/**',
       '.data/**',
       'test-results/**',

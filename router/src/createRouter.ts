@@ -15,9 +15,11 @@ import type { Logger } from '@lt/logger';
 import { listen, logUnexpectedErrors, stopServer } from '@lt/server';
 import type { Authenticator } from './auth/types';
 import { SignedContextDataSource, withVariableField, type RouterContext } from './gateway/dataSource';
+import { createContextSigner } from './gateway/contextSigner';
 import { createSubgraphFetcher } from './gateway/httpFetcher';
 import { unavailable } from './auth/cognitoAuthenticator';
 import { isTransientDependencyError } from './transient';
+import { mergingFetcher } from './gateway/merge';
 import {
   answerClientError,
   authorizationPlugin,
@@ -107,7 +109,10 @@ export function createRouter(options: RouterOptions): Router {
   const log = options.log;
   const limits = resolveLimits(options.limits);
   // One pool of kept-alive sockets to the subgraphs for the whole router; every call has a deadline.
-  const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs ?? 10_000 });
+  // Identical in-flight queries of one caller share a call (gateway/merge.ts).
+  const fetcher = mergingFetcher(createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs ?? 10_000 }));
+  // Each caller's context is signed once and reused while it has time left (gateway/contextSigner.ts).
+  const signer = createContextSigner({ secret: options.contextSecret });
 
   // @apollo/gateway otherwise starts an OpenTelemetry exporter that reports usage to Apollo and
   // probes cloud metadata endpoints (AWS/GCP/Azure, e.g. 169.254.169.254) to describe the host.
@@ -116,7 +121,7 @@ export function createRouter(options: RouterOptions): Router {
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySupergraph(options.supergraphSdl),
     buildService: ({ name, url }) =>
-      new SignedContextDataSource(options.subgraphUrls?.[name] ?? url ?? '', options.contextSecret, fetcher),
+      new SignedContextDataSource(options.subgraphUrls?.[name] ?? url ?? '', signer, fetcher),
   });
 
   const apollo = new ApolloServer<RouterContext>({

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Caller, Membership } from './membership';
 import { isRole } from './membership';
 
@@ -25,6 +25,11 @@ export interface SignContextOptions {
 
 export interface VerifyContextOptions {
   secret: string;
+  /**
+   * The request id sent beside the context (`x-request-id`); it is not signed, so one signature
+   * serves all of a caller's requests. Absent or not an id (1–128 of `A-Za-z0-9._:-`): a new one.
+   */
+  requestId?: string | null;
   /** Allowed clock difference between router and subgraph, seconds. Default 5. */
   clockSkewSeconds?: number;
   now?: () => number;
@@ -38,10 +43,27 @@ function mac(secret: string, input: string): Buffer {
   return createHmac('sha256', secret).update(input).digest();
 }
 
-/** Signs a caller as a compact JWS (HS256). Only the router calls this. */
-export function signContext(caller: Caller, options: SignContextOptions): string {
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Signs a caller as a compact JWS (HS256). Only the router calls this. The request id is not
+ * signed (it travels in `x-request-id`): the signature covers who is calling, so it can be reused
+ * for every request of that caller while it lives.
+ */
+export function signContext(
+  caller: Omit<Caller, 'requestId'> & { requestId?: string },
+  options: SignContextOptions,
+): string {
   const now = (options.now ?? nowSeconds)();
-  const payload = b64url(JSON.stringify({ ...caller, iat: now, exp: now + (options.ttlSeconds ?? 30) }));
+  const claims = {
+    membership: caller.membership,
+    tokenId: caller.tokenId,
+    tokenExpiresAt: caller.tokenExpiresAt,
+    clientAddress: caller.clientAddress,
+    iat: now,
+    exp: now + (options.ttlSeconds ?? 30),
+  };
+  const payload = b64url(JSON.stringify(claims));
   const input = `${HEADER}.${payload}`;
   return `${input}.${b64url(mac(options.secret, input))}`;
 }
@@ -93,11 +115,10 @@ export function verifyContext(token: string | undefined | null, options: VerifyC
   if (typeof claims['exp'] !== 'number' || claims['exp'] + skew < now) {
     throw new ContextVerificationError('expired');
   }
-  if (typeof claims['requestId'] !== 'string') throw new ContextVerificationError('invalid_claims');
   const str = (k: string): string | null => (typeof claims[k] === 'string' ? (claims[k] as string) : null);
   return {
     membership: parseMembership(claims['membership'] ?? null),
-    requestId: claims['requestId'],
+    requestId: options.requestId && REQUEST_ID.test(options.requestId) ? options.requestId : randomUUID(),
     tokenId: str('tokenId'),
     tokenExpiresAt: typeof claims['tokenExpiresAt'] === 'number' ? claims['tokenExpiresAt'] : null,
     clientAddress: str('clientAddress'),

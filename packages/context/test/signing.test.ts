@@ -17,8 +17,19 @@ const caller: Caller = {
 };
 
 describe('router-signed context', () => {
-  it('round-trips a caller', () => {
-    expect(verifyContext(signContext(caller, { secret }), { secret })).toEqual(caller);
+  it('round-trips a caller, the request id beside the signature', () => {
+    expect(verifyContext(signContext(caller, { secret }), { secret, requestId: 'req-1' })).toEqual(caller);
+  });
+
+  it('signs who is calling, not the request: one signature serves every request id', () => {
+    const now = () => 1_000;
+    const a = signContext(caller, { secret, now });
+    expect(signContext({ ...caller, requestId: 'req-2' }, { secret, now })).toBe(a);
+    expect(JSON.parse(Buffer.from(a.split('.')[1]!, 'base64url').toString())).not.toHaveProperty('requestId');
+    expect(verifyContext(a, { secret, now, requestId: 'req-2' }).requestId).toBe('req-2');
+    // A missing or odd request id (log injection, huge) is replaced by a fresh one.
+    for (const requestId of [undefined, null, '', 'a\nb', 'x'.repeat(129)])
+      expect(verifyContext(a, { secret, now, requestId }).requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('refuses a missing, malformed, re-signed or tampered context', () => {
@@ -37,7 +48,7 @@ describe('router-signed context', () => {
 
   it('expires after its short lifetime (with clock skew)', () => {
     const token = signContext(caller, { secret, ttlSeconds: 30, now: () => 1_000 });
-    expect(verifyContext(token, { secret, now: () => 1_034 }).requestId).toBe('req-1');
+    expect(verifyContext(token, { secret, now: () => 1_034 }).membership).toEqual(caller.membership);
     expect(() => verifyContext(token, { secret, now: () => 1_036 })).toThrow(/expired/);
   });
 

@@ -10,7 +10,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
 import { parse } from 'graphql';
-import { CONTEXT_HEADER, ContextVerificationError, verifyContext } from '@lt/context';
+import { CONTEXT_HEADER, ContextVerificationError, REQUEST_ID_HEADER, verifyContext } from '@lt/context';
 import { isInvalidInputDatabaseError, isTransientDatabaseError } from '@lt/db';
 import { ErrorCode, maskError } from '@lt/errors';
 import type { Logger } from '@lt/logger';
@@ -111,7 +111,10 @@ export function createSubgraphServer<TExtra extends object = object>(
         // The signature check runs before Apollo sees the body: no parsing, no planning, no data.
         app.use('/graphql', (req, res, next) => {
           try {
-            const caller = verifyContext(req.header(CONTEXT_HEADER), { secret: options.contextSecret });
+            const caller = verifyContext(req.header(CONTEXT_HEADER), {
+              secret: options.contextSecret,
+              requestId: req.header(REQUEST_ID_HEADER) ?? null,
+            });
             res.locals['caller'] = caller;
             next();
           } catch (err) {

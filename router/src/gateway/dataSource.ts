@@ -1,8 +1,11 @@
-import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext, type Caller } from '@lt/context';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, type Caller } from '@lt/context';
 import { ErrorCode, isErrorCode } from '@lt/errors';
+import { createContextSigner, type ContextSigner } from './contextSigner';
 import type { SubgraphFetcher } from './httpFetcher';
+import { MERGE_HEADER } from './merge';
+import { dedupeRepresentations, expandEntities } from './representations';
 
 /** Context the router's Apollo Server builds per request. */
 export interface RouterContext {
@@ -14,23 +17,43 @@ export interface RouterContext {
  * request id. Client headers never reach subgraphs (the gateway sends only what we set here).
  */
 export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  private readonly signer: ContextSigner;
+
   constructor(
     url: string,
-    private readonly secret: string,
+    /** The context secret, or the router's signer (one signature per caller, shared by every subgraph). */
+    secret: string | ContextSigner,
     /** Kept-alive HTTP with a deadline per call (httpFetcher.ts), shared by every subgraph. */
     fetcher: SubgraphFetcher,
   ) {
     super({ url, fetcher: fetcher as never });
+    this.signer = typeof secret === 'string' ? createContextSigner({ secret }) : secret;
   }
 
-  override willSendRequest({
-    request,
-    context,
-  }: Parameters<NonNullable<RemoteGraphQLDataSource<RouterContext>['willSendRequest']>>[0]): void {
+  /** Each distinct entity representation is sent once; answers are mapped back (representations.ts). */
+  override async process(options: GraphQLDataSourceProcessOptions<RouterContext>) {
+    const representations = options.request.variables?.['representations'];
+    const d = Array.isArray(representations) ? dedupeRepresentations(representations) : null;
+    if (!d) return super.process(options);
+    options.request.variables = { ...options.request.variables, representations: d.unique };
+    return expandEntities(await super.process(options), d);
+  }
+
+  override willSendRequest(
+    options: Parameters<NonNullable<RemoteGraphQLDataSource<RouterContext>['willSendRequest']>>[0],
+  ): void {
+    const { request, context } = options;
     const headers = request.http?.headers;
     if (!headers || !context?.caller) return;
-    headers.set(CONTEXT_HEADER, signContext(context.caller, { secret: this.secret }));
+    headers.set(CONTEXT_HEADER, this.signer.sign(context.caller));
     headers.set(REQUEST_ID_HEADER, context.caller.requestId);
+    // Queries of a query operation may share an identical in-flight call (merge.ts); nothing of a mutation does.
+    if (
+      'incomingRequestContext' in options &&
+      options.incomingRequestContext.operation?.operation === 'query' &&
+      /^\s*(query\b|\{)/.test(request.query ?? '')
+    )
+      headers.set(MERGE_HEADER, '1');
   }
 
   /**

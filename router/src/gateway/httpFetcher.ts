@@ -19,6 +19,12 @@ export interface SubgraphFetcherOptions {
   maxResponseBytes?: number;
   /** Kept-alive sockets per subgraph host. Default 128. */
   maxSockets?: number;
+  /**
+   * An idle kept-alive socket is closed after this long, ms. Default 4,000: before Node's servers
+   * close it (keepAliveTimeout 5 s), so a request is never written to a socket the subgraph is
+   * closing (ECONNRESET).
+   */
+  idleSocketMs?: number;
 }
 
 export type SubgraphFetcher = ((
@@ -37,7 +43,13 @@ export type SubgraphFetcher = ((
  */
 export function createSubgraphFetcher(o: SubgraphFetcherOptions): SubgraphFetcher {
   const maxBytes = o.maxResponseBytes ?? 32 * 1024 * 1024;
-  const agentOptions = { keepAlive: true, maxSockets: o.maxSockets ?? 128, scheduling: 'lifo' as const };
+  // `timeout` on an Agent destroys sockets idle in its free pool; sockets in use are left alone.
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: o.maxSockets ?? 128,
+    scheduling: 'lifo' as const,
+    timeout: o.idleSocketMs ?? 4_000,
+  };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
 
   const fetcher = ((url, init) =>

@@ -172,15 +172,40 @@ const unauthorized = (path: string[]) =>
  * answered with `null` and one UNAUTHORIZED_FIELD_OR_TYPE error each. The query-plan cache key
  * includes what was removed, so plans never leak between callers. Subgraphs check again.
  */
-export function authorizationPlugin(supergraphSdl: string): ApolloServerPlugin<RouterContext> {
+export function authorizationPlugin(
+  supergraphSdl: string,
+  o: { cacheSize?: number } = {},
+): ApolloServerPlugin<RouterContext> {
   const rules = readAccessRules(supergraphSdl);
   const schema = buildASTSchema(parse(supergraphSdl), { assumeValidSDL: true });
+  // What the filter decides depends only on the operation and the caller's role (roles are the
+  // scopes; no membership = unauthenticated), so it is computed once per (operation, role).
+  const cacheSize = o.cacheSize ?? 1_000;
+  const cache = new Map<string, { document: DocumentNode; removed: Removal[]; queryHash: string }>();
+  const filterFor = (rc: GraphQLRequestContext<RouterContext>) => {
+    const membership = rc.contextValue.caller.membership;
+    const key = `${membership ? membership.role : ''}\n${rc.queryHash!}`;
+    let hit = cache.get(key);
+    if (!hit) {
+      const filtered = filterDocument(schema, rules, rc.document!, membership);
+      const queryHash = filtered.removed.length
+        ? createHash('sha256')
+            .update(rc.queryHash!)
+            .update(JSON.stringify(filtered.removed.map((r) => r.path)))
+            .digest('hex')
+        : rc.queryHash!;
+      hit = { ...filtered, queryHash };
+      if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+      cache.set(key, hit);
+    }
+    return hit;
+  };
   return {
     async requestDidStart() {
       let removed: Removal[] = [];
       return {
         async responseForOperation(rc: GraphQLRequestContext<RouterContext>) {
-          const filtered = filterDocument(schema, rules, rc.document!, rc.contextValue.caller.membership);
+          const filtered = filterFor(rc);
           removed = filtered.removed;
           if (removed.length === 0) return null;
           const op = filtered.document.definitions.find(
@@ -198,10 +223,7 @@ export function authorizationPlugin(supergraphSdl: string): ApolloServerPlugin<R
           }
           const mutable = rc as { document: DocumentNode; queryHash: string };
           mutable.document = filtered.document;
-          mutable.queryHash = createHash('sha256')
-            .update(rc.queryHash!)
-            .update(JSON.stringify(removed.map((r) => r.path)))
-            .digest('hex');
+          mutable.queryHash = filtered.queryHash;
           return null;
         },
         async willSendResponse(rc) {

@@ -3,7 +3,7 @@ import { withSystem, withTenant, type Db, type StreamSinkModel } from '@lt/db';
 import type { EventEnvelope } from '@lt/events';
 import { badUserInput, notFound } from '@lt/errors';
 import { encryptSecret, generateSecret } from './crypto/secrets';
-import { findSink, insertSink, listSinks } from './data/sinks';
+import { findSink, findSinks, insertSink, listSinks } from './data/sinks';
 import { requeueDead } from './data/deliveries';
 import { UrlRefusedError, validateSinkUrl, type UrlPolicy } from './delivery/urlPolicy';
 import { isStreamTopic, type StreamTopic } from './kafka/client';
@@ -79,6 +79,7 @@ export function createSinkService(d: SinkServiceDeps) {
   return {
     list: (tenantId: string) => inTenant(tenantId, (tx) => listSinks(tx)),
     find: (tenantId: string, id: string) => inTenant(tenantId, (tx) => findSink(tx, id)),
+    findMany: (tenantId: string, ids: readonly string[]) => inTenant(tenantId, (tx) => findSinks(tx, ids)),
     mustFind,
 
     /** Returns the sink and its secret: the only time the secret leaves the service. */

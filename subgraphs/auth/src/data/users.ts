@@ -23,6 +23,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const findUser = (tx: Tx, id: string): Promise<UserRow | null> =>
   UUID.test(id) ? tx.user.findUnique({ where: { id }, select: SELECT }) : Promise.resolve(null);
 
+/** Users by id, one query (ids that are not UUIDs are left out); RLS limits them to the transaction's scope. */
+export const findUsers = (tx: Tx, ids: readonly string[]): Promise<UserRow[]> => {
+  const valid = ids.filter((id) => UUID.test(id));
+  return valid.length ? tx.user.findMany({ where: { id: { in: valid } }, select: SELECT }) : Promise.resolve([]);
+};
+
 export const insertUser = (
   tx: Tx,
   data: { cognitoSub: string; email: string; tenantId: string | null; role: Role },

@@ -2,26 +2,25 @@ import { Role, type Membership } from '@lt/context';
 import { withPlatform, withTenant } from '@lt/db';
 import { badUserInput, conflict, forbidden, notFound } from '@lt/errors';
 import {
+  byId,
   clampFirst,
   decodeTimeIdCursor,
   encodeCursor,
   isUuid,
+  loadBatched,
   requireMembership,
   requireRole,
   requireTenantMember,
   type SubgraphContext,
 } from '@lt/server';
 import { insertInvitation, newInvitationCode } from '../data/invitations';
-import { emailRegistered, findUser, inScope, pageUsers, updateRole, type UserRow } from '../data/users';
+import { emailRegistered, findUser, findUsers, inScope, pageUsers, updateRole, type UserRow } from '../data/users';
 import { removeUserSaga } from '../sagas/removeUser';
 import type { AuthServices } from '../services';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]+$/;
 
 /** me, inviteUser, changeUserRole, removeUser, User and Tenant.users. */
-/** User entity lookups of one request (the context object lives as long as the request). */
-const userRefs = new WeakMap<SubgraphContext, Map<string, Promise<UserRow | null>>>();
-
 export function userResolvers(s: AuthServices) {
   return {
     Query: {
@@ -99,16 +98,11 @@ export function userResolvers(s: AuthServices) {
       },
     },
     User: {
-      __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
+      /** One query per request for all the User references it carries (loadBatched). */
+      async __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
         const m = ctx.caller.membership;
         if (!m || !isUuid(ref.id)) return null;
-        // One lookup per user per request: a live re-read of a 500-point batch references the
-        // same user 500 times (one transaction each would exhaust the pool).
-        let seen = userRefs.get(ctx);
-        if (!seen) userRefs.set(ctx, (seen = new Map()));
-        let user = seen.get(ref.id);
-        if (!user) seen.set(ref.id, (user = inScope(s.db, m, (tx) => findUser(tx, ref.id))));
-        return user;
+        return loadBatched(ctx, 'User', ref.id, (ids) => inScope(s.db, m, (tx) => findUsers(tx, ids)).then(byId));
       },
       tenant: (u: UserRow) => (u.tenantId ? { __typename: 'Tenant', id: u.tenantId } : null),
     },

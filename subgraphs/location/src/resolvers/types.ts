@@ -1,8 +1,16 @@
-import { clampFirst, decodeTimeIdCursor, requireTenantMember, type SubgraphContext } from '@lt/server';
+import { withTenant } from '@lt/db';
+import {
+  byId,
+  clampFirst,
+  decodeTimeIdCursor,
+  loadBatched,
+  requireTenantMember,
+  type SubgraphContext,
+} from '@lt/server';
 import { sortKey } from './connection';
 import type { LocationSubgraphDeps } from '../createLocationSubgraph';
 import { listPoints, type PointRow } from '../data/points';
-import { getSession, type SessionRow } from '../data/sessions';
+import { findSessions, getSession, type SessionRow } from '../data/sessions';
 import { scopeOf } from '../data/scope';
 import { toConnection } from './connection';
 
@@ -14,9 +22,15 @@ export function createTypeResolvers({ db }: LocationSubgraphDeps) {
       },
     },
     LocationSession: {
-      /** Entity reference from another subgraph: same visibility as `locationSession`, else null. */
+      /**
+       * Entity reference from another subgraph: same visibility as `locationSession`, else null.
+       * All of a request's references are one query (loadBatched).
+       */
       async __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
-        return getSession(db, scopeOf(requireTenantMember(ctx)), ref.id);
+        const scope = scopeOf(requireTenantMember(ctx));
+        return loadBatched(ctx, 'LocationSession', ref.id, (ids) =>
+          withTenant(db, scope.tenantId, (tx) => findSessions(tx, scope, ids)).then(byId),
+        );
       },
       // Entity references: the auth and tenant subgraphs resolve the rest of User / Tenant.
       user: (s: SessionRow) => ({ __typename: 'User', id: s.userId }),

@@ -15,6 +15,12 @@ export function findSink(tx: Tx, id: string) {
   return isUuid(id) ? tx.streamSink.findUnique({ where: { id } }) : Promise.resolve(null);
 }
 
+/** Sinks by id, one query (ids that are not UUIDs are left out; RLS: the transaction's tenant). */
+export function findSinks(tx: Tx, ids: readonly string[]) {
+  const valid = ids.filter(isUuid);
+  return valid.length ? tx.streamSink.findMany({ where: { id: { in: valid } } }) : Promise.resolve([]);
+}
+
 export function insertSink(
   tx: Tx,
   data: {

@@ -6,6 +6,8 @@ import {
   decodeTimeIdCursor,
   encodeCursor,
   requireRole,
+  loadBatched,
+  byId,
   type SubgraphContext,
   type TenantMembership,
 } from '@lt/server';
@@ -71,7 +73,11 @@ export function createResolvers(deps: StreamingSubgraphDeps & { sinks: SinkServi
         sinks.replayDeadLetters(admin(ctx).tenantId, a.sinkId),
     },
     StreamSink: {
-      __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => sinks.find(admin(ctx).tenantId, ref.id),
+      /** All of a request's StreamSink references are one query (loadBatched). */
+      __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => {
+        const tenantId = admin(ctx).tenantId;
+        return loadBatched(ctx, 'StreamSink', ref.id, (ids) => sinks.findMany(tenantId, ids).then(byId));
+      },
       batch: (sink: StreamSinkModel) =>
         sink.batchMaxEvents == null ? null : { maxEvents: sink.batchMaxEvents, maxWaitMs: sink.batchMaxWaitMs ?? 0 },
       stats: (sink: StreamSinkModel, _a: unknown, ctx: SubgraphContext) =>
