@@ -1,4 +1,4 @@
-/** /healthz, /readyz and /metrics on the router (issue #3). */
+/** /healthz, /readyz and /metrics on the router. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@lt/logger';
 import { startStack } from '@lt/stack';

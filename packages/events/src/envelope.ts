@@ -31,7 +31,7 @@ export interface EventEnvelope<T = Record<string, unknown>> {
 }
 
 /**
- * Kafka message key. Tenant first, always (STYLE.md §10). `location-updates` and `session-events`
+ * Kafka message key. Tenant first, always (as in every channel and cache key). `location-updates` and `session-events`
  * use `tenantId:sessionId` so one session's events stay in one partition, in order.
  */
 export function eventKey(tenantId: string, entityId?: string): string {
