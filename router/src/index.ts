@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '@lt/config';
 import { createDb, type Db } from '@lt/db';
 import { createMemoryIdentityBus, createRedisIdentityBus } from '@lt/identity';
-import { createLogger } from '@lt/logger';
+import { createLogger, logFormat } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
 import { createIdentity, type Identity } from './auth/createIdentity';
 import { anonymousAuthenticator } from './auth/types';
@@ -16,7 +16,11 @@ import { createMemoryPubSub, createRedisPubSub } from '@lt/pubsub';
 import { routerConfigSpec } from './config';
 
 const config = loadConfig(routerConfigSpec, process.env);
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'router' } });
+const log = createLogger({
+  level: config.LOG_LEVEL,
+  format: logFormat(config.LOG_FORMAT, config.NODE_ENV === 'production'),
+  bindings: { service: 'router' },
+});
 
 const redis = config.REDIS_URL
   ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 3_000 })

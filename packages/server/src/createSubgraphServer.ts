@@ -18,6 +18,7 @@ import type { SubgraphContext } from './context';
 import { listen, stopServer } from './http';
 import { guardArguments } from './inputGuard';
 import { logUnexpectedErrors } from './logErrors';
+import { processMetrics } from './processMetrics';
 
 export interface SubgraphServerOptions<TExtra extends object> {
   /** Subgraph name, for logs. */
@@ -45,7 +46,8 @@ export interface SubgraphServer {
 
 /**
  * Builds a subgraph server. Every request must carry the router-signed context (`x-router-context`):
- * reaching a subgraph's port directly, without the router, gets a 401 and nothing else.
+ * reaching a subgraph's `/graphql` directly, without the router, gets a 401 and nothing else.
+ * `/healthz` and `/metrics` (prom-client's process metrics, no tenant data) answer anyone.
  */
 export function createSubgraphServer<TExtra extends object = object>(
   options: SubgraphServerOptions<TExtra>,
@@ -111,6 +113,13 @@ export function createSubgraphServer<TExtra extends object = object>(
         );
         app.get('/healthz', (_req, res) => {
           res.json({ status: 'ok', subgraph: options.name });
+        });
+        // The process's own metrics (event-loop lag, GC, heap, handles): one process per service
+        // when deployed, so each subgraph is scraped on its own port.
+        app.get('/metrics', async (_req, res) => {
+          const registry = processMetrics();
+          const text = await registry.metrics();
+          res.type(registry.contentType).send(text);
         });
       }
       return listen(httpServer, port, host);

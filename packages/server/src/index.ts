@@ -11,3 +11,4 @@ export { checkArguments, guardArguments, InvalidInput, isUuid } from './inputGua
 export { listen, stopServer } from './http';
 export { runUntilSignal } from './run';
 export { logUnexpectedErrors } from './logErrors';
+export { processMetrics } from './processMetrics';

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
 import { createMemoryIdentityBus, createRedisIdentityBus } from '@lt/identity';
-import { createLogger } from '@lt/logger';
+import { createLogger, logFormat } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
 import { bootstrapPlatformAdmin } from './bootstrap';
 import { Cognito } from './cognito';
@@ -11,7 +11,11 @@ import { createAuthSubgraph } from './createAuthSubgraph';
 import { authConfigSpec } from './config';
 
 const config = loadConfig(authConfigSpec, process.env);
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'auth' } });
+const log = createLogger({
+  level: config.LOG_LEVEL,
+  format: logFormat(config.LOG_FORMAT, config.NODE_ENV === 'production'),
+  bindings: { service: 'auth' },
+});
 const db = createDb({ url: config.DATABASE_URL });
 const redis = config.REDIS_URL
   ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 3_000 })

@@ -1,7 +1,7 @@
 // Runs the location subgraph alone: reads config, starts, stops on SIGTERM. The only file that does.
 import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
-import { createLogger } from '@lt/logger';
+import { createLogger, logFormat } from '@lt/logger';
 import { createRedisPubSub } from '@lt/pubsub';
 import { runUntilSignal } from '@lt/server';
 import { Redis } from 'ioredis';
@@ -9,7 +9,11 @@ import { createLocationSubgraph } from './createLocationSubgraph';
 import { locationConfigSpec } from './config';
 
 const config = loadConfig(locationConfigSpec, process.env);
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'location' } });
+const log = createLogger({
+  level: config.LOG_LEVEL,
+  format: logFormat(config.LOG_FORMAT, config.NODE_ENV === 'production'),
+  bindings: { service: 'location' },
+});
 const db = createDb({ url: config.DATABASE_URL });
 // Routers subscribe on the same Redis; a subscriber connection is only needed by listeners.
 const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 2_000 }) : null;
