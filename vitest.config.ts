@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
-// Three kinds of tests (issue #2): unit (`*.test.ts`, no I/O), integration (`*.int.test.ts`, real
-// Postgres/Redis/Kafka/cognito-local) and end-to-end (`e2e/**/*.e2e.test.ts`, the running supergraph).
+// Three kinds of tests (README, "Tests and checks"): unit (`*.test.ts`, no I/O), integration
+// (`*.int.test.ts`, real Postgres/Redis/Kafka/cognito-local) and end-to-end (`e2e/**/*.e2e.test.ts`,
+// the running supergraph).
 // The global setup makes sure the database exists and is migrated; a missing service fails the run.
 const ignore = ['**/node_modules/**', '**/generated/**', '.data/**'];
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generates the Prisma client into prisma/generated, offline or online.
 # `prisma generate` downloads a schema-engine binary at start that it never runs for generation;
-# offline that download fails, so point it at any executable unless one is configured (STACK.md).
+# offline that download fails, so point it at any executable unless one is configured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${PRISMA_SCHEMA_ENGINE_BINARY:-}" ]; then

@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { bool, commonConfig, int, list, loadConfig, oneOf, secret, str, url } from '@lt/config';
-import { createLogger } from '@lt/logger';
+import { createLogger, logFormat, prettyLine } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
 import { startApp } from '@lt/stack';
 
@@ -109,18 +109,20 @@ const config = loadConfig(
   process.env,
 );
 // Until the banner is printed, info/debug lines go to DATA_DIR/start.log (warnings and errors to
-// stdout as always): the banner is what a person starting the platform came for.
+// stdout as always): the banner is what a person starting the platform came for. The start-up log
+// keeps JSON lines; stdout gets readable lines on a terminal (LOG_FORMAT, README "Configuration").
 const startLog = join(resolve(config.DATA_DIR), 'start.log');
 mkdirSync(resolve(config.DATA_DIR), { recursive: true });
 writeFileSync(startLog, '');
 let started = false;
-const quiet = /^\{"time":"[^"]*","level":"(debug|info)"/;
+const quiet = /^\{"level":"(debug|info)"/;
+const readable = logFormat(config.LOG_FORMAT, config.NODE_ENV === 'production') === 'pretty' ? prettyLine() : null;
 const log = createLogger({
   level: config.LOG_LEVEL,
   bindings: { service: 'app' },
   write: (line) => {
     if (!started && quiet.test(line)) appendFileSync(startLog, line + '\n');
-    else process.stdout.write(line + '\n');
+    else process.stdout.write((readable ? readable(line) : line) + '\n');
   },
 });
 const production = config.NODE_ENV === 'production';

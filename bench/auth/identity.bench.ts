@@ -1,4 +1,4 @@
-// Identity benchmark (issue #3): the router's per-request cost of token verification + membership
+// Identity benchmark: the router's per-request cost of token verification + membership
 // resolution with a warm cache, and the cache hit ratio. Real cognito-local tokens (RS256), real
 // Redis and Postgres; its own database.
 //

@@ -1,4 +1,4 @@
-// Location benchmarks (issue #5), through the router with real Cognito (cognito-local) tokens,
+// Location benchmarks, through the router with real Cognito (cognito-local) tokens,
 // real Postgres and Redis pub/sub; the stack runs in its own process (server.ts).
 //
 //   npx tsx bench/location/location.bench.ts

@@ -1,4 +1,4 @@
-// Million-point sessions (issue #5): `pointCount`, `lastPoint` and `points` stay fast when a session
+// Million-point sessions: `pointCount`, `lastPoint` and `points` stay fast when a session
 // holds 1,000,000 points. Run by hand (services up), never by `npm test`:
 //
 //   npx tsx bench/location/million.bench.ts

@@ -1,5 +1,6 @@
 // The stack as it is deployed (docker-compose.yml): the router and the four subgraphs, each its
-// own Node process started from its standalone `src/index.ts` with environment variables only.
+// own Node process running its compiled bundle (`dist/<service>.js`, built here first exactly as
+// `npm run build` does) with environment variables only.
 // Used by location.bench.ts with BENCH_TOPOLOGY=processes. CPU time and RSS per process are read
 // from /proc (Linux), the router's subscription count from its /metrics.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -7,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@lt/testing';
+import { buildAll } from '../../scripts/build';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICES = ['auth', 'tenant', 'location', 'streaming'] as const;
@@ -95,7 +97,7 @@ export async function startProcesses(o: {
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile per process (written when it stops), named by pid.
     const prof = process.env['BENCH_CPU_PROF'];
     const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...flags, '--import', 'tsx', entry], {
+    const child = spawn(process.execPath, [...flags, '--enable-source-maps', entry], {
       cwd: root,
       env: { ...common, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -110,18 +112,19 @@ export async function startProcesses(o: {
     children.set(name, child);
     return child;
   };
+  const bundles = await buildAll();
   try {
     const urls: Record<string, string> = {};
     await Promise.all(
       SERVICES.map(async (name) => {
         const port = await freePort();
-        const child = start(name, `subgraphs/${name}/src/index.ts`, { PORT: String(port) });
+        const child = start(name, bundles[name]!, { PORT: String(port) });
         urls[name] = `http://127.0.0.1:${port}/graphql`;
         await waitHealthy(`http://127.0.0.1:${port}/healthz`, child, name);
       }),
     );
     const port = await freePort();
-    const router = start('router', 'router/src/index.ts', {
+    const router = start('router', bundles['router']!, {
       PORT: String(port),
       AUTH_URL: urls['auth'],
       TENANT_URL: urls['tenant'],

@@ -1,4 +1,4 @@
-// Streaming benchmark (issue #6): deliveries/s to a local webhook receiver, and end-to-end latency
+// Streaming benchmark: deliveries/s to a local webhook receiver, and end-to-end latency
 // from an outbox row's commit to the webhook's arrival (outbox → relay → Kafka → consumer →
 // dispatcher → HTTP). Real Postgres and Kafka (127.0.0.1:9092); its own database and topic prefix.
 //

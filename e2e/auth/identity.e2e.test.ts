@@ -1,4 +1,4 @@
-/** The router verifies Cognito access tokens and resolves memberships (issue #3). */
+/** The router verifies Cognito access tokens and resolves memberships. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTenant } from '@lt/testing';
 import { codes, gql } from '../support/graphql';

@@ -1,4 +1,4 @@
-/** /healthz, /readyz and /metrics on the router (issue #3). */
+/** /healthz, /readyz and /metrics on the router. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@lt/logger';
 import { startStack } from '@lt/stack';
@@ -57,6 +57,16 @@ describe('ops endpoints', () => {
     const ratio = Number(/router_membership_cache_hit_ratio ([\d.]+)/.exec(text)?.[1]);
     expect(ratio).toBeGreaterThan(0);
     expect(ratio).toBeLessThanOrEqual(1);
+  });
+
+  it("/metrics carries prom-client's process metrics next to the router's", async () => {
+    const text = await (await get('/metrics')).text();
+    expect(text).toMatch(/^router_requests_total\{/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds [\d.e-]+$/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+$/m);
+    expect(text).toMatch(/^nodejs_active_handles_total \d+$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
+    expect(text).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram$/m);
   });
 
   it('/metrics shows the subscription engine: sockets, subscriptions, shared sources', async () => {

@@ -1,5 +1,5 @@
 /**
- * Router-side enforcement (issue #3): @authenticated / @requiresScopes before planning, operation
+ * Router-side enforcement: @authenticated / @requiresScopes before planning, operation
  * limits, body size, Sandbox only outside production. Subgraphs check again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

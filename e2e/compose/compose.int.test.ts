@@ -1,6 +1,6 @@
 /**
  * docker-compose.yml is parsed and validated by Debian's docker-compose (v1), which needs no
- * engine (issue #7). The test also checks the stack's shape: every service present, app services
+ * engine. The test also checks the stack's shape: every service present, app services
  * wait for migrations and healthy dependencies, and every service has a health check.
  */
 import { execFileSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Live events served from the event itself (issue #5): a `locationUpdated` selection that only
+ * Live events served from the event itself: a `locationUpdated` selection that only
  * touches fields the location subgraph owns is answered from the small batch's payload without a
  * gateway re-read — same payload as the re-read, same visibility — while cross-subgraph
  * selections and large batches keep the re-read.

@@ -6,7 +6,7 @@ import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type T
 import { startReceiver } from '../../subgraphs/streaming/test/support/receiver';
 import { createThrowawayKafka, type ThrowawayKafka } from './throwawayKafka';
 
-// Issue #6 fault test: the broker goes away while points are being recorded and comes back.
+// Fault test: the broker goes away while points are being recorded and comes back.
 // Every event must reach the webhook; duplicates may only be repeats of the same webhook-id.
 const cleanup = new Cleanup();
 let kafka: ThrowawayKafka;

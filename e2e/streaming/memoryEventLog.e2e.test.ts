@@ -6,7 +6,7 @@ import { gql } from '../support/graphql';
 import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type TestUser } from '../support/identity';
 import { startReceiver } from '../../subgraphs/streaming/test/support/receiver';
 
-// Issue #7: without KAFKA_BROKERS the stack runs the whole pipeline (outbox relay → event log →
+// Without KAFKA_BROKERS the stack runs the whole pipeline (outbox relay → event log →
 // consumers → signed webhooks) in-process on the memory event log.
 const cleanup = new Cleanup();
 let stack: AuthedStack;

@@ -1,5 +1,5 @@
 /**
- * Real identities for tests (issue #3): a Cognito user (cognito-local) + its `users` row, with a
+ * Real identities for tests: a Cognito user (cognito-local) + its `users` row, with a
  * fresh access token, and a stack whose router verifies Cognito tokens. Call the router as
  * `gql(stack.routerUrl, query, vars, bearer(user))`.
  *

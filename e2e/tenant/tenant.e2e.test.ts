@@ -1,5 +1,5 @@
 /**
- * Tenant management through the router (issue #4), with real Cognito tokens: cross-tenant
+ * Tenant management through the router, with real Cognito tokens: cross-tenant
  * NOT_FOUND, slug conflicts, PLATFORM_ADMIN-only operations, tenant-events written atomically,
  * Tenant references from other subgraphs, and suspension cutting off already-issued tokens within
  * seconds (HTTP, invitations, recording points) until reactivation restores them.

@@ -1,5 +1,5 @@
 /**
- * Classifies database failures once, here, so callers never parse driver messages (STYLE.md §7).
+ * Classifies database failures once, here, so callers never parse driver messages.
  * Prisma with a driver adapter reports unique violations as P2002 with the constraint's fields
  * under `meta.target` or `meta.driverAdapterError.cause.constraint.fields`.
  */
@@ -45,8 +45,8 @@ const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIP
 /**
  * Whether a database failure is transient (the database or the pool is unavailable or
  * overloaded, a timeout, a serialization conflict): callers should retry shortly, so the API
- * answers SERVICE_UNAVAILABLE instead of masking it as an internal error (STYLE.md §7: classified
- * once, at the adapter). Walks `cause` chains (driver adapter errors nest the pg error).
+ * answers SERVICE_UNAVAILABLE instead of masking it as an internal error (classified once, here,
+ * at the adapter). Walks `cause` chains (driver adapter errors nest the pg error).
  */
 export function isTransientDatabaseError(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;

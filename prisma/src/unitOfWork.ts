@@ -29,7 +29,8 @@ function txOptions(o: UnitOfWorkOptions): {
 /**
  * Runs `work` in one transaction with `app.tenant_id` set (transaction-local, so it never leaks
  * into the pool). Row-level security then limits every statement to that tenant's rows.
- * Group a request's queries in one call: each transaction costs extra round trips (STACK.md).
+ * Group a request's queries in one call: each transaction costs extra round trips (BEGIN, the
+ * `set_config`, COMMIT).
  */
 export async function withTenant<T>(
   db: Db,

@@ -1,5 +1,5 @@
 /**
- * Tenant isolation on the real Postgres server (issue #2). The suite itself — and the TABLES list
+ * Tenant isolation on the real Postgres server. The suite itself — and the TABLES list
  * that new tenant tables must join — is in rlsContract.ts, shared with the embedded PGlite run.
  */
 import { testEnv } from '@lt/testing';

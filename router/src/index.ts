@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '@lt/config';
 import { createDb, type Db } from '@lt/db';
 import { createMemoryIdentityBus, createRedisIdentityBus } from '@lt/identity';
-import { createLogger } from '@lt/logger';
+import { createLogger, logFormat } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
 import { createIdentity, type Identity } from './auth/createIdentity';
 import { anonymousAuthenticator } from './auth/types';
@@ -15,7 +15,11 @@ import { createMemoryPubSub, createRedisConnection, createRedisPubSub, createRed
 import { routerConfigSpec } from './config';
 
 const config = loadConfig(routerConfigSpec, process.env);
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'router' } });
+const log = createLogger({
+  level: config.LOG_LEVEL,
+  format: logFormat(config.LOG_FORMAT, config.NODE_ENV === 'production'),
+  bindings: { service: 'router' },
+});
 
 const onRedisError = (err: Error): void => log.debug('redis', { err: err.message });
 const redis = config.REDIS_URL ? createRedisConnection(config.REDIS_URL, { onError: onRedisError }) : undefined;

@@ -3,6 +3,7 @@
  * the deadline of a hanging subgraph, the response size cap, non-2xx answers.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSubgraphFetcher } from '../src/gateway/httpFetcher';
 
@@ -127,6 +128,38 @@ describe('subgraph fetcher', () => {
       await expect(f('http://127.0.0.1:9/graphql', { body: '{}' })).rejects.toThrow(/ECONNREFUSED/);
     } finally {
       f.close();
+    }
+  });
+
+  it('sends once more on a fresh socket when a kept-alive one is reset before any answer', async () => {
+    // Answers the first request of each connection and keeps it open; a second request on the
+    // same connection gets a reset (a subgraph closing an idle kept-alive socket as it is reused).
+    const sockets: Socket[] = [];
+    const tcp = createTcpServer((socket) => {
+      sockets.push(socket);
+      let requests = 0;
+      socket.on('data', (chunk) => {
+        if (!String(chunk).includes('\r\n\r\n')) return;
+        if (++requests > 1) return socket.resetAndDestroy();
+        socket.write(
+          'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: keep-alive\r\n\r\n{"data":{}}',
+        );
+      });
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(tcp.address() as { port: number }).port}/graphql`;
+    const f = createSubgraphFetcher({ timeoutMs: 5_000, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await f(url, { method: 'POST', body: '{}' });
+        expect(await res.json()).toEqual({ data: {} });
+      }
+      // Calls 2 and 3 each met a reset on the reused socket and went through on a new one.
+      expect(sockets).toHaveLength(3);
+    } finally {
+      f.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => tcp.close(r));
     }
   });
 });

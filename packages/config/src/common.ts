@@ -8,7 +8,11 @@ export const commonConfig = {
   }),
   LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, {
     default: 'info',
-    description: 'minimum level of JSON log lines written to stdout',
+    description: 'minimum level of log lines written to stdout',
+  }),
+  LOG_FORMAT: oneOf(['auto', 'json', 'pretty'] as const, {
+    default: 'auto',
+    description: 'json lines, or pretty (readable) lines; auto = pretty on a terminal outside production',
   }),
   ROUTER_CONTEXT_SECRET: secret({
     minLength: 32,

@@ -1,5 +1,6 @@
 /**
- * The one closed list of client-visible error codes (DESIGN.md §3) and the factories that make them.
+ * The one closed list of client-visible error codes (listed in the README, "The API") and the
+ * factories that make them.
  * Anything that is not one of these is unexpected and gets masked by {@link maskError}.
  */
 export { ErrorCode, isErrorCode } from './codes';

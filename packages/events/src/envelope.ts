@@ -36,7 +36,7 @@ export interface EventEnvelope<T = Record<string, unknown>> {
 }
 
 /**
- * Kafka message key. Tenant first, always (STYLE.md §10). `location-updates`, `session-events` and `geofence-events`
+ * Kafka message key. Tenant first, always (as in every channel and cache key). `location-updates`, `session-events` and `geofence-events`
  * use `tenantId:sessionId` so one session's events stay in one partition, in order.
  */
 export function eventKey(tenantId: string, entityId?: string): string {

@@ -1,5 +1,6 @@
 /**
- * Identity changes that must reach every router replica within seconds (DESIGN.md §2): cached
+ * Identity changes that must reach every router replica within seconds (README, "How a request is
+ * trusted"): cached
  * memberships dropped, HTTP requests refused, open WebSockets closed. Subgraphs announce changes
  * through {@link IdentityInvalidation}; routers listen with {@link IdentityWatch}.
  * Implementations: in-memory (one process) and Redis (pub/sub + keys), same contract tests.

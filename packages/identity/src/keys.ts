@@ -1,5 +1,5 @@
 /**
- * The one place Redis keys and channels of identity state are built (STYLE.md §10): nobody formats
+ * The one place Redis keys and channels of identity state are built: nobody formats
  * them by hand. All keys share the `identity:` prefix; none is tenant data, but the tenant index
  * names its tenant explicitly.
  */

@@ -1,5 +1,5 @@
 /**
- * One contract for every IdentityInvalidation + IdentityWatch implementation (STYLE.md §13).
+ * One contract for every IdentityInvalidation + IdentityWatch implementation (in-memory and Redis).
  * The channel may be shared with other tests, so every assertion filters by unique ids.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,3 +1,14 @@
-/** Structured JSON logger: one line per event, request id bound by child loggers, secrets redacted. */
-export { createLogger, type Logger, type LogLevel, type LoggerOptions } from './logger';
+/**
+ * Structured logging on pino: one JSON line per event (or readable lines on a terminal), request id
+ * bound by child loggers, secrets redacted.
+ */
+export {
+  createLogger,
+  logFormat,
+  prettyLine,
+  type Logger,
+  type LogFormat,
+  type LogLevel,
+  type LoggerOptions,
+} from './logger';
 export { redact } from './redact';

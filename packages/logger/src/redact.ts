@@ -12,7 +12,8 @@ export function redact(value: unknown, depth = 0): unknown {
     return {
       name: value.name,
       message: redact(value.message, depth + 1),
-      stack: value.stack?.split('\n').slice(0, 6).join('\n'),
+      // The stack's first line repeats the message: masked the same way.
+      stack: value.stack?.split('\n').slice(0, 6).join('\n').replace(SECRET_VALUE, '[REDACTED]'),
     };
   }
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => redact(v, depth + 1));

@@ -1,5 +1,5 @@
 /**
- * The one helper that builds pub/sub channel names (STYLE.md §10): the tenant is always part of
+ * The one helper that builds pub/sub channel names: the tenant is always part of
  * the name, so a listener on one tenant's channel can never receive another tenant's messages.
  */
 export type ChannelKind = 'live';

@@ -1,5 +1,5 @@
 /**
- * The contract every PubSub implementation passes (STYLE.md §13): run by memory.test.ts and
+ * The contract every PubSub implementation passes: run by memory.test.ts and
  * redis.int.test.ts against their own factory. `make` returns two handles on one transport
  * (two processes' view, e.g. two Redis connections pairs) and a cleanup.
  */

@@ -19,6 +19,7 @@ import type { SubgraphContext } from './context';
 import { listen, stopServer } from './http';
 import { guardArguments } from './inputGuard';
 import { logUnexpectedErrors } from './logErrors';
+import { processMetrics } from './processMetrics';
 
 /** Dependency failures answered SERVICE_UNAVAILABLE: Postgres unavailable or overloaded, Redis unreachable. */
 const isTransient = (err: unknown): boolean => isTransientDatabaseError(err) || isRedisUnavailableError(err);
@@ -72,7 +73,8 @@ export interface SubgraphServer {
 
 /**
  * Builds a subgraph server. Every request must carry the router-signed context (`x-router-context`):
- * reaching a subgraph's port directly, without the router, gets a 401 and nothing else.
+ * reaching a subgraph's `/graphql` directly, without the router, gets a 401 and nothing else.
+ * `/healthz` and `/metrics` (prom-client's process metrics, no tenant data) answer anyone.
  */
 export function createSubgraphServer<TExtra extends object = object>(
   options: SubgraphServerOptions<TExtra>,
@@ -148,6 +150,13 @@ export function createSubgraphServer<TExtra extends object = object>(
           const checks = Object.fromEntries(entries.map(([name], i) => [name, results[i]!]));
           const ready = results.every((r) => r === 'ok');
           res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', subgraph: options.name, checks });
+        });
+        // The process's own metrics (event-loop lag, GC, heap, handles): one process per service
+        // when deployed, so each subgraph is scraped on its own port.
+        app.get('/metrics', async (_req, res) => {
+          const registry = processMetrics();
+          const text = await registry.metrics();
+          res.type(registry.contentType).send(text);
         });
       }
       return listen(httpServer, port, host);

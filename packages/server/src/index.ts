@@ -12,3 +12,4 @@ export { listen, stopServer } from './http';
 export { runUntilSignal } from './run';
 export { logUnexpectedErrors } from './logErrors';
 export { loadBatched, byId } from './batch';
+export { processMetrics } from './processMetrics';

@@ -4,7 +4,7 @@ import type { Logger } from '@lt/logger';
 
 /**
  * Logs every unexpected error (no code from the closed list) with the request id, before
- * `formatError` masks it for the client as INTERNAL_SERVER_ERROR (DESIGN.md §3).
+ * `formatError` masks it for the client as INTERNAL_SERVER_ERROR (`maskError`, @lt/errors).
  */
 export function logUnexpectedErrors<C extends { caller?: { requestId: string } }>(
   log: Logger,

@@ -50,7 +50,7 @@ export interface StackOptions {
    */
   identity?: IdentityInvalidation & IdentityWatch;
   /**
-   * Real identity (issue #3): Cognito (cognito-local or AWS) for the auth subgraph and the router's
+   * Real identity: Cognito (cognito-local or AWS) for the auth subgraph and the router's
    * token verification, plus Redis for the shared membership cache and login rate limits (both
    * optional: in-process stand-ins without it). Omitted: `authenticator` (default anonymous).
    */
@@ -62,7 +62,7 @@ export interface StackOptions {
   pubsub?: PubSub;
   /** Subscription engine limits (tests use small ones). */
   subscriptionLimits?: SubscriptionLimits;
-  /** Streaming (issue #6): sink secrets, SSRF policy, and the Kafka pipeline when brokers are given. */
+  /** Streaming: sink secrets, SSRF policy, and the Kafka pipeline when brokers are given. */
   streaming?: StackStreamingOptions;
 }
 
@@ -144,7 +144,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const pubsub = o.pubsub ?? createMemoryPubSub();
   let subscriptions: AttachedEngine | undefined;
   const cognito = o.auth ? new Cognito(o.auth.cognito) : undefined;
-  // /healthz, /readyz, /metrics on the router (issue #3).
+  // /healthz, /readyz, /metrics on the router.
   const checks: Record<string, ReadinessCheck> = { postgres: async () => void (await db.$queryRaw`SELECT 1`) };
   const ops = createRouterOps(checks);
   const routerIdentity = o.auth

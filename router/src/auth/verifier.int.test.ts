@@ -1,5 +1,5 @@
 /**
- * Token checks against cognito-local (issue #3): only this pool's, this client's, unexpired,
+ * Token checks against cognito-local: only this pool's, this client's, unexpired,
  * untampered access tokens pass; everything else is UNAUTHENTICATED with a reason for metrics.
  */
 import {

@@ -126,7 +126,8 @@ function claims(payload: JwtPayload): AccessClaims {
  * an unknown `kid` shows up, with a penalty box against floods), issuer, `client_id`,
  * `token_use: access`, expiry with a small grace. `alg: none`, ID tokens, other pools' or other
  * clients' tokens all fail. Real Cognito uses `CognitoJwtVerifier`; cognito-local's `local_…` pool
- * ids and http JWKS need the generic verifier (STACK.md).
+ * ids and http JWKS need the generic verifier (`CognitoJwtVerifier` accepts only AWS-format pool
+ * ids, `<region>_…`, and derives the AWS https issuer from them).
  */
 export function createAccessTokenVerifier(o: AccessTokenVerifierOptions): AccessTokenVerifier {
   const graceSeconds = o.graceSeconds ?? 5;

@@ -64,60 +64,73 @@ export function createSubgraphFetcher(o: SubgraphFetcherOptions): SubgraphFetche
         clearTimeout(timer);
         reject(err);
       };
-      const req = (secure ? https : http).request(
-        target,
-        {
-          method: init.method ?? 'POST',
-          headers: { ...init.headers, 'content-length': String(Buffer.byteLength(body)) },
-          agent: secure ? agents.https : agents.http,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > maxBytes) {
-              req.destroy();
-              fail(new Error(`subgraph response over ${maxBytes} bytes (${target.host})`));
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('error', fail);
-          res.on('end', () => {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            resolve({
-              ok: status >= 200 && status < 300,
-              status,
-              statusText: res.statusMessage ?? '',
-              url,
-              headers: {
-                get: (name) => {
-                  const v = res.headers[name.toLowerCase()];
-                  return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
-                },
-              },
-              text: () => Promise.resolve(text),
-              json: () => Promise.resolve().then(() => JSON.parse(text) as unknown),
+      let current: http.ClientRequest | undefined;
+      // A kept-alive socket the subgraph closes (idle timeout) just as a request is written on it
+      // fails with ECONNRESET before any answer: the subgraph never read that request, so it is
+      // sent once more on a fresh socket (what Node's http documentation recommends).
+      const send = (mayRetry: boolean): void => {
+        let answered = false;
+        const req = (secure ? https : http).request(
+          target,
+          {
+            method: init.method ?? 'POST',
+            headers: { ...init.headers, 'content-length': String(Buffer.byteLength(body)) },
+            agent: secure ? agents.https : agents.http,
+          },
+          (res) => {
+            answered = true;
+            const chunks: Buffer[] = [];
+            let size = 0;
+            res.on('data', (chunk: Buffer) => {
+              size += chunk.length;
+              if (size > maxBytes) {
+                req.destroy();
+                fail(new Error(`subgraph response over ${maxBytes} bytes (${target.host})`));
+                return;
+              }
+              chunks.push(chunk);
             });
-          });
-        },
-      );
+            res.on('error', fail);
+            res.on('end', () => {
+              if (settled) return;
+              settled = true;
+              clearTimeout(timer);
+              const text = Buffer.concat(chunks).toString('utf8');
+              const status = res.statusCode ?? 0;
+              resolve({
+                ok: status >= 200 && status < 300,
+                status,
+                statusText: res.statusMessage ?? '',
+                url,
+                headers: {
+                  get: (name) => {
+                    const v = res.headers[name.toLowerCase()];
+                    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+                  },
+                },
+                text: () => Promise.resolve(text),
+                json: () => Promise.resolve().then(() => JSON.parse(text) as unknown),
+              });
+            });
+          },
+        );
+        current = req;
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          if (mayRetry && !settled && !answered && req.reusedSocket && err.code === 'ECONNRESET') send(false);
+          else fail(err);
+        });
+        req.end(body);
+      };
       // The deadline covers the whole call; the socket is destroyed, not returned to the pool.
       const timer = setTimeout(() => {
-        req.destroy();
+        current?.destroy();
         fail(
           Object.assign(new Error(`subgraph ${target.host} did not answer within ${o.timeoutMs} ms`), {
             name: 'TimeoutError',
           }),
         );
       }, o.timeoutMs);
-      req.on('error', fail);
-      req.end(body);
+      send(true);
     })) as SubgraphFetcher;
   fetcher.close = () => {
     agents.http.destroy();

@@ -31,7 +31,7 @@ async function run(check: ReadinessCheck, timeoutMs: number): Promise<'ok' | str
 
 /**
  * `/healthz` (the process answers), `/readyz` (supergraph loaded + every dependency check passes;
- * 503 naming the failing ones otherwise), `/metrics` (Prometheus text).
+ * 503 naming the failing ones otherwise), `/metrics` (Prometheus text: the router's metrics and prom-client's process metrics).
  */
 export function mountOps(app: Express, o: OpsOptions): void {
   const timeoutMs = o.checkTimeoutMs ?? 2_000;
@@ -46,7 +46,8 @@ export function mountOps(app: Express, o: OpsOptions): void {
     const ready = results.every((r) => r === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(o.metrics.render());
+  app.get('/metrics', async (_req, res) => {
+    const text = await o.metrics.render();
+    res.type(o.metrics.contentType).send(text);
   });
 }

@@ -26,7 +26,7 @@ export interface RouterOps {
 
 /** Metrics + ops endpoints, wired: `createIdentity({ onFailure: ops.metrics.authFailures.inc… })`. */
 export function createRouterOps(checks: Record<string, ReadinessCheck>): RouterOps {
-  const metrics = new RouterMetrics();
+  const metrics = new RouterMetrics({ processMetrics: true });
   return {
     metrics,
     plugin: metricsPlugin(metrics),

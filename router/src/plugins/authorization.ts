@@ -67,7 +67,7 @@ export function readAccessRules(supergraphSdl: string): AccessRules {
   return rules;
 }
 
-/** Roles are the scopes (DESIGN.md §2). */
+/** Roles are the scopes: `@requiresScopes(scopes: [["TENANT_ADMIN"]])` names roles. */
 export function allowed(rule: AccessRule, m: Membership | null): boolean {
   if (!m) return false;
   if (!rule.scopes) return true;

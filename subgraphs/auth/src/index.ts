@@ -2,7 +2,7 @@
 import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
 import { createMemoryIdentityBus, createRedisIdentityBus } from '@lt/identity';
-import { createLogger } from '@lt/logger';
+import { createLogger, logFormat } from '@lt/logger';
 import { createRedisConnection } from '@lt/pubsub';
 import { runUntilSignal } from '@lt/server';
 import { bootstrapPlatformAdmin } from './bootstrap';
@@ -11,7 +11,11 @@ import { createAuthSubgraph } from './createAuthSubgraph';
 import { authConfigSpec } from './config';
 
 const config = loadConfig(authConfigSpec, process.env);
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'auth' } });
+const log = createLogger({
+  level: config.LOG_LEVEL,
+  format: logFormat(config.LOG_FORMAT, config.NODE_ENV === 'production'),
+  bindings: { service: 'auth' },
+});
 const db = createDb({ url: config.DATABASE_URL });
 const redis = config.REDIS_URL
   ? createRedisConnection(config.REDIS_URL, { onError: (err) => log.debug('redis', { err: err.message }) })

@@ -1,14 +1,18 @@
 // Runs the location subgraph alone: reads config, starts, stops on SIGTERM. The only file that does.
 import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
-import { createLogger } from '@lt/logger';
+import { createLogger, logFormat } from '@lt/logger';
 import { createRedisConnection, createRedisPubSub, createRedisSubscriber } from '@lt/pubsub';
 import { runUntilSignal } from '@lt/server';
 import { createLocationSubgraph } from './createLocationSubgraph';
 import { locationConfigSpec } from './config';
 
 const config = loadConfig(locationConfigSpec, process.env);
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'location' } });
+const log = createLogger({
+  level: config.LOG_LEVEL,
+  format: logFormat(config.LOG_FORMAT, config.NODE_ENV === 'production'),
+  bindings: { service: 'location' },
+});
 const db = createDb({ url: config.DATABASE_URL });
 // Routers subscribe on the same Redis; a subscriber connection is only needed by listeners.
 const onError = (err: Error): void => log.debug('redis', { err: err.message });

@@ -1,7 +1,7 @@
 // Runs the streaming subgraph alone: reads config, starts, stops on SIGTERM. The only file that does.
 import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
-import { createLogger } from '@lt/logger';
+import { createLogger, logFormat } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
 import {
   createStreamingSubgraph,
@@ -13,7 +13,11 @@ import { streamingConfigSpec } from './config';
 import { createMemoryEventLog } from './eventLog';
 
 const config = loadConfig(streamingConfigSpec, process.env);
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'streaming' } });
+const log = createLogger({
+  level: config.LOG_LEVEL,
+  format: logFormat(config.LOG_FORMAT, config.NODE_ENV === 'production'),
+  bindings: { service: 'streaming' },
+});
 const db = createDb({ url: config.DATABASE_URL });
 const secretKey = parseEncryptionKey(config.STREAMING_SECRET_KEY);
 const urlPolicy = { allowLoopback: config.SINK_ALLOW_LOOPBACK, allowList: config.SINK_ALLOW_LIST };

@@ -1,5 +1,5 @@
 /**
- * A sink that keeps failing past the configured window is disabled (issue #6), and nothing more is
+ * A sink that keeps failing past the configured window is disabled, and nothing more is
  * sent to it; a healthy sink of the same tenant keeps receiving. Runs on the in-process event log
  * (the Kafka path is the same dispatcher, covered by pipeline.int.test.ts).
  */

@@ -10,7 +10,7 @@ import {
   type LogMessage,
 } from '../src/eventLog';
 
-// One contract for both event logs (STYLE.md §13): the real broker on 127.0.0.1:9092 and the
+// One contract for both event logs (every port's implementations pass one suite): the real broker on 127.0.0.1:9092 and the
 // in-process stand-in `npm start` uses without KAFKA_BROKERS. Unique topics and groups per test.
 const log = createLogger({ level: 'silent' });
 const cleanup = new Cleanup();

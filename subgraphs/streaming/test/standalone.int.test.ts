@@ -21,6 +21,7 @@ const cleanup = new Cleanup();
 let db: Db;
 let child: ChildProcess;
 let output = '';
+let port: number;
 
 beforeAll(async () => {
   const env = testEnv();
@@ -39,7 +40,7 @@ beforeAll(async () => {
   });
   db = createDb({ url: urls.appUrl, max: 2 });
   cleanup.add(() => db.$disconnect());
-  const port = await freePort();
+  port = await freePort();
   child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/streaming/src/index.ts'], {
     cwd: root,
     env: {
@@ -72,6 +73,15 @@ beforeAll(async () => {
 afterAll(() => cleanup.run());
 
 describe('streaming subgraph alone, without Kafka', () => {
+  it('serves its process metrics (event-loop lag, GC, heap, handles) on /metrics', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'nodejs_heap_size_used_bytes'])
+      expect(text).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
+    expect(text).toMatch(/^nodejs_active_handles_total \d+$/m);
+  });
+
   it('delivers outbox events to a signed webhook through its in-process log, and stops on SIGTERM', async () => {
     const tenant = await createTestTenant(db, 'standalone');
     const r = await startReceiver();

@@ -2,14 +2,18 @@
 import { loadConfig } from '@lt/config';
 import { createDb } from '@lt/db';
 import { createRedisIdentityBus } from '@lt/identity';
-import { createLogger } from '@lt/logger';
+import { createLogger, logFormat } from '@lt/logger';
 import { createRedisConnection } from '@lt/pubsub';
 import { runUntilSignal } from '@lt/server';
 import { createTenantSubgraph } from './createTenantSubgraph';
 import { tenantConfigSpec } from './config';
 
 const config = loadConfig(tenantConfigSpec, process.env);
-const log = createLogger({ level: config.LOG_LEVEL, bindings: { service: 'tenant' } });
+const log = createLogger({
+  level: config.LOG_LEVEL,
+  format: logFormat(config.LOG_FORMAT, config.NODE_ENV === 'production'),
+  bindings: { service: 'tenant' },
+});
 const db = createDb({ url: config.DATABASE_URL });
 // Publish-only: a separate process from the routers, so the in-memory bus would reach nobody.
 const redis = createRedisConnection(config.REDIS_URL, { onError: (err) => log.debug('redis', { err: err.message }) });

@@ -1,5 +1,5 @@
 /**
- * The tenant subgraph on its own (issue #4), called with router-signed contexts: roles, cross-tenant
+ * The tenant subgraph on its own, called with router-signed contexts: roles, cross-tenant
  * NOT_FOUND, validation, slug conflicts, outbox atomicity, suspension announcements, pagination and
  * entity references. The same rules through the router: e2e/tenant/.
  */

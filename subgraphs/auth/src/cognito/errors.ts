@@ -26,7 +26,7 @@ export function isInfrastructureError(err: unknown): boolean {
     : /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|fetch failed/i.test(String((err as Error)?.message ?? ''));
 }
 
-/** What a Cognito failure means for the client (classified once, here: STYLE.md §7). */
+/** What a Cognito failure means for the client (classified once, here). */
 export function toGraphQLError(err: unknown, context: 'auth' | 'signUp' | 'other'): GraphQLError {
   if (err instanceof BrokenCircuitError) return serviceUnavailable('Identity provider unavailable, retry later');
   if (isInfrastructureError(err)) return serviceUnavailable('Identity provider unavailable, retry later');

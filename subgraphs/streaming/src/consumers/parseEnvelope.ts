@@ -2,7 +2,7 @@ import type { EventEnvelope } from '@lt/events';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The one validation gate for event-log messages (STYLE.md §9): an envelope, or null for poison. */
+/** The one validation gate for event-log messages: an envelope, or null for poison. */
 export function parseEnvelope(value: string | Buffer | null): EventEnvelope | null {
   if (!value) return null;
   let v: unknown;

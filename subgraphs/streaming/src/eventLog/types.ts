@@ -1,6 +1,6 @@
 /**
  * The event-log port: what the streaming pipeline needs from Kafka, small enough that an in-process
- * stand-in can honour it too (DESIGN.md §5). Both implementations run the same contract suite
+ * stand-in can honour it too. Both implementations run the same contract suite
  * (test/eventLog.contract.int.test.ts).
  *
  * Guarantees: messages with the same key on the same topic are delivered in the order they were

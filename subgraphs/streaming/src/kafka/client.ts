@@ -40,7 +40,7 @@ export interface KafkaOptions {
   clientId: string;
   log: Logger;
   /**
-   * kafkajs retry (its default retries for ~10 s before failing, STACK.md). Ours fails within ~1–2 s
+   * kafkajs retry (its default retries for ~10 s before failing). Ours fails within ~1–2 s
    * so callers (the relay's own backoff, consumer restarts) decide what happens next.
    */
   retry?: RetryOptions;

@@ -69,7 +69,7 @@ export function groupByTopic(rows: readonly ClaimedRow[], topics: TopicNames): M
     };
     const topic = topics.of(r.topic);
     const list = byTopic.get(topic) ?? [];
-    // The tenant travels in a header too (STYLE.md §10): consumers can route before parsing.
+    // The tenant travels in a header too (tenant first, as in the key): consumers can route before parsing.
     list.push({
       key: r.key,
       value: JSON.stringify(envelope),
