@@ -5,6 +5,7 @@ import type { LiveEvent, PubSub } from '@lt/pubsub';
 import { createSubgraphServer, type SubgraphServer } from '@lt/server';
 import { createResolvers } from './resolvers';
 import type { LivePublisher } from './events/live';
+import type { FleetOptions } from './fleet/state';
 
 export { createLivePublisher, type LivePublisher, type LiveStats } from './events/live';
 
@@ -24,6 +25,8 @@ export interface LocationSubgraphDeps {
   live?: LivePublisher;
   /** Clock (tests). Default `new Date()`. */
   now?: () => Date;
+  /** Fleet state (filters, summaries, devices): stop and offline rules; `enabled: false` skips it (bench). */
+  fleet?: FleetOptions;
 }
 
 /** Builds the location subgraph from injected dependencies; `index.ts` runs it. */

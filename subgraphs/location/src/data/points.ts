@@ -46,10 +46,33 @@ export interface RecordResult {
   rows: PointRow[] | null;
   /** The session right after this commit (it is ACTIVE: points are refused once it ended). */
   session: { deviceId: string | null; startedAt: Date; pointCount: number };
+  /** Inputs the tenant's ingest filters dropped (written and announced nowhere), by input index. */
+  filtered: { index: number; reason: string }[];
+}
+
+/**
+ * Work other modules add to the point transaction (fleet state: filters, summaries, devices).
+ * `before` runs first and takes the session lock; it returns the session row (null: not visible)
+ * and the inputs to write. `after` runs once the checks passed, with the points written.
+ */
+export interface RecordHooks {
+  before(
+    tx: Tx,
+    scope: Scope,
+    sessionId: string,
+    inputs: LocationInput[],
+  ): Promise<{ session: WriteRow | null; write: LocationInput[]; filtered: { index: number; reason: string }[] }>;
+  after(
+    tx: Tx,
+    scope: Scope,
+    sessionId: string,
+    session: WriteRow,
+    written: { inputs: LocationInput[]; inserted: { id: string; recordedAt: Date }[] },
+  ): Promise<void>;
 }
 
 /** One row of the write statement: the locked session, and one written point (nulls if none). */
-interface WriteRow {
+export interface WriteRow {
   s_user_id: string;
   s_status: 'ACTIVE' | 'ENDED';
   s_started_at: Date;
@@ -85,13 +108,21 @@ export async function recordPoints(
   sessionId: string,
   inputs: LocationInput[],
   fieldOf: (i: number) => string,
+  hooks?: RecordHooks,
 ): Promise<RecordResult> {
   if (!isUuid(sessionId)) throw notFound('Location session', 'sessionId');
   return withTenant(
     db,
     scope.tenantId,
     async (tx) => {
-      const rows = await writePoints(tx, scope, sessionId, inputs);
+      const prepared = hooks ? await hooks.before(tx, scope, sessionId, inputs) : null;
+      const write = prepared?.write ?? inputs;
+      const rows =
+        write.length > 0 || !prepared
+          ? await writePoints(tx, scope, sessionId, write)
+          : prepared.session
+            ? [prepared.session]
+            : [];
       const session = rows[0];
       if (!session || (scope.ownOnly && session.s_user_id !== scope.userId))
         throw notFound('Location session', 'sessionId');
@@ -105,10 +136,12 @@ export async function recordPoints(
           return point as PointRow;
         });
       inserted.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || a.id.localeCompare(b.id));
+      if (hooks && inserted.length > 0) await hooks.after(tx, scope, sessionId, session, { inputs: write, inserted });
       return {
         inserted,
         stored: inputs.length === 1 ? ((inserted[0] as PointRow | undefined) ?? null) : null,
-        duplicates: inputs.length - inserted.length,
+        duplicates: write.length - inserted.length,
+        filtered: prepared?.filtered ?? [],
         sessionId,
         userId: session.s_user_id,
         rows: inputs.length <= LIVE_PAYLOAD_MAX_POINTS ? inserted : null,

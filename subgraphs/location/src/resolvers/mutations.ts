@@ -6,6 +6,8 @@ import { scopeOf } from '../data/scope';
 import { startSession, stopSession, type SessionRow } from '../data/sessions';
 import { createLivePublisher } from '../events/live';
 import { MAX_DEVICE_ID_LENGTH, validateBatch, validateLocation, type LocationInput } from '../validation';
+import { filteredCounts, filteredError } from '../fleet/resolvers';
+import { fleetHooks, fleetRules } from '../fleet/state';
 
 /** The live event's payload: the committed points' public fields and the session after the commit. */
 function livePayload(r: RecordResult, rows: PointRow[]) {
@@ -38,6 +40,8 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
   const now = deps.now ?? (() => new Date());
   // Announced after the commit, never awaited: the mutation's answer does not depend on pub/sub.
   const live = deps.live ?? createLivePublisher(deps.pubsub, deps.onLiveLost);
+  const rules = fleetRules(deps.fleet);
+  const hooks = rules.enabled ? fleetHooks(rules) : undefined;
 
   const announceSession = (s: SessionRow, type: 'STARTED' | 'ENDED', at: Date, ctx: SubgraphContext): void =>
     live.announce(
@@ -89,7 +93,8 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
     async recordLocation(_: unknown, args: { sessionId: string; location: LocationInput }, ctx: SubgraphContext) {
       const scope = scopeOf(requireTenantMember(ctx));
       validateLocation(args.location, 'location', now());
-      const r = await recordPoints(db, scope, args.sessionId, [args.location], () => 'location');
+      const r = await recordPoints(db, scope, args.sessionId, [args.location], () => 'location', hooks);
+      if (r.filtered[0]) throw filteredError(r.filtered[0].reason);
       announcePoints(scope.tenantId, r, ctx);
       if (r.stored) return r.stored;
       // A retry: answer with the point the first attempt stored.
@@ -101,10 +106,15 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
     async recordLocations(_: unknown, args: { sessionId: string; locations: LocationInput[] }, ctx: SubgraphContext) {
       const scope = scopeOf(requireTenantMember(ctx));
       validateBatch(args.locations, now());
-      const r = await recordPoints(db, scope, args.sessionId, args.locations, (i) => `locations[${i}]`);
+      const r = await recordPoints(db, scope, args.sessionId, args.locations, (i) => `locations[${i}]`, hooks);
       announcePoints(scope.tenantId, r, ctx);
       // `session` is resolved only when selected (RecordLocationsPayload.session).
-      return { accepted: r.inserted.length, duplicates: r.duplicates, sessionId: args.sessionId };
+      return {
+        accepted: r.inserted.length,
+        duplicates: r.duplicates,
+        filtered: filteredCounts(r),
+        sessionId: args.sessionId,
+      };
     },
 
     async stopLocationSession(_: unknown, args: { id: string }, ctx: SubgraphContext) {
