@@ -60,6 +60,10 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
     },
   });
   const processed = await tx.processedEvent.create({ data: { tenantId, consumer: 'test', eventId: outbox.id } });
+  const device = await tx.device.create({
+    data: { tenantId, userId: user.id, deviceId: 'd', lastSessionId: session.id },
+  });
+  const summary = await tx.sessionSummary.create({ data: { tenantId, sessionId: session.id } });
   return {
     tenants: tenantId,
     users: user.id,
@@ -70,6 +74,8 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
     stream_sinks: sink.id,
     deliveries: delivery.id,
     processed_events: processed.eventId,
+    devices: device.id,
+    session_summaries: summary.sessionId,
   };
 }
 
@@ -83,8 +89,11 @@ const TABLES = [
   'stream_sinks',
   'deliveries',
   'processed_events',
+  'devices',
+  'session_summaries',
 ];
-const idColumn = (t: string): string => (t === 'processed_events' ? 'event_id' : 'id');
+const ID_COLUMNS: Record<string, string> = { processed_events: 'event_id', session_summaries: 'session_id' };
+const idColumn = (t: string): string => ID_COLUMNS[t] ?? 'id';
 
 /** Registers the whole suite; `env` is read in beforeAll, so it may come from an earlier hook. */
 export function rlsContract(env: () => RlsContractEnv): void {
