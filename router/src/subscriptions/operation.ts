@@ -1,4 +1,5 @@
 import {
+  GraphQLBoolean,
   GraphQLID,
   Kind,
   print,
@@ -34,6 +35,11 @@ export interface LiveOperation {
   /** `locationUpdated(sessionId:)` argument, when given. */
   sessionId: string | null;
   /**
+   * `locationUpdated(includeLatest: true)`: the subscriber gets the snapshot first. Not part of
+   * `key`: snapshot and plain subscribers of the same selection share one live group.
+   */
+  includeLatest: boolean;
+  /**
    * The subscription's selection re-expressed as a query on the refetch field, so one event is
    * resolved through the supergraph (federated fields included) exactly as the client selected it:
    * `query ($__live_sessionId: ID!, …) { <alias>: liveLocationUpdates(…) { <selection> } }`
@@ -59,6 +65,13 @@ function sessionIdArg(field: FieldNode, variables: Record<string, unknown>): str
   if (value === null) return null;
   if (typeof value !== 'string') throw badUserInput('sessionId must be an ID', 'sessionId');
   return value;
+}
+
+/** The `includeLatest` argument (literal or variable; validated as a Boolean already). */
+function includeLatestArg(field: FieldNode, variables: Record<string, unknown>): boolean {
+  const arg = field.arguments?.find((a) => a.name.value === 'includeLatest');
+  if (!arg) return false;
+  return valueFromAST(arg.value, GraphQLBoolean, variables) === true;
 }
 
 /** Variable names used anywhere in these nodes. */
@@ -92,6 +105,7 @@ export function analyseSubscription(
     throw badUserInput(`Variable names starting with ${PREFIX} are reserved`, 'variables');
 
   const sessionIdValue = field === 'locationUpdated' ? sessionIdArg(root, variables) : null;
+  const includeLatest = field === 'locationUpdated' && includeLatestArg(root, variables);
 
   const fragments = document.definitions.filter(
     (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
@@ -136,6 +150,7 @@ export function analyseSubscription(
   return {
     field,
     sessionId: sessionIdValue,
+    includeLatest,
     refetch,
     variables: kept,
     key: `${field}|${sessionIdValue ?? '*'}|${print(refetch)}|${stableJson(kept)}`,
