@@ -8,6 +8,7 @@ import type { LivePublisher } from './events/live';
 import type { FleetOptions } from './fleet/state';
 
 export { createLivePublisher, type LivePublisher, type LiveStats } from './events/live';
+export { runRetention, startRetentionJob, type RetentionJob, type RetentionRun } from './fleet/retention';
 
 /** The location subgraph's SDL, composed via supergraph.yaml. */
 export const locationTypeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
