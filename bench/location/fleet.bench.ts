@@ -155,30 +155,35 @@ console.log(`3. summary of a ${SUMMARY_POINTS.toLocaleString()}-point session`);
 const big = (await callOn<{ startLocationSession: { id: string } }>(me, START, { d: 'big' })).data!.startLocationSession
   .id;
 const first = new Date(Date.now() - SUMMARY_POINTS * 1000);
-await withTenant(owner, tenant.id, async (tx) => {
-  await tx.$executeRawUnsafe(
-    `INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, speed, recorded_at, received_at)
+await withTenant(
+  owner,
+  tenant.id,
+  async (tx) => {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, speed, recorded_at, received_at)
      SELECT gen_random_uuid(), $1::uuid, $2::uuid, 52 + ((g / 600) % 2) * 0.01 + (g % 600) * 1e-6, 13, 5,
        $3::timestamptz + g * interval '1 second', now()
      FROM generate_series(0, $4::int - 1) g`,
-    tenant.id,
-    big,
-    first,
-    SUMMARY_POINTS,
-  );
-  await tx.$executeRawUnsafe(
-    `UPDATE location_sessions SET started_at = $2::timestamptz, point_count = $3 WHERE id = $1::uuid`,
-    big,
-    first,
-    SUMMARY_POINTS,
-  );
-  await tx.$executeRawUnsafe(
-    `INSERT INTO session_summaries (session_id, tenant_id, first_at, state) VALUES ($1::uuid, $2::uuid, $3::timestamptz, '{"rebuild": true}')`,
-    big,
-    tenant.id,
-    first,
-  );
-});
+      tenant.id,
+      big,
+      first,
+      SUMMARY_POINTS,
+    );
+    await tx.$executeRawUnsafe(
+      `UPDATE location_sessions SET started_at = $2::timestamptz, point_count = $3 WHERE id = $1::uuid`,
+      big,
+      first,
+      SUMMARY_POINTS,
+    );
+    await tx.$executeRawUnsafe(
+      `INSERT INTO session_summaries (session_id, tenant_id, first_at, state) VALUES ($1::uuid, $2::uuid, $3::timestamptz, '{"rebuild": true}')`,
+      big,
+      tenant.id,
+      first,
+    );
+  },
+  { timeoutMs: 900_000 },
+);
 const SUMMARY = `query($id: ID!) { locationSession(id: $id) { summary { distanceMeters durationSeconds movingSeconds stops { startedAt } } } }`;
 let t = performance.now();
 const rebuilt = await callOn<{ locationSession: { summary: { stops: unknown[]; distanceMeters: number } } }>(
@@ -204,23 +209,28 @@ console.log(`4. retention pass expiring ${RETENTION_POINTS.toLocaleString()} poi
 const old = (await callOn<{ startLocationSession: { id: string } }>(me, START, { d: 'old' })).data!.startLocationSession
   .id;
 const oldFirst = new Date(Date.now() - 400 * 86_400_000);
-await withTenant(owner, tenant.id, async (tx) => {
-  await tx.$executeRawUnsafe(
-    `INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, recorded_at, received_at)
+await withTenant(
+  owner,
+  tenant.id,
+  async (tx) => {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, recorded_at, received_at)
      SELECT gen_random_uuid(), $1::uuid, $2::uuid, 52, 13, $3::timestamptz + g * interval '10 ms', now()
      FROM generate_series(0, $4::int - 1) g`,
-    tenant.id,
-    old,
-    oldFirst,
-    RETENTION_POINTS,
-  );
-  await tx.$executeRawUnsafe(
-    `INSERT INTO session_summaries (session_id, tenant_id, first_at, last_at) VALUES ($1::uuid, $2::uuid, $3::timestamptz, $3::timestamptz + interval '1 day')`,
-    old,
-    tenant.id,
-    oldFirst,
-  );
-});
+      tenant.id,
+      old,
+      oldFirst,
+      RETENTION_POINTS,
+    );
+    await tx.$executeRawUnsafe(
+      `INSERT INTO session_summaries (session_id, tenant_id, first_at, last_at) VALUES ($1::uuid, $2::uuid, $3::timestamptz, $3::timestamptz + interval '1 day')`,
+      old,
+      tenant.id,
+      oldFirst,
+    );
+  },
+  { timeoutMs: 900_000 },
+);
 const watcher = new pg.Client({ connectionString: urls.ownerUrl });
 await watcher.connect();
 const modes = new Map<string, number>();
