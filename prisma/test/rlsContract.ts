@@ -82,6 +82,10 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
       at: new Date(),
     },
   });
+  const device = await tx.device.create({
+    data: { tenantId, userId: user.id, deviceId: 'd', lastSessionId: session.id },
+  });
+  const summary = await tx.sessionSummary.create({ data: { tenantId, sessionId: session.id } });
   return {
     tenants: tenantId,
     users: user.id,
@@ -97,6 +101,8 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
     geofence_visits: visit.id,
     geofence_session_state: fenceSession.sessionId,
     geofence_events: fenceEvent.id,
+    devices: device.id,
+    session_summaries: summary.sessionId,
   };
 }
 
@@ -115,11 +121,14 @@ const TABLES = [
   'geofence_visits',
   'geofence_session_state',
   'geofence_events',
+  'devices',
+  'session_summaries',
 ];
 const ID_COLUMNS: Record<string, string> = {
   processed_events: 'event_id',
   geofence_tenant_state: 'tenant_id',
   geofence_session_state: 'session_id',
+  session_summaries: 'session_id',
 };
 const idColumn = (t: string): string => ID_COLUMNS[t] ?? 'id';
 

@@ -19,7 +19,7 @@ import { addSubgraphChecks, createRouterOps, type ReadinessCheck, type RouterOps
 import { bootstrapPlatformAdmin, createAuthSubgraph, type AuthSubgraphDeps } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
-import { createLocationSubgraph } from '@lt/subgraph-location';
+import { createLocationSubgraph, startRetentionJob, type RetentionJob } from '@lt/subgraph-location';
 import {
   createStreamingSubgraph,
   parseEncryptionKey,
@@ -64,6 +64,8 @@ export interface StackOptions {
   subscriptionLimits?: SubscriptionLimits;
   /** Streaming: sink secrets, SSRF policy, and the Kafka pipeline when brokers are given. */
   streaming?: StackStreamingOptions;
+  /** Point retention job (POINT_RETENTION_MAX_DAYS, default 365; every 10 min). `false`: not run. */
+  retention?: { maxDays?: number; intervalMs?: number } | false;
 }
 
 export interface StackStreamingOptions {
@@ -225,6 +227,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   };
   const started: SubgraphServer[] = [];
   const subgraphUrls = {} as Record<SubgraphName, string>;
+  const retention: RetentionJob | null =
+    o.retention === false
+      ? null
+      : startRetentionJob(db, {
+          maxDays: o.retention?.maxDays ?? 365,
+          ...(o.retention?.intervalMs ? { intervalMs: o.retention.intervalMs } : {}),
+          log: o.log.child({ service: 'location' }),
+        });
   try {
     for (const [name, server] of Object.entries(subgraphs) as [SubgraphName, SubgraphServer][]) {
       const port = await server.start(o.subgraphPorts?.[name] ?? 0, host);
@@ -274,6 +284,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ...(pipeline ? { streaming: pipeline } : {}),
       async stop() {
         await router.stop();
+        await retention?.stop();
         await pipeline?.stop();
         await Promise.all(started.map((s) => s.stop()));
         await routerIdentity?.stop();
@@ -283,6 +294,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       },
     };
   } catch (err) {
+    await retention?.stop();
     await pipeline?.stop().catch(() => undefined);
     await Promise.allSettled(started.map((s) => s.stop()));
     await routerIdentity?.stop();

@@ -26,6 +26,7 @@ import { CloseReason, EngineClose } from './closeCodes';
 import { Fanout, type ServedCounts, type Subscriber } from './fanout';
 import { analyseSubscription, eventVariables, type LiveField, type LiveOperation } from './operation';
 import { LiveStream } from './liveStream';
+import { SnapshotGate, sendSnapshot } from './snapshot';
 
 export interface SubscriptionLimits {
   /** Active subscriptions per WebSocket. Default 20. */
@@ -395,6 +396,20 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
       // the fan-out hands over payloads serialised once per group; they go out as `next`
       // messages of this subscription id, corked so one delivery is one write to the socket.
       const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+      const write = (results: readonly string[]): boolean => {
+        const socket = conn.socket;
+        if (subscriber.stream.isEnded || socket.readyState !== socket.OPEN) return true;
+        if (socket.bufferedAmount > limits.maxBufferedBytes) return false;
+        conn.raw.cork();
+        try {
+          for (const r of results) socket.send(`${prefix}${r}}`);
+        } finally {
+          conn.raw.uncork();
+        }
+        return true;
+      };
+      // includeLatest: live results are held until the snapshot (read once the live group is joined) is out.
+      const gate = op.includeLatest ? new SnapshotGate(write, limits.maxBufferedBytes) : null;
       const subscriber: LiveSubscriber = {
         caller: conn.caller,
         op,
@@ -402,18 +417,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
           conn.subscribers.delete(subscriber);
           void fanout.remove(subscriber);
         }),
-        send: (results) => {
-          const socket = conn.socket;
-          if (subscriber.stream.isEnded || socket.readyState !== socket.OPEN) return true;
-          if (socket.bufferedAmount > limits.maxBufferedBytes) return false;
-          conn.raw.cork();
-          try {
-            for (const r of results) socket.send(`${prefix}${r}}`);
-          } finally {
-            conn.raw.uncork();
-          }
-          return true;
-        },
+        send: gate ? gate.send : write,
         onOverflow: () => close(conn, EngineClose.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER),
       };
       conn.subscribers.add(subscriber);
@@ -426,6 +430,7 @@ export function createSubscriptionEngine(o: SubscriptionEngineOptions) {
         if (err instanceof GraphQLError) return [err];
         throw err;
       }
+      if (gate) void sendSnapshot(internals.execute, subscriber, gate, subscriber.onOverflow);
       const args: ExecutionArgs = {
         schema: internals.schema,
         document,

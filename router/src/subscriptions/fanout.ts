@@ -17,7 +17,7 @@ export interface Subscriber {
    * order. False when the consumer is too slow (its socket holds more unsent bytes than allowed):
    * nothing was sent and the fan-out calls `onOverflow`.
    */
-  send(results: readonly string[]): boolean;
+  send(results: readonly string[], pointIds?: readonly string[] | null): boolean;
   /** Called when `send` refuses (the engine closes the socket as a slow consumer). */
   onOverflow(): void;
 }
@@ -222,11 +222,14 @@ class Group {
           if (work.event) {
             // Visibility: the tenant's channel, and matches() (MEMBER: own sessions; sessionId).
             this.served.fromEvent++;
-            if (!this.deliver(resolveFromEvent(this.o.schema, this.op, work.event)))
+            const ids = work.event.payload?.points.map((p) => p.id) ?? null;
+            if (!this.deliver(resolveFromEvent(this.o.schema, this.op, work.event), ids))
               this.missed(work.size, work.sessionIds);
             continue;
           }
-          if (!this.deliver(await this.limiter.run(() => this.resolve(args)))) this.missed(work.size, work.sessionIds);
+          const ids = Array.isArray(args['pointIds']) ? (args['pointIds'] as string[]) : null;
+          if (!this.deliver(await this.limiter.run(() => this.resolve(args)), ids))
+            this.missed(work.size, work.sessionIds);
         } catch (err) {
           this.o.log.error('live event resolution failed', { err });
           this.missed(work.size, work.sessionIds);
@@ -261,7 +264,7 @@ class Group {
   }
 
   /** Writes a result to the group; false when it failed (errors other than "not visible"). */
-  private deliver(r: FormattedExecutionResult | ExecutionResult | null): boolean {
+  private deliver(r: FormattedExecutionResult | ExecutionResult | null, pointIds: string[] | null = null): boolean {
     if (!r) return true;
     // Not (or no longer) visible to this scope, or gone: nothing to deliver.
     if (!r.data || Object.values(r.data).every((v) => v === null)) {
@@ -279,12 +282,13 @@ class Group {
     const payloads = (Array.isArray(value) ? value : [value]).map(
       (item) => `{"data":${JSON.stringify({ [key]: item })}${errors}}`,
     );
-    this.write(payloads);
+    // Point ids of the payloads, when they match one to one (a snapshot subscriber dedupes by them).
+    this.write(payloads, pointIds && pointIds.length === payloads.length ? pointIds : null);
     return true;
   }
 
-  private write(payloads: string[]): void {
-    for (const s of this.subscribers) if (!s.send(payloads)) s.onOverflow();
+  private write(payloads: string[], pointIds: string[] | null = null): void {
+    for (const s of this.subscribers) if (!s.send(payloads, pointIds)) s.onOverflow();
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  GraphQLBoolean,
   GraphQLID,
   Kind,
   print,
@@ -38,6 +39,11 @@ export interface LiveOperation {
   /** `geofenceEvents(geofenceId:)` argument, when given. */
   geofenceId: string | null;
   /**
+   * `locationUpdated(includeLatest: true)`: the subscriber gets the snapshot first. Not part of
+   * `key`: snapshot and plain subscribers of the same selection share one live group.
+   */
+  includeLatest: boolean;
+  /**
    * The subscription's selection re-expressed as a query on the refetch field, so one event is
    * resolved through the supergraph (federated fields included) exactly as the client selected it:
    * `query ($__live_sessionId: ID!, …) { <alias>: liveLocationUpdates(…) { <selection> } }`
@@ -63,6 +69,13 @@ function sessionIdArg(field: FieldNode, variables: Record<string, unknown>, name
   if (value === null) return null;
   if (typeof value !== 'string') throw badUserInput(`${name} must be an ID`, name);
   return value;
+}
+
+/** The `includeLatest` argument (literal or variable; validated as a Boolean already). */
+function includeLatestArg(field: FieldNode, variables: Record<string, unknown>): boolean {
+  const arg = field.arguments?.find((a) => a.name.value === 'includeLatest');
+  if (!arg) return false;
+  return valueFromAST(arg.value, GraphQLBoolean, variables) === true;
 }
 
 /** Variable names used anywhere in these nodes. */
@@ -97,6 +110,7 @@ export function analyseSubscription(
 
   const sessionIdValue = field !== 'sessionEvents' ? sessionIdArg(root, variables) : null;
   const geofenceIdValue = field === 'geofenceEvents' ? sessionIdArg(root, variables, 'geofenceId') : null;
+  const includeLatest = field === 'locationUpdated' && includeLatestArg(root, variables);
 
   const fragments = document.definitions.filter(
     (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
@@ -142,6 +156,7 @@ export function analyseSubscription(
     field,
     sessionId: sessionIdValue,
     geofenceId: geofenceIdValue,
+    includeLatest,
     refetch,
     variables: kept,
     key: `${field}|${sessionIdValue ?? '*'}|${geofenceIdValue ?? '*'}|${print(refetch)}|${stableJson(kept)}`,

@@ -6,8 +6,10 @@ import { createSubgraphServer, type SubgraphServer } from '@lt/server';
 import type { FenceIndexCache } from './geofence/fenceIndex';
 import { createResolvers } from './resolvers';
 import type { LivePublisher } from './events/live';
+import type { FleetOptions } from './fleet/state';
 
 export { createLivePublisher, type LivePublisher, type LiveStats } from './events/live';
+export { runRetention, startRetentionJob, type RetentionJob, type RetentionRun } from './fleet/retention';
 
 /** The location subgraph's SDL, composed via supergraph.yaml. */
 export const locationTypeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
@@ -29,6 +31,8 @@ export interface LocationSubgraphDeps {
   maxGeofencesPerTenant?: number;
   /** The tenants' fence indexes (one per process). Default: a new cache. */
   fenceIndexes?: FenceIndexCache;
+  /** Fleet state (filters, summaries, devices): stop and offline rules; `enabled: false` skips it (bench). */
+  fleet?: FleetOptions;
 }
 
 /** Builds the location subgraph from injected dependencies; `index.ts` runs it. */

@@ -6,6 +6,7 @@ import { createRedisConnection, createRedisPubSub, createRedisSubscriber } from 
 import { runUntilSignal } from '@lt/server';
 import { createLocationSubgraph } from './createLocationSubgraph';
 import { locationConfigSpec } from './config';
+import { startRetentionJob } from './fleet/retention';
 
 const config = loadConfig(locationConfigSpec, process.env);
 const log = createLogger({
@@ -30,10 +31,22 @@ const server = createLocationSubgraph({
   contextSecret: config.ROUTER_CONTEXT_SECRET,
   maxGeofencesPerTenant: config.GEOFENCES_MAX_PER_TENANT,
   ...(pubsub ? { pubsub } : {}),
+  fleet: {
+    offlineAfterSeconds: config.DEVICE_OFFLINE_AFTER_SECONDS,
+    stopMinSeconds: config.STOP_MIN_SECONDS,
+    stopRadiusMeters: config.STOP_RADIUS_METERS,
+  },
+});
+const retention = startRetentionJob(db, {
+  maxDays: config.POINT_RETENTION_MAX_DAYS,
+  intervalMs: config.RETENTION_INTERVAL_SECONDS * 1000,
+  runAtStart: true,
+  log,
 });
 const port = await server.start(config.PORT, config.HOST);
 log.info('listening', { url: `http://${config.HOST}:${port}/graphql` });
 runUntilSignal(async () => {
+  await retention.stop();
   await server.stop();
   await pubsub?.close();
   redis?.disconnect();

@@ -12,6 +12,12 @@ export const tenantConfigSpec = {
     protocols: ['redis', 'rediss'],
     description: 'Redis the routers listen on for identity changes (tenant suspension)',
   }),
+  POINT_RETENTION_MAX_DAYS: int({
+    default: 365,
+    min: 1,
+    max: 36500,
+    description: 'longest point retention a tenant may set (and the retention of tenants that set none)',
+  }),
   PORT: int({ default: 4002, min: 0, max: 65535, description: 'tenant subgraph port' }),
   HOST: str({ default: '127.0.0.1', description: 'interface to listen on' }),
 };

@@ -21,6 +21,8 @@ export interface TenantSubgraphDeps {
    * across processes.
    */
   identity: IdentityInvalidation;
+  /** POINT_RETENTION_MAX_DAYS: the longest `retentionDays` a tenant may set. Default 365. */
+  maxRetentionDays?: number;
 }
 
 /** Builds the tenant subgraph from injected dependencies; `index.ts` runs it. */

@@ -18,7 +18,13 @@ const db = createDb({ url: config.DATABASE_URL });
 // Publish-only: a separate process from the routers, so the in-memory bus would reach nobody.
 const redis = createRedisConnection(config.REDIS_URL, { onError: (err) => log.debug('redis', { err: err.message }) });
 const identity = await createRedisIdentityBus({ redis, onError: (err) => log.warn('identity bus', { err }) });
-const server = createTenantSubgraph({ db, log, contextSecret: config.ROUTER_CONTEXT_SECRET, identity });
+const server = createTenantSubgraph({
+  db,
+  log,
+  contextSecret: config.ROUTER_CONTEXT_SECRET,
+  identity,
+  maxRetentionDays: config.POINT_RETENTION_MAX_DAYS,
+});
 const port = await server.start(config.PORT, config.HOST);
 log.info('listening', { url: `http://${config.HOST}:${port}/graphql` });
 runUntilSignal(async () => {

@@ -348,3 +348,89 @@ describe('suspendTenant / reactivateTenant', () => {
     expect(refs.data!._entities).toEqual([null]);
   });
 });
+
+describe('tenant settings (retention and ingest filters)', () => {
+  const SETTINGS = 'settings { retentionDays maxAccuracyMeters maxSpeedMetersPerSecond dropDuplicates }';
+  const UPDATE_SETTINGS = `mutation($id: ID!, $input: UpdateTenantInput!) { updateTenant(id: $id, input: $input) { id ${SETTINGS} } }`;
+  type Out = { updateTenant: { settings: Record<string, unknown> } };
+
+  it('unset by default; its TENANT_ADMIN sets, keeps (absent) and clears (null) them', async () => {
+    const t = await create('Settings');
+    const get = await platform<{ tenant: { settings: unknown } }>(
+      `query($id: ID!) { tenant(id: $id) { ${SETTINGS} } }`,
+      {
+        id: t.id,
+      },
+    );
+    expect(get.data!.tenant.settings).toEqual({
+      retentionDays: null,
+      maxAccuracyMeters: null,
+      maxSpeedMetersPerSecond: null,
+      dropDuplicates: false,
+    });
+    const admin = h.as('TENANT_ADMIN', t.id);
+    const set = await admin<Out>(UPDATE_SETTINGS, {
+      id: t.id,
+      input: {
+        settings: { retentionDays: 30, maxAccuracyMeters: 25, maxSpeedMetersPerSecond: 70, dropDuplicates: true },
+      },
+    });
+    expect(set.errors).toBeUndefined();
+    expect(set.data!.updateTenant.settings).toEqual({
+      retentionDays: 30,
+      maxAccuracyMeters: 25,
+      maxSpeedMetersPerSecond: 70,
+      dropDuplicates: true,
+    });
+    const partly = await admin<Out>(UPDATE_SETTINGS, {
+      id: t.id,
+      input: { name: 'Settings 2', settings: { maxAccuracyMeters: null, dropDuplicates: null } },
+    });
+    expect(partly.data!.updateTenant.settings).toEqual({
+      retentionDays: 30,
+      maxAccuracyMeters: null,
+      maxSpeedMetersPerSecond: 70,
+      dropDuplicates: false,
+    });
+  });
+
+  it('refuses invalid settings naming the field; retentionDays is capped by POINT_RETENTION_MAX_DAYS (365)', async () => {
+    const t = await create('Bad settings');
+    const admin = h.as('TENANT_ADMIN', t.id);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ retentionDays: 0 }, 'retentionDays'],
+      [{ retentionDays: 366 }, 'retentionDays'],
+      [{ maxAccuracyMeters: 0 }, 'maxAccuracyMeters'],
+      [{ maxAccuracyMeters: -5 }, 'maxAccuracyMeters'],
+      [{ maxSpeedMetersPerSecond: 0 }, 'maxSpeedMetersPerSecond'],
+    ];
+    for (const [settings, field] of cases) {
+      const r = await admin(UPDATE_SETTINGS, { id: t.id, input: { settings } });
+      expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+      expect(fields(r)).toEqual([`input.settings.${field}`]);
+    }
+    expect(
+      (await admin<Out>(UPDATE_SETTINGS, { id: t.id, input: { settings: { retentionDays: 365 } } })).errors,
+    ).toBeUndefined();
+  });
+
+  it("a MEMBER cannot change them (FORBIDDEN); another tenant's admin gets NOT_FOUND", async () => {
+    const mine = await create('Mine');
+    const other = await create('Other');
+    const member = await h.as('MEMBER', mine.id)(UPDATE_SETTINGS, {
+      id: mine.id,
+      input: { settings: { retentionDays: 1 } },
+    });
+    expect(codes(member)).toEqual(['FORBIDDEN']);
+    const foreign = await h.as('TENANT_ADMIN', mine.id)(UPDATE_SETTINGS, {
+      id: other.id,
+      input: { settings: { retentionDays: 1 } },
+    });
+    expect(codes(foreign)).toEqual(['NOT_FOUND']);
+    const after = await platform<{ tenant: { settings: { retentionDays: number | null } } }>(
+      `query($id: ID!) { tenant(id: $id) { ${SETTINGS} } }`,
+      { id: other.id },
+    );
+    expect(after.data!.tenant.settings.retentionDays).toBeNull();
+  });
+});

@@ -50,10 +50,33 @@ export interface RecordResult {
   session: { deviceId: string | null; startedAt: Date; pointCount: number };
   /** Geofence transitions the points caused (written in the same transaction), oldest first. */
   geofences: FenceOutcome;
+  /** Inputs the tenant's ingest filters dropped (written and announced nowhere), by input index. */
+  filtered: { index: number; reason: string }[];
+}
+
+/**
+ * Work other modules add to the point transaction (fleet state: filters, summaries, devices).
+ * `before` runs first and takes the session lock; it returns the session row (null: not visible)
+ * and the inputs to write. `after` runs once the checks passed, with the points written.
+ */
+export interface RecordHooks {
+  before(
+    tx: Tx,
+    scope: Scope,
+    sessionId: string,
+    inputs: LocationInput[],
+  ): Promise<{ session: WriteRow | null; write: LocationInput[]; filtered: { index: number; reason: string }[] }>;
+  after(
+    tx: Tx,
+    scope: Scope,
+    sessionId: string,
+    session: WriteRow,
+    written: { inputs: LocationInput[]; inserted: { id: string; recordedAt: Date }[] },
+  ): Promise<void>;
 }
 
 /** One row of the write statement: the locked session, and one written point (nulls if none). */
-interface WriteRow {
+export interface WriteRow {
   s_user_id: string;
   s_status: 'ACTIVE' | 'ENDED';
   s_started_at: Date;
@@ -92,13 +115,21 @@ export async function recordPoints(
   inputs: LocationInput[],
   fieldOf: (i: number) => string,
   fences?: FenceIndexCache,
+  hooks?: RecordHooks,
 ): Promise<RecordResult> {
   if (!isUuid(sessionId)) throw notFound('Location session', 'sessionId');
   return withTenant(
     db,
     scope.tenantId,
     async (tx) => {
-      const rows = await writePoints(tx, scope, sessionId, inputs);
+      const prepared = hooks ? await hooks.before(tx, scope, sessionId, inputs) : null;
+      const write = prepared?.write ?? inputs;
+      const rows =
+        write.length > 0 || !prepared
+          ? await writePoints(tx, scope, sessionId, write)
+          : prepared.session
+            ? [prepared.session]
+            : [];
       const session = rows[0];
       if (!session || (scope.ownOnly && session.s_user_id !== scope.userId))
         throw notFound('Location session', 'sessionId');
@@ -122,12 +153,14 @@ export async function recordPoints(
       inserted.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || a.id.localeCompare(b.id));
       const geofences =
         fences && session.g_fences && inserted.length > 0
-          ? await evaluateFences(tx, fences, scope.tenantId, sessionId, session.s_user_id, evalPoints(inputs, inserted))
+          ? await evaluateFences(tx, fences, scope.tenantId, sessionId, session.s_user_id, evalPoints(write, inserted))
           : { events: [] };
+      if (hooks && inserted.length > 0) await hooks.after(tx, scope, sessionId, session, { inputs: write, inserted });
       return {
         inserted,
         stored: inputs.length === 1 ? ((inserted[0] as PointRow | undefined) ?? null) : null,
-        duplicates: inputs.length - inserted.length,
+        duplicates: write.length - inserted.length,
+        filtered: prepared?.filtered ?? [],
         sessionId,
         userId: session.s_user_id,
         rows: inputs.length <= LIVE_PAYLOAD_MAX_POINTS ? inserted : null,

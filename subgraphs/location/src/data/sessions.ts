@@ -2,6 +2,7 @@ import { withTenant, type Db, type Tx } from '@lt/db';
 import { appendOutbox } from '@lt/events';
 import { sessionEvent } from '../events/outbox';
 import { isUuid, type Scope } from './scope';
+import { touchDeviceOnStart } from '../fleet/state';
 import { pointSelect, type PointRow } from './points';
 
 export interface SessionRow {
@@ -90,6 +91,7 @@ export async function startSession(db: Db, scope: Scope, deviceId: string | null
       data: { tenantId: scope.tenantId, userId: scope.userId, deviceId, startedAt: now },
     })) as SessionRow;
     await appendOutbox(tx, [sessionEvent('session.started.v1', row, now)]);
+    await touchDeviceOnStart(tx, row);
     return { ...row, lastPoint: null };
   });
 }

@@ -7,6 +7,8 @@ import { startSession, stopSession, type SessionRow } from '../data/sessions';
 import { FenceIndexCache } from '../geofence/fenceIndex';
 import { createLivePublisher } from '../events/live';
 import { MAX_DEVICE_ID_LENGTH, validateBatch, validateLocation, type LocationInput } from '../validation';
+import { filteredCounts, filteredError } from '../fleet/resolvers';
+import { fleetHooks, fleetRules } from '../fleet/state';
 
 /** The live event's payload: the committed points' public fields and the session after the commit. */
 function livePayload(r: RecordResult, rows: PointRow[]) {
@@ -56,6 +58,9 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
       ctx.log,
     );
   };
+
+  const rules = fleetRules(deps.fleet);
+  const hooks = rules.enabled ? fleetHooks(rules) : undefined;
 
   const announceSession = (s: SessionRow, type: 'STARTED' | 'ENDED', at: Date, ctx: SubgraphContext): void =>
     live.announce(
@@ -107,7 +112,8 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
     async recordLocation(_: unknown, args: { sessionId: string; location: LocationInput }, ctx: SubgraphContext) {
       const scope = scopeOf(requireTenantMember(ctx));
       validateLocation(args.location, 'location', now());
-      const r = await recordPoints(db, scope, args.sessionId, [args.location], () => 'location', fences);
+      const r = await recordPoints(db, scope, args.sessionId, [args.location], () => 'location', fences, hooks);
+      if (r.filtered[0]) throw filteredError(r.filtered[0].reason);
       announcePoints(scope.tenantId, r, ctx);
       announceGeofences(scope.tenantId, r, ctx);
       if (r.stored) return r.stored;
@@ -120,11 +126,16 @@ export function createMutationResolvers(deps: LocationSubgraphDeps) {
     async recordLocations(_: unknown, args: { sessionId: string; locations: LocationInput[] }, ctx: SubgraphContext) {
       const scope = scopeOf(requireTenantMember(ctx));
       validateBatch(args.locations, now());
-      const r = await recordPoints(db, scope, args.sessionId, args.locations, (i) => `locations[${i}]`, fences);
+      const r = await recordPoints(db, scope, args.sessionId, args.locations, (i) => `locations[${i}]`, fences, hooks);
       announcePoints(scope.tenantId, r, ctx);
       announceGeofences(scope.tenantId, r, ctx);
       // `session` is resolved only when selected (RecordLocationsPayload.session).
-      return { accepted: r.inserted.length, duplicates: r.duplicates, sessionId: args.sessionId };
+      return {
+        accepted: r.inserted.length,
+        duplicates: r.duplicates,
+        filtered: filteredCounts(r),
+        sessionId: args.sessionId,
+      };
     },
 
     async stopLocationSession(_: unknown, args: { id: string }, ctx: SubgraphContext) {

@@ -4,6 +4,7 @@ import { isUniqueViolation, type Db } from '@lt/db';
 import { conflict, notFound, unauthenticated } from '@lt/errors';
 import { appendOutbox } from '@lt/events';
 import { tenantEvent, type TenantEventType } from '../events/tenantEvents';
+import type { TenantChanges } from '../validation';
 import { runIn, type Scope } from './scope';
 import {
   findTenant,
@@ -56,7 +57,7 @@ export function createTenantStore(db: Db) {
     },
 
     /** NOT_FOUND when the tenant is not visible in `scope`; no event when nothing actually changed. */
-    async update(scope: Scope & { tenantId: string }, changes: { name?: string; slug?: string }): Promise<TenantRow> {
+    async update(scope: Scope & { tenantId: string }, changes: TenantChanges): Promise<TenantRow> {
       return runIn(db, scope, async (tx) => {
         const before = await findTenant(tx, scope.tenantId);
         if (!before) throw notFound('Tenant', 'id');

@@ -1,5 +1,6 @@
 import type { TenantStatus } from '@lt/context';
 import type { Tx } from '@lt/db';
+import type { TenantChanges } from '../validation';
 
 /** The columns the API exposes (and the events carry). */
 export const tenantColumns = {
@@ -9,6 +10,10 @@ export const tenantColumns = {
   status: true,
   createdAt: true,
   updatedAt: true,
+  retentionDays: true,
+  maxAccuracyMeters: true,
+  maxSpeedMps: true,
+  dropDuplicates: true,
 } as const;
 
 export interface TenantRow {
@@ -18,6 +23,10 @@ export interface TenantRow {
   status: TenantStatus;
   createdAt: Date;
   updatedAt: Date;
+  retentionDays: number | null;
+  maxAccuracyMeters: number | null;
+  maxSpeedMps: number | null;
+  dropDuplicates: boolean;
 }
 
 /** Sort key of the `tenants` connection: newest first, id breaks ties. */
@@ -60,7 +69,7 @@ export function insertTenant(tx: Tx, data: { id: string; name: string; slug: str
   return tx.tenant.create({ data, select: tenantColumns });
 }
 
-export function updateTenantFields(tx: Tx, id: string, data: { name?: string; slug?: string }): Promise<TenantRow> {
+export function updateTenantFields(tx: Tx, id: string, data: TenantChanges): Promise<TenantRow> {
   return tx.tenant.update({ where: { id }, data, select: tenantColumns });
 }
 

@@ -15,7 +15,13 @@ import { scopeFor } from '../data/scope';
 import type { TenantStore } from '../data/store';
 import type { TenantCursor, TenantRow } from '../data/tenants';
 import { announceStatus } from '../events/tenantEvents';
-import { validateChanges, validateName, validateSlug } from '../validation';
+import {
+  DEFAULT_MAX_RETENTION_DAYS,
+  validateChanges,
+  validateName,
+  validateSlug,
+  type TenantSettingsInput,
+} from '../validation';
 
 /** What the tenant subgraph adds to each request's context. */
 export interface TenantExtraContext {
@@ -93,12 +99,15 @@ export function createResolvers(deps: TenantSubgraphDeps & { store: TenantStore 
       },
       async updateTenant(
         _: unknown,
-        args: { id: string; input: { name?: string | null; slug?: string | null } },
+        args: {
+          id: string;
+          input: { name?: string | null; slug?: string | null; settings?: TenantSettingsInput | null };
+        },
         ctx: Ctx,
       ): Promise<TenantRow> {
         const m = requireRole(ctx, 'TENANT_ADMIN', 'PLATFORM_ADMIN');
         const id = addressable(m, args.id);
-        const changes = validateChanges(args.input);
+        const changes = validateChanges(args.input, deps.maxRetentionDays ?? DEFAULT_MAX_RETENTION_DAYS);
         return store.update({ ...scopeFor(m, id), tenantId: id }, changes);
       },
       suspendTenant: (_: unknown, args: { id: string }, ctx: Ctx) => setStatus(args.id, 'SUSPENDED', ctx),
@@ -108,6 +117,12 @@ export function createResolvers(deps: TenantSubgraphDeps & { store: TenantStore 
       __resolveReference(ref: { id: string }, ctx: Ctx): Promise<TenantRow | null> {
         return ctx.tenantRefs.load(ref.id);
       },
+      settings: (t: TenantRow) => ({
+        retentionDays: t.retentionDays,
+        maxAccuracyMeters: t.maxAccuracyMeters,
+        maxSpeedMetersPerSecond: t.maxSpeedMps,
+        dropDuplicates: t.dropDuplicates,
+      }),
     },
   };
 }

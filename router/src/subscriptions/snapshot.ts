@@ -1,0 +1,89 @@
+/**
+ * `locationUpdated(includeLatest: true)`: the latest point of each matching ACTIVE session first,
+ * then live updates, none missed in between. The subscriber joins its live group first; while the
+ * snapshot is read, the group's results for it are held here; then the snapshot goes out, followed
+ * by the held results minus the points the snapshot already carried (dedupe by point id).
+ */
+import { randomUUID } from 'node:crypto';
+import { parse, type FormattedExecutionResult } from 'graphql';
+import type { RouterInternals } from '../createRouter';
+import { gapMarker, type Subscriber } from './fanout';
+import { eventVariables } from './operation';
+
+/** Points re-read per gateway execution (the subgraph's `liveLocationUpdates` limit). */
+const CHUNK = 500;
+
+const LATEST = parse('query LiveSnapshot($sessionId: ID) { liveLatestLocationPointIds(sessionId: $sessionId) }');
+
+/** Results of one subscriber held while its snapshot is read. */
+export class SnapshotGate {
+  private held: { results: readonly string[]; ids: readonly string[] | null }[] | null = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly direct: (results: readonly string[]) => boolean,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Subscriber.send while the gate is closed: holds (false past `maxBytes`: a slow consumer). */
+  send = (results: readonly string[], ids?: readonly string[] | null): boolean => {
+    if (this.held === null) return this.direct(results);
+    this.held.push({ results, ids: ids && ids.length === results.length ? ids : null });
+    for (const r of results) this.bytes += r.length;
+    return this.bytes <= this.maxBytes;
+  };
+
+  /** Sends `first` (the snapshot, or a gap marker), then what was held minus `seen` ids; opens the gate. */
+  open(first: readonly string[], seen: ReadonlySet<string>): boolean {
+    const held = this.held ?? [];
+    this.held = null;
+    const out = [...first];
+    for (const h of held)
+      h.results.forEach((r, i) => {
+        if (!h.ids || !seen.has(h.ids[i]!)) out.push(r);
+      });
+    return out.length === 0 || this.direct(out);
+  }
+}
+
+/** Item payloads of a `liveLocationUpdates` result, serialised as the fan-out does (one per point). */
+function payloads(r: FormattedExecutionResult): string[] {
+  if (!r.data) return [];
+  const [key, value] = Object.entries(r.data)[0] ?? [];
+  if (key === undefined || !Array.isArray(value)) return [];
+  const errors = r.errors ? `,"errors":${JSON.stringify(r.errors)}` : '';
+  return value.map((item) => `{"data":${JSON.stringify({ [key]: item })}${errors}}`);
+}
+
+/**
+ * Reads the snapshot as the subscriber (ids of the latest points, then those points through the
+ * subscription's own re-read, so federated fields resolve as live ones do) and opens the gate.
+ * A failed read sends a gap marker in its place: the client re-reads, nothing is lost in silence.
+ */
+export async function sendSnapshot(
+  execute: RouterInternals['execute'],
+  s: Subscriber,
+  gate: SnapshotGate,
+  onOverflow: () => void,
+): Promise<void> {
+  const caller = () => ({ ...s.caller, requestId: randomUUID() });
+  let first: string[] = [];
+  const seen = new Set<string>();
+  try {
+    const latest = await execute(caller(), LATEST, { sessionId: s.op.sessionId });
+    const ids = (latest.data as { liveLatestLocationPointIds?: string[] } | null | undefined)
+      ?.liveLatestLocationPointIds;
+    if (!ids) throw new Error(`snapshot ids: ${latest.errors?.[0]?.extensions?.['code'] ?? 'no data'}`);
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      const r = await execute(caller(), s.op.refetch, eventVariables(s.op, { pointIds: chunk }));
+      if (!r.data || r.errors?.length) throw new Error(`snapshot read: ${r.errors?.[0]?.extensions?.['code']}`);
+      first.push(...payloads(r));
+      for (const id of chunk) seen.add(id);
+    }
+  } catch {
+    first = [gapMarker(null, s.op.sessionId ? [s.op.sessionId] : null)];
+    seen.clear();
+  }
+  if (!gate.open(first, seen)) onOverflow();
+}
