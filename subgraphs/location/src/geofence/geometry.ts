@@ -1,7 +1,7 @@
 /**
  * Fence geometry without PostGIS: the same code runs against real Postgres and the embedded PGlite.
  * Circles use great-circle (haversine) distance. Polygon edges are straight lines in
- * longitude/latitude (as GeoJSON, RFC 7946 §3.1.1); a ring crossing the antimeridian is unwrapped
+ * longitude/latitude (as GeoJSON, RFC 7946 section 3.1.1); a ring crossing the antimeridian is unwrapped
  * (longitudes shifted by 360°) so it stays one shape. Distances to a polygon's border (accuracy
  * hysteresis) use a local equirectangular projection around the point: metres, accurate for the
  * short distances accuracies are.
