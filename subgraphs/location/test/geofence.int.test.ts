@@ -380,6 +380,54 @@ describe('evaluation in the points transaction', () => {
     expect(inside.data!.locationSession.geofencesInside).toEqual([]);
   });
 
+  it("a batch that waited for another batch of its session evaluates from that batch's state", async () => {
+    const g = await fence({ circle: { ...C, radiusMeters: 1_000 } });
+    const s = await start(alice);
+    const out = pt(...OUT);
+    // "Another batch" (as the owner): holds the session row, then commits a point inside the fence
+    // and its visit while the real batch, whose statement snapshot predates that commit, waits.
+    const owner = new pg.Client({ connectionString: testEnv().ownerDatabaseUrl });
+    await owner.connect();
+    try {
+      await owner.query('BEGIN');
+      await owner.query(`SELECT set_config('app.tenant_id', $1, true)`, [t1]);
+      await owner.query(`SELECT 1 FROM location_sessions WHERE id = $1 FOR UPDATE`, [s]);
+      const xid = (await owner.query<{ x: string }>(`SELECT pg_current_xact_id()::text AS x`)).rows[0]!.x;
+      const pending = call(alice, BATCH, { s, ls: [out] });
+      let waiting = false;
+      for (let i = 0; i < 400 && !waiting; i++) {
+        const r = await owner.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted
+             AND transactionid::text = $1`,
+          [xid],
+        );
+        waiting = r.rows[0]!.n > 0;
+        if (!waiting) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(waiting).toBe(true);
+      const inside = new Date(Date.parse(out.recordedAt) - 500).toISOString();
+      const p = await owner.query<{ id: string }>(
+        `INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, recorded_at, received_at,
+           created_at, updated_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, now(), now(), now()) RETURNING id`,
+        [t1, s, IN[0], IN[1], inside],
+      );
+      await owner.query(
+        `UPDATE location_sessions SET point_count = point_count + 1, last_point_id = $2 WHERE id = $1`,
+        [s, p.rows[0]!.id],
+      );
+      await owner.query(
+        `INSERT INTO geofence_visits (tenant_id, session_id, geofence_id, entered_at) VALUES ($1, $2, $3, $4)`,
+        [t1, s, g, inside],
+      );
+      await owner.query('COMMIT');
+      expect((await pending).errors).toBeUndefined();
+    } finally {
+      await owner.end();
+    }
+    expect(types(await events(alice, { s, g }))).toEqual(['EXIT']);
+  });
+
   it('a transaction that fails after the evaluation writes neither points nor events', async () => {
     const g = await fence({ circle: { ...C, radiusMeters: 1_000 } });
     const s = await start(alice);
