@@ -90,9 +90,12 @@ async function baselineBuild(ref: string): Promise<Build> {
   const dir = join(root, 'bench/location/.baseline', sha);
   if (!existsSync(join(dir, 'subgraphs/location/src/createLocationSubgraph.ts'))) {
     mkdirSync(dir, { recursive: true });
-    execSync(`git archive ${sha} subgraphs/location prisma/migrations | tar -x -C ${JSON.stringify(dir)}`, {
-      cwd: root,
-    });
+    execSync(
+      `git archive ${sha} subgraphs/location/src subgraphs/location/schema.graphql prisma/migrations | tar -x -C ${JSON.stringify(dir)}`,
+      {
+        cwd: root,
+      },
+    );
   }
   const mod = (await import(pathToFileURL(join(dir, 'subgraphs/location/src/createLocationSubgraph.ts')).href)) as {
     createLocationSubgraph: CreateSubgraph;

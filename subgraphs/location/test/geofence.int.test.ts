@@ -361,7 +361,7 @@ describe('evaluation in the points transaction', () => {
     expect(types(await events(alice, { s, g }))).toEqual(['ENTER', 'DWELL', 'EXIT']);
   });
 
-  it('a fence changed on another replica applies to the next point; delete ends visits silently', async () => {
+  it('a fence changed on another replica applies to the next point; delete ends visits silently, keeps history', async () => {
     const g = await fence({ circle: { ...C, radiusMeters: 1_000 } });
     const s = await start(alice);
     await record(alice, s, [pt(...IN)], call2); // replica 2 caches the index
@@ -372,10 +372,27 @@ describe('evaluation in the points transaction', () => {
     const d = await fence({ circle: { ...C, radiusMeters: 1_000 } });
     await record(alice, s, [pt(...IN)], call2);
     expect(types(await events(alice, { s, g: d }))).toEqual(['ENTER']);
-    await call(admin, DELETE, { id: d });
+    expect((await call(admin, DELETE, { id: d })).errors).toBeUndefined();
     await record(alice, s, [pt(...OUT)], call2);
+    // The visit ended silently (no EXIT); the history survives and still names the fence.
     const all = await events(admin, { s });
-    expect(all.some((e) => e.geofence.id === d)).toBe(false);
+    expect(all.filter((e) => e.geofence.id === d).map((e) => e.type)).toEqual(['ENTER']);
+    expect(types(await events(admin, { g: d }))).toEqual(['ENTER']);
+    // The deleted fence itself is gone for every other purpose.
+    expect(firstError(await call(admin, 'query($id: ID!) { geofence(id: $id) { id } }', { id: d }))['code']).toBe(
+      'NOT_FOUND',
+    );
+    expect(firstError(await call(admin, DELETE, { id: d }))['code']).toBe('NOT_FOUND');
+    expect(firstError(await call(admin, UPDATE, { id: d, i: { name: 'x' } }))['code']).toBe('NOT_FOUND');
+    const listed = await call<{ geofences: { edges: { node: { id: string } }[] } }>(
+      admin,
+      'query { geofences(first: 100) { edges { node { id } } } }',
+    );
+    expect(listed.data!.geofences.edges.map((e) => e.node.id)).not.toContain(d);
+    // Not evaluated any more: inside its area again, no new event.
+    await record(alice, s, [pt(...IN)], call2);
+    expect(types(await events(admin, { g: d }))).toEqual(['ENTER']);
+    await record(alice, s, [pt(...OUT)], call2);
     const inside = await call<{ locationSession: { geofencesInside: unknown[] } }>(alice, INSIDE, { id: s });
     expect(inside.data!.locationSession.geofencesInside).toEqual([]);
   });

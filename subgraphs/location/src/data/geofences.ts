@@ -108,7 +108,7 @@ export async function updateGeofence(
   if (!isUuid(id)) return null;
   return withTenant(db, tenantId, async (tx) => {
     const existing = await tx.$queryRawUnsafe<RawFence[]>(
-      `SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = $1::uuid`,
+      `SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = $1::uuid AND deleted_at IS NULL`,
       id,
     );
     if (existing.length === 0) return null;
@@ -125,7 +125,7 @@ export async function updateGeofence(
          dwell_seconds = CASE WHEN $9::boolean THEN $10::int ELSE dwell_seconds END,
          tags = coalesce($11::text[], tags),
          updated_at = now()
-       WHERE id = $1::uuid RETURNING ${FENCE_COLUMNS}`,
+       WHERE id = $1::uuid AND deleted_at IS NULL RETURNING ${FENCE_COLUMNS}`,
       id,
       change.name ?? null,
       shape !== null,
@@ -138,14 +138,26 @@ export async function updateGeofence(
   });
 }
 
-/** Deletes a fence; its visits end silently and its history goes with it. */
+/**
+ * Deletes a fence: its visits end silently (no EXIT), and its row stays as a tombstone
+ * (`deleted_at`) so its event history — an audit record — survives and still names it. A deleted
+ * fence is not evaluated, listed, counted against the cap, or found by id.
+ */
 export async function deleteGeofence(db: Db, tenantId: string, id: string): Promise<boolean> {
   if (!isUuid(id)) return false;
   return withTenant(db, tenantId, async (tx) => {
-    const found = await tx.$queryRawUnsafe<unknown[]>(`SELECT 1 FROM geofences WHERE id = $1::uuid`, id);
+    const found = await tx.$queryRawUnsafe<unknown[]>(
+      `SELECT 1 FROM geofences WHERE id = $1::uuid AND deleted_at IS NULL`,
+      id,
+    );
     if (found.length === 0) return false;
     await bumpVersion(tx, tenantId, -1);
-    const n = await tx.$executeRawUnsafe(`DELETE FROM geofences WHERE id = $1::uuid`, id);
+    const n = await tx.$executeRawUnsafe(
+      `WITH ended AS (DELETE FROM geofence_visits WHERE tenant_id = $2::uuid AND geofence_id = $1::uuid)
+       UPDATE geofences SET deleted_at = now(), updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL`,
+      id,
+      tenantId,
+    );
     return n > 0;
   });
 }
@@ -155,12 +167,14 @@ export async function getGeofence(db: Db, tenantId: string, id: string): Promise
   return withTenant(db, tenantId, (tx) => findGeofences(tx, [id])).then((r) => r[0] ?? null);
 }
 
-export async function findGeofences(tx: Tx, ids: string[]): Promise<GeofenceRow[]> {
+/** Fences by id; deleted ones only with `withDeleted` (the fences named by event history). */
+export async function findGeofences(tx: Tx, ids: string[], withDeleted = false): Promise<GeofenceRow[]> {
   const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
   const rows = await tx.$queryRawUnsafe<RawFence[]>(
-    `SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = ANY($1::uuid[])`,
+    `SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = ANY($1::uuid[]) AND ($2::boolean OR deleted_at IS NULL)`,
     valid,
+    withDeleted,
   );
   return rows.map(toRow);
 }
@@ -174,7 +188,7 @@ export async function listGeofences(
   return withTenant(db, tenantId, async (tx) => {
     const rows = await tx.$queryRawUnsafe<RawFence[]>(
       `SELECT ${FENCE_COLUMNS} FROM geofences
-       WHERE tenant_id = $1::uuid AND ($2::text IS NULL OR $2 = ANY(tags))
+       WHERE tenant_id = $1::uuid AND deleted_at IS NULL AND ($2::text IS NULL OR $2 = ANY(tags))
          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
        ORDER BY created_at DESC, id DESC LIMIT $5`,
       tenantId,
@@ -235,7 +249,7 @@ async function indexFor(tx: Tx, cache: FenceIndexCache, tenantId: string, versio
     Pick<RawFence, 'id' | 'shape_type' | 'latitude' | 'longitude' | 'radius_meters' | 'polygon' | 'dwell_seconds'>[]
   >(
     `SELECT id, shape_type, latitude, longitude, radius_meters, polygon, dwell_seconds FROM geofences
-     WHERE tenant_id = $1::uuid`,
+     WHERE tenant_id = $1::uuid AND deleted_at IS NULL`,
     tenantId,
   );
   const index = new FenceIndex(
