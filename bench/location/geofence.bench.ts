@@ -1,25 +1,31 @@
 // Geofence evaluation cost at ingest, side by side in one run: `recordLocations` (batches of 500)
 // points/s into tenants holding 0, 100 and 10,000 fences, against the location subgraph (signed
-// contexts, real Postgres, Redis pub/sub), plus the time from a point's commit to its ENTER live
-// event at a Redis subscriber of the tenant's channel (p50/p99).
+// contexts, real Postgres, Redis pub/sub), with CPU per 1,000 points of this process and of the
+// build's Postgres backends; optionally beside the same for a git ref (BENCH_GEO_BASELINE), rounds
+// interleaved. Then a point's commit → its ENTER at a router WebSocket subscriber (p50/p99), through
+// the whole stack with a cognito-local token.
 //
 //   npx tsx bench/location/geofence.bench.ts
-//   BENCH_GEO_BATCHES=40 BENCH_GEO_ROUNDS=2 BENCH_GEO_ENTERS=300 npx tsx bench/location/geofence.bench.ts
+//   BENCH_GEO_BASELINE=main BENCH_GEO_ROUNDS=5 npx tsx bench/location/geofence.bench.ts
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/location/geofence.bench.ts
 //
 // Fences: circles (50–500 m) and hexagons (≈100–600 m across) at random over a 1°×1° area;
 // sessions are vehicles on random walks (≈10 m between points) through it, so batches cross fences
 // and write ENTER/EXIT/DWELL events like a real fleet (counted and printed).
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync, execSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import { createDb, setupDatabase, withPlatform, withTenant, type Db } from '@lt/db';
 import type { Membership } from '@lt/context';
 import { createLogger } from '@lt/logger';
-import { createRedisPubSub, parseLiveEvent, tenantChannel } from '@lt/pubsub';
+import { createRedisPubSub } from '@lt/pubsub';
+import { Cognito } from '@lt/subgraph-auth/cognito';
 import { subgraphClient } from '@lt/testing';
 import { createLocationSubgraph } from '@lt/subgraph-location';
 
@@ -44,6 +50,8 @@ const DATABASE = process.env['BENCH_GEO_DATABASE'] ?? 'lt_bench_geofence';
 interface Build {
   name: string;
   db: Db;
+  /** The services role's connection string. */
+  appUrl: string;
   call: ReturnType<typeof subgraphClient>;
   stop: () => Promise<void>;
   tenants: Map<number, Membership>;
@@ -70,6 +78,7 @@ async function startBuild(
   return {
     name,
     db,
+    appUrl: urls.appUrl,
     call: subgraphClient(`http://127.0.0.1:${port}/graphql`, SECRET),
     stop: async () => {
       await server.stop();
@@ -263,46 +272,143 @@ for (let round = 0; round < ROUNDS; round++)
       );
     }
 
-// Commit → ENTER at a subscriber: single points alternating outside / inside a known fence in the
-// 10,000-fence tenant of the working tree's build; latency from sending the mutation to receiving
-// the live event.
+// Commit → ENTER at a router WebSocket subscriber: the whole stack (router + subgraphs, server.ts)
+// in its own process on the working tree's database; a tenant admin with a cognito-local token
+// subscribes to `geofenceEvents` for one fence of the largest tenant while a session's single
+// points (`recordLocation` through the router) alternate outside / inside it. Per ENTER: from the
+// mutation being sent (commit included: an upper bound of commit → ENTER) and from its response
+// (after the commit: a lower bound; ≤ 0 when the event beats the response).
 const cur = builds[builds.length - 1]!;
-const big = cur.tenants.get(10_000)!;
+const big = cur.tenants.get(Math.max(...VARIANTS))!;
 const [probeRow] = await withTenant(cur.db, big.tenantId!, (tx) =>
   tx.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM geofences WHERE name = 'f0'`),
 );
-const probeId = probeRow!.id;
-const waiting = new Map<string, (t: number) => void>();
-const off = await pubsub.subscribe(tenantChannel(big.tenantId!, 'live'), (msg) => {
-  const e = parseLiveEvent(msg);
-  if (e?.kind === 'geofence' && e.events.some((x) => x.geofenceId === probeId))
-    waiting.get(e.sessionId)?.(performance.now());
-});
-const w = await walker(cur, big, 99);
-const latencies: number[] = [];
-const ONE = `mutation($s: ID!, $l: LocationInput!) { recordLocation(sessionId: $s, location: $l) { id } }`;
-for (let i = 0; i < ENTERS; i++) {
-  await cur.call(big, ONE, {
-    s: w.session,
-    l: { latitude: 61, longitude: 20, recordedAt: new Date((w.t += 10)).toISOString() },
+const fromSend: number[] = [];
+const fromResponse: number[] = [];
+if (ENTERS > 0 && probeRow) {
+  const cognito = new Cognito({
+    endpoint: process.env['COGNITO_ENDPOINT'] ?? 'http://127.0.0.1:9229',
+    userPoolId: process.env['COGNITO_USER_POOL_ID'] ?? 'local_supergraph',
+    clientId: process.env['COGNITO_CLIENT_ID'] ?? 'supergraphlocalclient',
   });
-  const got = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('ENTER not received within 10 s')), 10_000);
-    waiting.set(w.session, (t) => {
+  const email = `gbench-${randomUUID().slice(0, 8)}@example.test`;
+  const sub = await cognito.signUp(email, 'Passw0rd-bench');
+  await cognito.adminConfirmSignUp(sub);
+  await withTenant(cur.db, big.tenantId!, (tx) =>
+    tx.user.create({ data: { cognitoSub: sub, email, tenantId: big.tenantId!, role: 'TENANT_ADMIN' } }),
+  );
+  const auth = `Bearer ${(await cognito.passwordAuth(email, 'Passw0rd-bench')).accessToken}`;
+
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./server.ts', import.meta.url))], {
+    env: { ...process.env, DATABASE_URL: cur.appUrl },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  const routerUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('stack not up within 120 s')), 120_000);
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      if (!l.startsWith('{"routerUrl"')) return;
       clearTimeout(timer);
-      resolve(t);
+      resolve((JSON.parse(l) as { routerUrl: string }).routerUrl);
     });
   });
-  const t0 = performance.now();
-  await cur.call(big, ONE, {
-    s: w.session,
-    l: { latitude: 60, longitude: 20, recordedAt: new Date((w.t += 10)).toISOString() },
+  const gql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+    const res = await fetch(routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: auth },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = (await res.json()) as { data?: T; errors?: unknown[] };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data!;
+  };
+
+  let onEnter: ((pointId: string, t: number) => void) | null = null;
+  const ws = new WebSocket(routerUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: auth } })));
+    ws.on('message', (raw) => {
+      const t = performance.now();
+      const m = JSON.parse(String(raw)) as {
+        type: string;
+        payload?: { data?: { geofenceEvents: { type: string; point: { id: string } } } };
+      };
+      if (m.type === 'connection_ack') {
+        ws.send(
+          JSON.stringify({
+            id: '1',
+            type: 'subscribe',
+            payload: {
+              query: `subscription($g: ID) { geofenceEvents(geofenceId: $g) { id type point { id } session { id } } }`,
+              variables: { g: probeRow.id },
+            },
+          }),
+        );
+        resolve();
+      } else if (m.type === 'error') reject(new Error(`subscription refused: ${JSON.stringify(m.payload)}`));
+      else if (m.type === 'next' && m.payload?.data?.geofenceEvents.type === 'ENTER')
+        onEnter?.(m.payload.data.geofenceEvents.point.id, t);
+    });
   });
-  latencies.push((await got) - t0);
+
+  const session = (await gql<{ startLocationSession: { id: string } }>('mutation { startLocationSession { id } }', {}))
+    .startLocationSession.id;
+  let at = Date.now();
+  const ONE = `mutation($s: ID!, $l: LocationInput!) { recordLocation(sessionId: $s, location: $l) { id } }`;
+  const record = (latitude: number) =>
+    gql<{ recordLocation: { id: string } }>(ONE, {
+      s: session,
+      l: { latitude, longitude: 20, recordedAt: new Date((at = Math.max(at + 10, Date.now()))).toISOString() },
+    });
+  /** One OUT point, then one IN point; the IN point's ENTER arrival, send and response times. */
+  const enter = async (): Promise<{ sent: number; answered: number; arrived: number } | null> => {
+    await record(61);
+    const arrivals = new Map<string, number>();
+    let wake: (() => void) | null = null;
+    onEnter = (id, t) => {
+      arrivals.set(id, t);
+      wake?.();
+    };
+    const sent = performance.now();
+    const { recordLocation } = await record(60);
+    const answered = performance.now();
+    if (!arrivals.has(recordLocation.id))
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 10_000);
+        wake = () => {
+          if (arrivals.has(recordLocation.id)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+      });
+    onEnter = null;
+    const arrived = arrivals.get(recordLocation.id);
+    return arrived === undefined ? null : { sent, answered, arrived };
+  };
+  // Warm-up: the subscription becomes active, the stack's caches and the tenant's index fill.
+  let warm = 0;
+  for (let i = 0; i < 20 && warm < 5; i++) if (await enter()) warm++;
+  if (warm < 5) throw new Error('no ENTER reached the WebSocket subscriber during the warm-up');
+  let missed = 0;
+  for (let i = 0; i < ENTERS; i++) {
+    const r = await enter();
+    if (!r) {
+      missed++;
+      continue;
+    }
+    fromSend.push(r.arrived - r.sent);
+    fromResponse.push(r.arrived - r.answered);
+  }
+  if (missed > 0) console.error(`${missed} ENTERs not received within 10 s`);
+  ws.close();
+  child.stdin!.write('stop\n');
+  await new Promise((r) => child.once('exit', r));
 }
-await off();
-latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 console.log('\nrecordLocations, batches of 500, concurrency', CONCURRENCY, `(${BATCHES} batches × ${ROUNDS} rounds)`);
 console.log(
@@ -325,7 +431,9 @@ console.log(
     .join(', ')}`,
 );
 console.log(
-  `\nsend of recordLocation → ENTER live event at a Redis subscriber (10,000 fences, ${ENTERS} ENTERs): p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms`,
+  `\nrecordLocation through the router → its ENTER at a router WebSocket subscriber (${Math.max(...VARIANTS)} fences, ${fromSend.length} ENTERs): ` +
+    `from send p50 ${pct(fromSend, 50).toFixed(1)} ms, p99 ${pct(fromSend, 99).toFixed(1)} ms; ` +
+    `from response p50 ${pct(fromResponse, 50).toFixed(1)} ms, p99 ${pct(fromResponse, 99).toFixed(1)} ms`,
 );
 for (const b of builds) await b.stop();
 await pubsub.close();
