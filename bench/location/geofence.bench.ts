@@ -272,6 +272,11 @@ for (let round = 0; round < ROUNDS; round++)
       );
     }
 
+// Geofence events the throughput rounds wrote (before the latency part adds its own).
+const eventsWritten = new Map<string, number>();
+for (const b of builds)
+  for (const n of VARIANTS) eventsWritten.set(key(b, n), await geofenceEventCount(b, b.tenants.get(n)!.tenantId!));
+
 // Commit → ENTER at a router WebSocket subscriber: the whole stack (router + subgraphs, server.ts)
 // in its own process on the working tree's database; a tenant admin with a cognito-local token
 // subscribes to `geofenceEvents` for one fence of the largest tenant while a session's single
@@ -422,7 +427,7 @@ for (const n of VARIANTS)
     const nodeMs = median(r.map((x) => x.nodeMs));
     const pgMs = median(r.map((x) => x.pgMs));
     console.log(
-      `| ${n} | ${b.name} | ${r.map((x) => Math.round(x.rate)).join(', ')} | ${Math.round(median(r.map((x) => x.rate)))} | ${nodeMs.toFixed(1)} + ${pgMs.toFixed(1)} | ${await geofenceEventCount(b, b.tenants.get(n)!.tenantId!)} |`,
+      `| ${n} | ${b.name} | ${r.map((x) => Math.round(x.rate)).join(', ')} | ${Math.round(median(r.map((x) => x.rate)))} | ${nodeMs.toFixed(1)} + ${pgMs.toFixed(1)} | ${eventsWritten.get(key(b, n))} |`,
     );
   }
 console.log(
