@@ -1,21 +1,31 @@
 // Geofence evaluation cost at ingest, side by side in one run: `recordLocations` (batches of 500)
 // points/s into tenants holding 0, 100 and 10,000 fences, against the location subgraph (signed
-// contexts, real Postgres, Redis pub/sub), plus the time from a point's commit to its ENTER live
-// event at a Redis subscriber of the tenant's channel (p50/p99).
+// contexts, real Postgres, Redis pub/sub), with CPU per 1,000 points of this process and of the
+// build's Postgres backends; optionally beside the same for a git ref (BENCH_GEO_BASELINE), rounds
+// interleaved. Then a point's commit → its ENTER at a router WebSocket subscriber (p50/p99), through
+// the whole stack with a cognito-local token.
 //
 //   npx tsx bench/location/geofence.bench.ts
-//   BENCH_GEO_BATCHES=40 BENCH_GEO_ROUNDS=2 BENCH_GEO_ENTERS=300 npx tsx bench/location/geofence.bench.ts
+//   BENCH_GEO_BASELINE=main BENCH_GEO_ROUNDS=5 npx tsx bench/location/geofence.bench.ts
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/location/geofence.bench.ts
 //
 // Fences: circles (50–500 m) and hexagons (≈100–600 m across) at random over a 1°×1° area;
 // sessions are vehicles on random walks (≈10 m between points) through it, so batches cross fences
 // and write ENTER/EXIT/DWELL events like a real fleet (counted and printed).
+import { execFileSync, execSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
+import WebSocket from 'ws';
+import { createDb, setupDatabase, withPlatform, withTenant, type Db } from '@lt/db';
 import type { Membership } from '@lt/context';
 import { createLogger } from '@lt/logger';
-import { createRedisPubSub, parseLiveEvent, tenantChannel } from '@lt/pubsub';
+import { createRedisPubSub } from '@lt/pubsub';
+import { Cognito } from '@lt/subgraph-auth/cognito';
 import { subgraphClient } from '@lt/testing';
 import { createLocationSubgraph } from '@lt/subgraph-location';
 
@@ -23,30 +33,98 @@ const BATCHES = Number(process.env['BENCH_GEO_BATCHES'] ?? 24); // per variant p
 const CONCURRENCY = Number(process.env['BENCH_GEO_CONCURRENCY'] ?? 4);
 const ROUNDS = Number(process.env['BENCH_GEO_ROUNDS'] ?? 2);
 const ENTERS = Number(process.env['BENCH_GEO_ENTERS'] ?? 200);
-const VARIANTS = [0, 100, 10_000];
+const VARIANTS = (process.env['BENCH_GEO_FENCES'] ?? '0,100,10000').split(',').map(Number);
+/** A git ref whose location subgraph is measured beside the working tree's, round by round. */
+const BASELINE = process.env['BENCH_GEO_BASELINE'];
 const SECRET = 'bench-only-context-secret-0123456789abcdef';
 const LAT0 = 52;
 const LON0 = 13;
 
-const urls = await setupDatabase({
-  adminUrl: process.env['ADMIN_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-  database: 'lt_bench_geofence',
-  ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
-  appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
-});
-const db = createDb({ url: urls.appUrl, max: 8 });
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const pub = new Redis(redisUrl);
 const pubsub = createRedisPubSub({ publisher: pub, subscriber: new Redis(redisUrl) });
-const server = createLocationSubgraph({ db, log: createLogger({ level: 'error' }), contextSecret: SECRET, pubsub });
-const port = await server.start(0);
-const call = subgraphClient(`http://127.0.0.1:${port}/graphql`, SECRET);
+const DATABASE = process.env['BENCH_GEO_DATABASE'] ?? 'lt_bench_geofence';
 
-let rnd = 42;
-const random = () => (rnd = (rnd * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+/** One build of the location subgraph under benchmark, with its own database and tenants. */
+interface Build {
+  name: string;
+  db: Db;
+  /** The services role's connection string. */
+  appUrl: string;
+  call: ReturnType<typeof subgraphClient>;
+  stop: () => Promise<void>;
+  tenants: Map<number, Membership>;
+  walkers: Map<number, Walker[]>;
+}
+type CreateSubgraph = typeof createLocationSubgraph;
 
-async function tenantWith(fences: number): Promise<Membership> {
+async function startBuild(
+  name: string,
+  database: string,
+  migrationsDir: string,
+  create: CreateSubgraph,
+): Promise<Build> {
+  const urls = await setupDatabase({
+    adminUrl: process.env['ADMIN_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+    database,
+    ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
+    appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
+    migrationsDir,
+  });
+  const db = createDb({ url: urls.appUrl, max: 8 });
+  const server = create({ db, log: createLogger({ level: 'error' }), contextSecret: SECRET, pubsub });
+  const port = await server.start(0);
+  return {
+    name,
+    db,
+    appUrl: urls.appUrl,
+    call: subgraphClient(`http://127.0.0.1:${port}/graphql`, SECRET),
+    stop: async () => {
+      await server.stop();
+      await db.$disconnect();
+    },
+    tenants: new Map(),
+    walkers: new Map(),
+  };
+}
+
+/**
+ * The location subgraph (and migrations) of a git ref, extracted under bench/location/.baseline/
+ * (ignored by git), so the same run measures it beside the working tree's. It imports the working
+ * tree's packages (@lt/db, …) like the current build does.
+ */
+async function baselineBuild(ref: string): Promise<Build> {
+  const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: root }).toString().trim();
+  const dir = join(root, 'bench/location/.baseline', sha);
+  if (!existsSync(join(dir, 'subgraphs/location/src/createLocationSubgraph.ts'))) {
+    mkdirSync(dir, { recursive: true });
+    execSync(
+      `git archive ${sha} subgraphs/location/src subgraphs/location/schema.graphql prisma/migrations | tar -x -C ${JSON.stringify(dir)}`,
+      {
+        cwd: root,
+      },
+    );
+  }
+  const mod = (await import(pathToFileURL(join(dir, 'subgraphs/location/src/createLocationSubgraph.ts')).href)) as {
+    createLocationSubgraph: CreateSubgraph;
+  };
+  return startBuild(`${ref} (${sha})`, `${DATABASE}_base`, join(dir, 'prisma/migrations'), mod.createLocationSubgraph);
+}
+
+const builds: Build[] = [];
+if (BASELINE) builds.push(await baselineBuild(BASELINE));
+builds.push(await startBuild('working tree', DATABASE, join(root, 'prisma/migrations'), createLocationSubgraph));
+
+/** Deterministic pseudo-random numbers (the same fences and walks for every build). */
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => (x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+}
+
+async function tenantWith(b: Build, fences: number): Promise<Membership> {
+  const { db } = b;
+  const random = rng(42);
   const slug = `gbench-${fences}-${randomUUID().slice(0, 8)}`;
   const tenant = await withPlatform(db, (tx) => tx.tenant.create({ data: { name: slug, slug } }));
   const user = await withTenant(db, tenant.id, (tx) =>
@@ -71,7 +149,7 @@ async function tenantWith(fences: number): Promise<Membership> {
     await withTenant(db, tenant.id, async (tx) => {
       await tx.$executeRawUnsafe(
         `INSERT INTO geofences (tenant_id, name, shape_type, latitude, longitude, radius_meters, polygon, dwell_seconds)
-         SELECT $1::uuid, 'f' || o, CASE WHEN p IS NULL THEN 'CIRCLE' ELSE 'POLYGON' END, la, lo, r, p::jsonb, 60
+         SELECT $1::uuid, 'f' || (o - 1), CASE WHEN p IS NULL THEN 'CIRCLE' ELSE 'POLYGON' END, la, lo, r, p::jsonb, 60
          FROM unnest($2::float8[], $3::float8[], $4::float8[], $5::text[]) WITH ORDINALITY AS u(la, lo, r, p, o)`,
         tenant.id,
         rows.map((r) => r.lat),
@@ -95,114 +173,275 @@ interface Walker {
   lat: number;
   lon: number;
   t: number;
+  random: () => number;
 }
-async function walker(m: Membership): Promise<Walker> {
-  const r = await call<{ startLocationSession: { id: string } }>(m, 'mutation { startLocationSession { id } }');
-  return { session: r.data!.startLocationSession.id, lat: LAT0 + 0.5, lon: LON0 + 0.5, t: Date.now() + 1_000 };
+async function walker(b: Build, m: Membership, seed: number): Promise<Walker> {
+  const r = await b.call<{ startLocationSession: { id: string } }>(m, 'mutation { startLocationSession { id } }');
+  return {
+    session: r.data!.startLocationSession.id,
+    lat: LAT0 + 0.5,
+    lon: LON0 + 0.5,
+    t: Date.now() + 1_000,
+    random: rng(seed),
+  };
 }
 function batchOf(w: Walker): unknown[] {
   return Array.from({ length: 500 }, () => {
-    w.lat = Math.min(LAT0 + 1, Math.max(LAT0, w.lat + (random() - 0.5) * 0.00018));
-    w.lon = Math.min(LON0 + 1, Math.max(LON0, w.lon + (random() - 0.5) * 0.0003));
+    w.lat = Math.min(LAT0 + 1, Math.max(LAT0, w.lat + (w.random() - 0.5) * 0.00018));
+    w.lon = Math.min(LON0 + 1, Math.max(LON0, w.lon + (w.random() - 0.5) * 0.0003));
     w.t += 2;
     return { latitude: w.lat, longitude: w.lon, accuracy: 5, recordedAt: new Date(w.t).toISOString() };
   });
 }
 
-async function geofenceEventCount(tenantId: string): Promise<number> {
-  return withTenant(db, tenantId, (tx) => tx.geofenceEvent.count());
+async function geofenceEventCount(b: Build, tenantId: string): Promise<number> {
+  return withTenant(b.db, tenantId, (tx) => tx.geofenceEvent.count());
 }
 
-async function throughput(m: Membership, walkers: Walker[]): Promise<number> {
+/** CPU µs (user + system) so far of this process and of each Postgres backend serving the build's database. */
+async function cpu(b: Build): Promise<{ node: number; pg: Map<number, number> }> {
+  const pids = await b.db.$queryRawUnsafe<{ pid: number }[]>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+  );
+  const pg = new Map<number, number>();
+  for (const { pid } of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      pg.set(pid, (Number(f[11]) + Number(f[12])) * 10_000);
+    } catch {
+      // gone, or Postgres not on this machine: its CPU is not counted
+    }
+  }
+  const c = process.cpuUsage();
+  return { node: c.user + c.system, pg };
+}
+
+interface Measure {
+  rate: number;
+  /** CPU ms per 1,000 points: this process (client + subgraph) and the build's Postgres backends. */
+  nodeMs: number;
+  pgMs: number;
+}
+
+async function throughput(b: Build, fences: number): Promise<Measure> {
+  const m = b.tenants.get(fences)!;
   let next = 0;
+  const c0 = await cpu(b);
   const t0 = performance.now();
   await Promise.all(
-    walkers.map(async (w) => {
+    b.walkers.get(fences)!.map(async (w) => {
       while (next < BATCHES) {
         next++;
-        const r = await call<{ recordLocations: { accepted: number } }>(m, BATCH, { s: w.session, ls: batchOf(w) });
+        const r = await b.call<{ recordLocations: { accepted: number } }>(m, BATCH, { s: w.session, ls: batchOf(w) });
         if (r.data?.recordLocations.accepted !== 500) throw new Error(JSON.stringify(r.errors));
       }
     }),
   );
-  return (BATCHES * 500) / ((performance.now() - t0) / 1000);
+  const rate = (BATCHES * 500) / ((performance.now() - t0) / 1000);
+  const c1 = await cpu(b);
+  let pg = 0;
+  for (const [pid, us] of c1.pg) pg += us - (c0.pg.get(pid) ?? 0);
+  const per = (us: number) => us / 1000 / ((BATCHES * 500) / 1000);
+  return { rate, nodeMs: per(c1.node - c0.node), pgMs: per(pg) };
 }
 
-console.log('setting up tenants with 0, 100 and 10,000 fences…');
-const tenants = new Map<number, Membership>();
-for (const n of VARIANTS) tenants.set(n, await tenantWith(n));
-const walkers = new Map<number, Walker[]>();
-for (const n of VARIANTS)
-  walkers.set(n, await Promise.all(Array.from({ length: CONCURRENCY }, () => walker(tenants.get(n)!))));
-// Warm-up: JIT, pools, and each tenant's index (built on its first evaluated batch).
-for (const n of VARIANTS) {
-  const w = walkers.get(n)![0]!;
-  await call(tenants.get(n)!, BATCH, { s: w.session, ls: batchOf(w) });
-}
-
-const results = new Map<number, number[]>(VARIANTS.map((n) => [n, []]));
-for (let round = 0; round < ROUNDS; round++)
+console.log(`setting up tenants with 0, 100 and 10,000 fences for ${builds.map((b) => b.name).join(' and ')}…`);
+for (const b of builds)
   for (const n of VARIANTS) {
-    const rate = await throughput(tenants.get(n)!, walkers.get(n)!);
-    results.get(n)!.push(rate);
-    console.log(`round ${round + 1}: ${n} fences: ${Math.round(rate)} points/s`);
+    b.tenants.set(n, await tenantWith(b, n));
+    b.walkers.set(
+      n,
+      await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => walker(b, b.tenants.get(n)!, i + 1))),
+    );
+    // Warm-up: JIT, pools, and the tenant's index (built on its first evaluated batch).
+    const w = b.walkers.get(n)![0]!;
+    await b.call(b.tenants.get(n)!, BATCH, { s: w.session, ls: batchOf(w) });
   }
 
-// Commit → ENTER at a subscriber: single points alternating outside / inside a known fence in the
-// 10,000-fence tenant; latency from sending the mutation to receiving the live event.
-const big = tenants.get(10_000)!;
-const [probeRow] = await withTenant(db, big.tenantId!, (tx) =>
-  tx.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM geofences WHERE name = 'f1'`),
+// Rounds interleave every variant of every build, so a change in the machine's load hits all alike.
+const results = new Map<string, Measure[]>();
+const key = (b: Build, n: number) => `${b.name}/${n}`;
+for (let round = 0; round < ROUNDS; round++)
+  for (const n of VARIANTS)
+    for (const b of builds) {
+      const r = await throughput(b, n);
+      results.set(key(b, n), [...(results.get(key(b, n)) ?? []), r]);
+      console.log(
+        `round ${round + 1}: ${b.name}, ${n} fences: ${Math.round(r.rate)} points/s, CPU per 1,000 points: ${r.nodeMs.toFixed(1)} ms node, ${r.pgMs.toFixed(1)} ms Postgres`,
+      );
+    }
+
+// Geofence events the throughput rounds wrote (before the latency part adds its own).
+const eventsWritten = new Map<string, number>();
+for (const b of builds)
+  for (const n of VARIANTS) eventsWritten.set(key(b, n), await geofenceEventCount(b, b.tenants.get(n)!.tenantId!));
+
+// Commit → ENTER at a router WebSocket subscriber: the whole stack (router + subgraphs, server.ts)
+// in its own process on the working tree's database; a tenant admin with a cognito-local token
+// subscribes to `geofenceEvents` for one fence of the largest tenant while a session's single
+// points (`recordLocation` through the router) alternate outside / inside it. Per ENTER: from the
+// mutation being sent (commit included: an upper bound of commit → ENTER) and from its response
+// (after the commit: a lower bound; ≤ 0 when the event beats the response).
+const cur = builds[builds.length - 1]!;
+const big = cur.tenants.get(Math.max(...VARIANTS))!;
+const [probeRow] = await withTenant(cur.db, big.tenantId!, (tx) =>
+  tx.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM geofences WHERE name = 'f0'`),
 );
-const probeId = probeRow!.id;
-const waiting = new Map<string, (t: number) => void>();
-const off = await pubsub.subscribe(tenantChannel(big.tenantId!, 'live'), (msg) => {
-  const e = parseLiveEvent(msg);
-  if (e?.kind === 'geofence' && e.events.some((x) => x.geofenceId === probeId))
-    waiting.get(e.sessionId)?.(performance.now());
-});
-const w = await walker(big);
-const latencies: number[] = [];
-const ONE = `mutation($s: ID!, $l: LocationInput!) { recordLocation(sessionId: $s, location: $l) { id } }`;
-for (let i = 0; i < ENTERS; i++) {
-  await call(big, ONE, {
-    s: w.session,
-    l: { latitude: 61, longitude: 20, recordedAt: new Date((w.t += 10)).toISOString() },
+const fromSend: number[] = [];
+const fromResponse: number[] = [];
+if (ENTERS > 0 && probeRow) {
+  const cognito = new Cognito({
+    endpoint: process.env['COGNITO_ENDPOINT'] ?? 'http://127.0.0.1:9229',
+    userPoolId: process.env['COGNITO_USER_POOL_ID'] ?? 'local_supergraph',
+    clientId: process.env['COGNITO_CLIENT_ID'] ?? 'supergraphlocalclient',
   });
-  const got = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('ENTER not received within 10 s')), 10_000);
-    waiting.set(w.session, (t) => {
+  const email = `gbench-${randomUUID().slice(0, 8)}@example.test`;
+  const sub = await cognito.signUp(email, 'Passw0rd-bench');
+  await cognito.adminConfirmSignUp(sub);
+  await withTenant(cur.db, big.tenantId!, (tx) =>
+    tx.user.create({ data: { cognitoSub: sub, email, tenantId: big.tenantId!, role: 'TENANT_ADMIN' } }),
+  );
+  const auth = `Bearer ${(await cognito.passwordAuth(email, 'Passw0rd-bench')).accessToken}`;
+
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./server.ts', import.meta.url))], {
+    env: { ...process.env, DATABASE_URL: cur.appUrl },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  const routerUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('stack not up within 120 s')), 120_000);
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      if (!l.startsWith('{"routerUrl"')) return;
       clearTimeout(timer);
-      resolve(t);
+      resolve((JSON.parse(l) as { routerUrl: string }).routerUrl);
     });
   });
-  const t0 = performance.now();
-  await call(big, ONE, {
-    s: w.session,
-    l: { latitude: 60, longitude: 20, recordedAt: new Date((w.t += 10)).toISOString() },
+  const gql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+    const res = await fetch(routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: auth },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = (await res.json()) as { data?: T; errors?: unknown[] };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data!;
+  };
+
+  let onEnter: ((pointId: string, t: number) => void) | null = null;
+  const ws = new WebSocket(routerUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: auth } })));
+    ws.on('message', (raw) => {
+      const t = performance.now();
+      const m = JSON.parse(String(raw)) as {
+        type: string;
+        payload?: { data?: { geofenceEvents: { type: string; point: { id: string } } } };
+      };
+      if (m.type === 'connection_ack') {
+        ws.send(
+          JSON.stringify({
+            id: '1',
+            type: 'subscribe',
+            payload: {
+              query: `subscription($g: ID) { geofenceEvents(geofenceId: $g) { id type point { id } session { id } } }`,
+              variables: { g: probeRow.id },
+            },
+          }),
+        );
+        resolve();
+      } else if (m.type === 'error') reject(new Error(`subscription refused: ${JSON.stringify(m.payload)}`));
+      else if (m.type === 'next' && m.payload?.data?.geofenceEvents.type === 'ENTER')
+        onEnter?.(m.payload.data.geofenceEvents.point.id, t);
+    });
   });
-  latencies.push((await got) - t0);
+
+  const session = (await gql<{ startLocationSession: { id: string } }>('mutation { startLocationSession { id } }', {}))
+    .startLocationSession.id;
+  let at = Date.now();
+  const ONE = `mutation($s: ID!, $l: LocationInput!) { recordLocation(sessionId: $s, location: $l) { id } }`;
+  const record = (latitude: number) =>
+    gql<{ recordLocation: { id: string } }>(ONE, {
+      s: session,
+      l: { latitude, longitude: 20, recordedAt: new Date((at = Math.max(at + 10, Date.now()))).toISOString() },
+    });
+  /** One OUT point, then one IN point; the IN point's ENTER arrival, send and response times. */
+  const enter = async (): Promise<{ sent: number; answered: number; arrived: number } | null> => {
+    await record(61);
+    const arrivals = new Map<string, number>();
+    let wake: (() => void) | null = null;
+    onEnter = (id, t) => {
+      arrivals.set(id, t);
+      wake?.();
+    };
+    const sent = performance.now();
+    const { recordLocation } = await record(60);
+    const answered = performance.now();
+    if (!arrivals.has(recordLocation.id))
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 10_000);
+        wake = () => {
+          if (arrivals.has(recordLocation.id)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+      });
+    onEnter = null;
+    const arrived = arrivals.get(recordLocation.id);
+    return arrived === undefined ? null : { sent, answered, arrived };
+  };
+  // Warm-up: the subscription becomes active, the stack's caches and the tenant's index fill.
+  let warm = 0;
+  for (let i = 0; i < 20 && warm < 5; i++) if (await enter()) warm++;
+  if (warm < 5) throw new Error('no ENTER reached the WebSocket subscriber during the warm-up');
+  let missed = 0;
+  for (let i = 0; i < ENTERS; i++) {
+    const r = await enter();
+    if (!r) {
+      missed++;
+      continue;
+    }
+    fromSend.push(r.arrived - r.sent);
+    fromResponse.push(r.arrived - r.answered);
+  }
+  if (missed > 0) console.error(`${missed} ENTERs not received within 10 s`);
+  ws.close();
+  child.stdin!.write('stop\n');
+  await new Promise((r) => child.once('exit', r));
 }
-await off();
-latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 console.log('\nrecordLocations, batches of 500, concurrency', CONCURRENCY, `(${BATCHES} batches × ${ROUNDS} rounds)`);
-console.log('| fences | points/s per round | mean | geofence events written |');
-console.log('| --- | --- | --- | --- |');
-for (const n of VARIANTS) {
-  const r = results.get(n)!;
-  const mean = r.reduce((a, b) => a + b, 0) / r.length;
-  console.log(
-    `| ${n} | ${r.map(Math.round).join(', ')} | ${Math.round(mean)} | ${await geofenceEventCount(tenants.get(n)!.tenantId!)} |`,
-  );
-}
 console.log(
-  `\nsend of recordLocation → ENTER live event at a Redis subscriber (10,000 fences, ${ENTERS} ENTERs): p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms`,
+  '| fences | build | points/s per round | median points/s | CPU ms per 1,000 points, node + Postgres (median) | geofence events written |',
 );
-await server.stop();
+console.log('| --- | --- | --- | --- | --- | --- |');
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+for (const n of VARIANTS)
+  for (const b of builds) {
+    const r = results.get(key(b, n))!;
+    const nodeMs = median(r.map((x) => x.nodeMs));
+    const pgMs = median(r.map((x) => x.pgMs));
+    console.log(
+      `| ${n} | ${b.name} | ${r.map((x) => Math.round(x.rate)).join(', ')} | ${Math.round(median(r.map((x) => x.rate)))} | ${nodeMs.toFixed(1)} + ${pgMs.toFixed(1)} | ${eventsWritten.get(key(b, n))} |`,
+    );
+  }
+console.log(
+  `load average at the end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(', ')}`,
+);
+console.log(
+  `\nrecordLocation through the router → its ENTER at a router WebSocket subscriber (${Math.max(...VARIANTS)} fences, ${fromSend.length} ENTERs): ` +
+    `from send p50 ${pct(fromSend, 50).toFixed(1)} ms, p99 ${pct(fromSend, 99).toFixed(1)} ms; ` +
+    `from response p50 ${pct(fromResponse, 50).toFixed(1)} ms, p99 ${pct(fromResponse, 99).toFixed(1)} ms`,
+);
+for (const b of builds) await b.stop();
 await pubsub.close();
 pub.disconnect();
-await db.$disconnect();
 // Redis subscriber connections keep the event loop alive.
 process.exit(0);

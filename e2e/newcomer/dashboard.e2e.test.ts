@@ -1,7 +1,8 @@
 /**
  * The dashboard a newcomer opens right after `npm start` (headless Debian Chromium through
  * playwright-core): signed in as the demo tenant admin, the demo vans move on the MapLibre map
- * within 10 s of readiness; a session's history opens from the list with the keyboard and
+ * within 10 s of readiness; a geofence created through the API is drawn on the map and a van
+ * entering it is listed live; a session's history opens from the list with the keyboard and
  * replays with the time slider and Play; a platform admin is told what to do; a router going away
  * shows as reconnecting, in words. Screenshots of the live view and the replay are saved in
  * test-results/. Any request to a host other than the router fails the test.
@@ -113,6 +114,51 @@ describe('the dashboard right after npm start', () => {
     expect(await page.textContent('#map-note')).toContain('built-in');
     expect(await page.locator('#sessions li').count()).toBeGreaterThanOrEqual(5);
     await page.screenshot({ path: join(artifacts, 'dashboard-live.png') });
+  });
+
+  it("draws the tenant's geofences and lists their events live", async () => {
+    // A fence around a van, created through the API as the tenant admin: its next point enters it.
+    const c = credentials(printed('tenant admin'));
+    const api = async (query: string, variables: Record<string, unknown>, token?: string) => {
+      const res = await fetch(`${routerOrigin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data?: Record<string, Record<string, unknown>>; errors?: unknown[] };
+      expect(body.errors).toBeUndefined();
+      return body.data!;
+    };
+    const login = await api('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', {
+      e: c.email,
+      p: c.password,
+    });
+    const [lng, lat] = Object.values(await positions(page))[0]!
+      .split(',')
+      .map(Number);
+    await api(
+      'mutation($i: CreateGeofenceInput!) { createGeofence(input: $i) { id } }',
+      { i: { name: 'e2e depot', circle: { latitude: lat, longitude: lng, radiusMeters: 3_000 } } },
+      login['login']!['accessToken'] as string,
+    );
+    // Live: the page signed in before the fence existed lists the vans entering it as they do.
+    await page.waitForSelector('#geofence-events li[data-type=ENTER]', { timeout: 20_000 });
+    expect(await page.textContent('#geofence-events li[data-type=ENTER]')).toContain('entered e2e depot');
+    // Fences are read at sign-in.
+    const fresh = await openPage();
+    await signIn(fresh, 'tenant admin');
+    await fresh.waitForFunction(
+      () => Number(document.querySelector<HTMLElement>('#map')?.dataset['geofencesDrawn']) > 0,
+      null,
+      {
+        timeout: 15_000,
+      },
+    );
+    expect(await fresh.textContent('#fence-count')).toMatch(/^[1-9]\d* fences? on the map$/);
+    // Its history is listed too.
+    await fresh.waitForSelector('#geofence-events li[data-type=ENTER]', { timeout: 20_000 });
+    await fresh.screenshot({ path: join(artifacts, 'dashboard-geofences.png') });
+    await fresh.close();
   });
 
   it('opens a session history from the list with the keyboard and replays it', async () => {

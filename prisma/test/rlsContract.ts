@@ -67,9 +67,6 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
   const visit = await tx.geofenceVisit.create({
     data: { tenantId, sessionId: session.id, geofenceId: fence.id, enteredAt: new Date() },
   });
-  const fenceSession = await tx.geofenceSessionState.create({
-    data: { tenantId, sessionId: session.id, lastEvaluatedAt: new Date() },
-  });
   const fenceEvent = await tx.geofenceEvent.create({
     data: {
       id: outbox.id,
@@ -99,7 +96,6 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
     geofences: fence.id,
     geofence_tenant_state: fenceState.tenantId,
     geofence_visits: visit.id,
-    geofence_session_state: fenceSession.sessionId,
     geofence_events: fenceEvent.id,
     devices: device.id,
     session_summaries: summary.sessionId,
@@ -119,7 +115,6 @@ const TABLES = [
   'geofences',
   'geofence_tenant_state',
   'geofence_visits',
-  'geofence_session_state',
   'geofence_events',
   'devices',
   'session_summaries',
@@ -127,7 +122,6 @@ const TABLES = [
 const ID_COLUMNS: Record<string, string> = {
   processed_events: 'event_id',
   geofence_tenant_state: 'tenant_id',
-  geofence_session_state: 'session_id',
   session_summaries: 'session_id',
 };
 const idColumn = (t: string): string => ID_COLUMNS[t] ?? 'id';

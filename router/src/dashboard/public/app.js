@@ -23,6 +23,7 @@ const state = {
   map: null,
   mapReady: false,
   fitted: false,
+  fences: [],
 };
 
 // ── errors in words ──────────────────────────────────────────────────────────
@@ -120,6 +121,22 @@ function builtinStyle(tiles) {
 function addOverlays() {
   const map = state.map;
   const empty = { type: 'FeatureCollection', features: [] };
+  if (!map.getSource('geofences')) {
+    // Under the trails and vehicles.
+    map.addSource('geofences', { type: 'geojson', data: empty });
+    map.addLayer({
+      id: 'geofences-fill',
+      type: 'fill',
+      source: 'geofences',
+      paint: { 'fill-color': '#f08c00', 'fill-opacity': 0.12 },
+    });
+    map.addLayer({
+      id: 'geofences-line',
+      type: 'line',
+      source: 'geofences',
+      paint: { 'line-color': '#e67700', 'line-width': 1.5, 'line-dasharray': [3, 2] },
+    });
+  }
   if (!map.getSource('trails')) {
     map.addSource('trails', { type: 'geojson', data: empty });
     map.addLayer({
@@ -146,8 +163,94 @@ function addOverlays() {
     });
   }
   state.mapReady = true;
+  renderFences();
   renderMap();
   renderHistory();
+}
+
+// ── geofences ────────────────────────────────────────────────────────────────
+const FENCE_PAGES = 20; // × 100 fences
+const EARTH_RADIUS_M = 6_371_008.8;
+
+/** A circle as a 64-sided ring of [longitude, latitude] (great-circle destinations from the centre). */
+function circleRing(lat, lon, radiusMeters) {
+  const rad = Math.PI / 180;
+  const d = radiusMeters / EARTH_RADIUS_M;
+  const f1 = lat * rad;
+  const ring = [];
+  for (let i = 0; i <= 64; i++) {
+    const t = ((i % 64) / 64) * 2 * Math.PI;
+    const f2 = Math.asin(Math.sin(f1) * Math.cos(d) + Math.cos(f1) * Math.sin(d) * Math.cos(t));
+    const l2 =
+      lon * rad + Math.atan2(Math.sin(t) * Math.sin(d) * Math.cos(f1), Math.cos(d) - Math.sin(f1) * Math.sin(f2));
+    ring.push([l2 / rad, Math.max(-90, Math.min(90, f2 / rad))]);
+  }
+  return unwrap(ring);
+}
+
+/** A ring crossing the antimeridian, with its western longitudes shifted by 360° so it is drawn as one shape. */
+function unwrap(ring) {
+  const crosses = ring.some((p, i) => i > 0 && Math.abs(p[0] - ring[i - 1][0]) > 180);
+  return crosses ? ring.map(([x, y]) => [x < 0 ? x + 360 : x, y]) : ring;
+}
+
+function fenceFeature(g) {
+  const sh = g.shape;
+  const ring = sh.type === 'CIRCLE' ? circleRing(sh.latitude, sh.longitude, sh.radiusMeters) : unwrap(sh.polygon);
+  return {
+    type: 'Feature',
+    properties: { id: g.id, name: g.name },
+    geometry: { type: 'Polygon', coordinates: [ring] },
+  };
+}
+
+function renderFences() {
+  if (!state.mapReady) return;
+  const map = state.map;
+  map.getSource('geofences')?.setData({ type: 'FeatureCollection', features: state.fences.map(fenceFeature) });
+  // For people and tests alike: how many fences the map actually draws in view once it settles.
+  map.once('idle', () => {
+    $('#map').dataset.geofencesDrawn = String(map.queryRenderedFeatures({ layers: ['geofences-fill'] }).length);
+  });
+}
+
+async function loadGeofences() {
+  const fences = [];
+  let after = null;
+  for (let page = 0; page < FENCE_PAGES; page++) {
+    const d = await gql(
+      `query($after: String) { geofences(first: 100, after: $after) { edges { node { id name
+        shape { type latitude longitude radiusMeters polygon } } } pageInfo { hasNextPage endCursor } } }`,
+      { after },
+    );
+    fences.push(...d.geofences.edges.map((e) => e.node));
+    if (!d.geofences.pageInfo.hasNextPage) break;
+    after = d.geofences.pageInfo.endCursor;
+  }
+  state.fences = fences;
+  $('#fence-count').textContent = fences.length === 1 ? '1 fence on the map' : `${fences.length} fences on the map`;
+  renderFences();
+}
+
+const FENCE_EVENT_FIELDS = 'id type at geofence { id name } session { id deviceId user { email } }';
+const FENCE_VERBS = { ENTER: 'entered', EXIT: 'left', DWELL: 'is dwelling in' };
+
+function logFenceEvent(e, newest = true) {
+  const list = $('#geofence-events');
+  if (list.querySelector(`li[data-event-id="${e.id}"]`)) return;
+  const li = document.createElement('li');
+  li.dataset.eventId = e.id;
+  li.dataset.type = e.type;
+  li.textContent = `${time(e.at)} ${e.session.deviceId ?? e.session.user?.email ?? e.session.id} ${FENCE_VERBS[e.type] ?? e.type} ${e.geofence.name}`;
+  if (newest) list.prepend(li);
+  else list.append(li);
+  while (list.children.length > 30) list.lastChild.remove();
+}
+
+async function loadGeofenceEvents() {
+  const d = await gql(`query { geofenceEvents(first: 20) { edges { node { ${FENCE_EVENT_FIELDS} } } } }`);
+  // Newest first, as listed.
+  for (const { node } of d.geofenceEvents.edges) logFenceEvent(node, false);
 }
 
 async function initMap() {
@@ -519,9 +622,14 @@ function connect() {
           render();
         },
       );
+      subscribe('geofences', `subscription { geofenceEvents { ${FENCE_EVENT_FIELDS} } }`, (data) =>
+        logFenceEvent(data.geofenceEvents),
+      );
       if (resync) {
         logEvent('reconnected: reloading the sessions');
         loadSessions().catch((err) => showError(inWords(err)));
+        loadGeofences().catch(() => undefined);
+        loadGeofenceEvents().catch(() => undefined);
       }
       return;
     }
@@ -530,6 +638,7 @@ function connect() {
       // A gap marker: live events were missed; re-read the sessions to resync.
       logEvent('live events missed: resyncing');
       void loadSessions().catch(() => undefined);
+      if (m.id === 'geofences') void loadGeofenceEvents().catch(() => undefined);
     }
     if (m.type === 'error') {
       const text = m.payload.map((e) => e.message).join('; ');
@@ -651,6 +760,9 @@ $('#login-form').addEventListener('submit', async (ev) => {
     $('#app').hidden = false;
     await initMap();
     await loadSessions();
+    // Fences and their history are extras: the live view starts without them if they fail.
+    loadGeofences().catch((err) => logEvent(`geofences could not be loaded: ${inWords(err)}`));
+    loadGeofenceEvents().catch((err) => logEvent(`geofence events could not be loaded: ${inWords(err)}`));
     connect();
   } catch (err) {
     $('#login-error').textContent = inWords(err);
@@ -664,6 +776,9 @@ function signOutLocally(message = '') {
   state.socket?.close(1000, 'signed out');
   state.socket = null;
   for (const id of [...state.sessions.keys()]) dropSession(id);
+  state.fences = [];
+  renderFences();
+  $('#geofence-events').replaceChildren();
   state.history = null;
   state.fitted = false;
   state.attempt = 0;

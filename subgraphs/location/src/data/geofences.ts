@@ -108,7 +108,7 @@ export async function updateGeofence(
   if (!isUuid(id)) return null;
   return withTenant(db, tenantId, async (tx) => {
     const existing = await tx.$queryRawUnsafe<RawFence[]>(
-      `SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = $1::uuid`,
+      `SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = $1::uuid AND deleted_at IS NULL`,
       id,
     );
     if (existing.length === 0) return null;
@@ -125,7 +125,7 @@ export async function updateGeofence(
          dwell_seconds = CASE WHEN $9::boolean THEN $10::int ELSE dwell_seconds END,
          tags = coalesce($11::text[], tags),
          updated_at = now()
-       WHERE id = $1::uuid RETURNING ${FENCE_COLUMNS}`,
+       WHERE id = $1::uuid AND deleted_at IS NULL RETURNING ${FENCE_COLUMNS}`,
       id,
       change.name ?? null,
       shape !== null,
@@ -138,14 +138,26 @@ export async function updateGeofence(
   });
 }
 
-/** Deletes a fence; its visits end silently and its history goes with it. */
+/**
+ * Deletes a fence: its visits end silently (no EXIT), and its row stays as a tombstone
+ * (`deleted_at`) so its event history — an audit record — survives and still names it. A deleted
+ * fence is not evaluated, listed, counted against the cap, or found by id.
+ */
 export async function deleteGeofence(db: Db, tenantId: string, id: string): Promise<boolean> {
   if (!isUuid(id)) return false;
   return withTenant(db, tenantId, async (tx) => {
-    const found = await tx.$queryRawUnsafe<unknown[]>(`SELECT 1 FROM geofences WHERE id = $1::uuid`, id);
+    const found = await tx.$queryRawUnsafe<unknown[]>(
+      `SELECT 1 FROM geofences WHERE id = $1::uuid AND deleted_at IS NULL`,
+      id,
+    );
     if (found.length === 0) return false;
     await bumpVersion(tx, tenantId, -1);
-    const n = await tx.$executeRawUnsafe(`DELETE FROM geofences WHERE id = $1::uuid`, id);
+    const n = await tx.$executeRawUnsafe(
+      `WITH ended AS (DELETE FROM geofence_visits WHERE tenant_id = $2::uuid AND geofence_id = $1::uuid)
+       UPDATE geofences SET deleted_at = now(), updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL`,
+      id,
+      tenantId,
+    );
     return n > 0;
   });
 }
@@ -155,12 +167,14 @@ export async function getGeofence(db: Db, tenantId: string, id: string): Promise
   return withTenant(db, tenantId, (tx) => findGeofences(tx, [id])).then((r) => r[0] ?? null);
 }
 
-export async function findGeofences(tx: Tx, ids: string[]): Promise<GeofenceRow[]> {
+/** Fences by id; deleted ones only with `withDeleted` (the fences named by event history). */
+export async function findGeofences(tx: Tx, ids: string[], withDeleted = false): Promise<GeofenceRow[]> {
   const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
   const rows = await tx.$queryRawUnsafe<RawFence[]>(
-    `SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = ANY($1::uuid[])`,
+    `SELECT ${FENCE_COLUMNS} FROM geofences WHERE id = ANY($1::uuid[]) AND ($2::boolean OR deleted_at IS NULL)`,
     valid,
+    withDeleted,
   );
   return rows.map(toRow);
 }
@@ -174,7 +188,7 @@ export async function listGeofences(
   return withTenant(db, tenantId, async (tx) => {
     const rows = await tx.$queryRawUnsafe<RawFence[]>(
       `SELECT ${FENCE_COLUMNS} FROM geofences
-       WHERE tenant_id = $1::uuid AND ($2::text IS NULL OR $2 = ANY(tags))
+       WHERE tenant_id = $1::uuid AND deleted_at IS NULL AND ($2::text IS NULL OR $2 = ANY(tags))
          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
        ORDER BY created_at DESC, id DESC LIMIT $5`,
       tenantId,
@@ -235,7 +249,7 @@ async function indexFor(tx: Tx, cache: FenceIndexCache, tenantId: string, versio
     Pick<RawFence, 'id' | 'shape_type' | 'latitude' | 'longitude' | 'radius_meters' | 'polygon' | 'dwell_seconds'>[]
   >(
     `SELECT id, shape_type, latitude, longitude, radius_meters, polygon, dwell_seconds FROM geofences
-     WHERE tenant_id = $1::uuid`,
+     WHERE tenant_id = $1::uuid AND deleted_at IS NULL`,
     tenantId,
   );
   const index = new FenceIndex(
@@ -246,44 +260,57 @@ async function indexFor(tx: Tx, cache: FenceIndexCache, tenantId: string, versio
   return index;
 }
 
+/** What one batch's evaluation needs besides the fences: the session before the batch. */
+export interface EvaluationInput {
+  tenantId: string;
+  sessionId: string;
+  userId: string;
+  /** The batch's written points, oldest first. */
+  points: EvalPoint[];
+  /** The tenant's fence version, read with its row locked FOR SHARE in this transaction. */
+  version: bigint;
+  /**
+   * The session's visits and newest point's recordedAt before the batch, when the write statement
+   * could read them (its snapshot was current); else the newest point's id, to read them afresh.
+   */
+  before: { visits: { g: string; e: string; d: boolean }[]; last: Date | null } | { lastPointId: string | null };
+}
+
 /**
  * Evaluates a session's newly stored points (oldest first) against the tenant's fences and writes
- * the outcome — visits, the session's evaluation mark, history rows and outbox events
- * (`geofence.entered|exited|dwelled.v1` on `geofence-events`, key `tenantId:sessionId`) — in the
- * caller's transaction, so events exist exactly when their points do. The session row is locked by
- * the caller; the tenant's fence version row is read FOR SHARE (fence changes wait, and this
- * waits for one in progress). Two round trips (read, write) plus a fence load when the version
- * changed; nothing is written when no point is newer than the session's last evaluated one.
+ * the outcome — visits, history rows and outbox events (`geofence.entered|exited|dwelled.v1` on
+ * `geofence-events`, key `tenantId:sessionId`) — in the caller's transaction, so events exist
+ * exactly when their points do. The caller's write statement locked the session row and the
+ * tenant's fence version row (FOR SHARE: fence changes wait, and it waited for one in progress) and
+ * read the session's state. A point not newer than the session's newest point before the batch is
+ * out of order and changes nothing. One round trip (the write), only when there are transitions;
+ * plus a fence load when the version changed, and a state read in the rare case the write
+ * statement's snapshot was older than its session lock.
  */
-export async function evaluateFences(
-  tx: Tx,
-  cache: FenceIndexCache,
-  tenantId: string,
-  sessionId: string,
-  userId: string,
-  points: EvalPoint[],
-): Promise<FenceOutcome> {
+export async function evaluateFences(tx: Tx, cache: FenceIndexCache, input: EvaluationInput): Promise<FenceOutcome> {
+  const { tenantId, sessionId, userId, points } = input;
   const empty: FenceOutcome = { events: [] };
   if (points.length === 0) return empty;
-  const [state] = await tx.$queryRawUnsafe<
-    { version: bigint | null; last: Date | null; visits: { g: string; e: string; d: boolean }[] | null }[]
-  >(
-    `SELECT (SELECT version FROM geofence_tenant_state WHERE tenant_id = $1::uuid FOR SHARE) AS version,
-       (SELECT last_evaluated_at FROM geofence_session_state WHERE tenant_id = $1::uuid AND session_id = $2::uuid) AS last,
-       (SELECT json_agg(json_build_object('g', geofence_id, 'e', entered_at, 'd', dwelled)) FROM geofence_visits
-         WHERE tenant_id = $1::uuid AND session_id = $2::uuid) AS visits`,
-    tenantId,
-    sessionId,
-  );
-  if (!state || state.version === null) return empty;
-  const index = await indexFor(tx, cache, tenantId, BigInt(state.version));
-  const stored = new Map<string, Visit>(
-    (state.visits ?? []).map((v) => [v.g, { enteredAt: Date.parse(v.e), dwelled: v.d }]),
-  );
-  const last = state.last ? state.last.getTime() : null;
-  if (index.size === 0 && stored.size === 0) return empty;
-  const r = evaluatePoints(index, stored, points, last);
-  if (r.lastEvaluatedAt === last) return empty;
+  let before = input.before;
+  if ('lastPointId' in before) {
+    const [fresh] = await tx.$queryRawUnsafe<
+      { last: Date | null; visits: { g: string; e: string; d: boolean }[] | null }[]
+    >(
+      `SELECT (SELECT recorded_at FROM location_points WHERE id = $3::uuid) AS last,
+         (SELECT json_agg(json_build_object('g', geofence_id, 'e', entered_at, 'd', dwelled)) FROM geofence_visits
+           WHERE tenant_id = $1::uuid AND session_id = $2::uuid) AS visits`,
+      tenantId,
+      sessionId,
+      before.lastPointId,
+    );
+    before = { visits: fresh?.visits ?? [], last: fresh?.last ?? null };
+  }
+  const index = await indexFor(tx, cache, tenantId, input.version);
+  if (index.size === 0 && before.visits.length === 0) return empty;
+  const stored = new Map<string, Visit>(before.visits.map((v) => [v.g, { enteredAt: Date.parse(v.e), dwelled: v.d }]));
+  const r = evaluatePoints(index, stored, points, before.last ? before.last.getTime() : null);
+  // Visits change only with a transition: nothing to write.
+  if (r.transitions.length === 0) return empty;
 
   const removed = [...stored.keys()].filter((id) => !r.visits.has(id));
   const upserts = [...r.visits].filter(([id, v]) => {
@@ -293,33 +320,28 @@ export async function evaluateFences(
   const events = r.transitions.map((t) => ({ id: randomUUID(), ...t }));
   const iso = (ms: number) => new Date(ms).toISOString();
   await tx.$executeRawUnsafe(
-    `WITH st AS (
-       INSERT INTO geofence_session_state (tenant_id, session_id, last_evaluated_at) VALUES ($1::uuid, $2::uuid, $3::timestamptz)
-       ON CONFLICT (tenant_id, session_id) DO UPDATE SET last_evaluated_at = EXCLUDED.last_evaluated_at, updated_at = now()
-     ),
-     del AS (
-       DELETE FROM geofence_visits WHERE tenant_id = $1::uuid AND session_id = $2::uuid AND geofence_id = ANY($4::uuid[])
+    `WITH del AS (
+       DELETE FROM geofence_visits WHERE tenant_id = $1::uuid AND session_id = $2::uuid AND geofence_id = ANY($3::uuid[])
      ),
      up AS (
        INSERT INTO geofence_visits (tenant_id, session_id, geofence_id, entered_at, dwelled)
-       SELECT $1::uuid, $2::uuid, u.g, u.e, u.d FROM unnest($5::uuid[], $6::timestamptz[], $7::boolean[]) AS u(g, e, d)
+       SELECT $1::uuid, $2::uuid, u.g, u.e, u.d FROM unnest($4::uuid[], $5::timestamptz[], $6::boolean[]) AS u(g, e, d)
        ON CONFLICT (tenant_id, session_id, geofence_id) DO UPDATE
          SET entered_at = EXCLUDED.entered_at, dwelled = EXCLUDED.dwelled, updated_at = now()
      ),
      ev AS (
        INSERT INTO geofence_events (id, tenant_id, geofence_id, session_id, user_id, point_id, type, at)
-       SELECT u.id, $1::uuid, u.g, $2::uuid, $8::uuid, u.p, u.t, u.at
-       FROM unnest($9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::timestamptz[]) WITH ORDINALITY
+       SELECT u.id, $1::uuid, u.g, $2::uuid, $7::uuid, u.p, u.t, u.at
+       FROM unnest($8::uuid[], $9::uuid[], $10::uuid[], $11::text[], $12::timestamptz[]) WITH ORDINALITY
          AS u(id, g, p, t, at, o)
        ORDER BY u.o
      )
      INSERT INTO outbox (id, tenant_id, topic, key, type, payload, occurred_at, created_at, updated_at)
-     SELECT u.id, $1::uuid, $14, $15, u.t, u.p::jsonb, now(), now(), now()
-     FROM unnest($9::uuid[], $16::text[], $17::text[]) WITH ORDINALITY AS u(id, t, p, o)
+     SELECT u.id, $1::uuid, $13, $14, u.t, u.p::jsonb, now(), now(), now()
+     FROM unnest($8::uuid[], $15::text[], $16::text[]) WITH ORDINALITY AS u(id, t, p, o)
      ORDER BY u.o`,
     tenantId,
     sessionId,
-    iso(r.lastEvaluatedAt!),
     removed,
     upserts.map(([id]) => id),
     upserts.map(([, v]) => iso(v.enteredAt)),

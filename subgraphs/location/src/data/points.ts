@@ -82,8 +82,19 @@ export interface WriteRow {
   s_started_at: Date;
   s_device_id: string | null;
   s_point_count: number | bigint;
-  /** The tenant has geofences (evaluate the points against them). */
-  g_fences: boolean | null;
+  /**
+   * The tenant's fence version (its row locked FOR SHARE), or null when it has no fences. Set on
+   * one row only (the newest written point's), like the other `g_` columns.
+   */
+  g_version: string | null;
+  /** The session's visits before this batch, as the statement's snapshot saw them. */
+  g_visits: { g: string; e: string; d: boolean }[] | null;
+  /** recordedAt of the session's newest point before this batch (null: none, or not in the snapshot). */
+  g_last: Date | null;
+  /** The locked session row is the one the snapshot saw (no batch committed in between). */
+  g_fresh: boolean | null;
+  /** The session's newest point before this batch (from the locked row). */
+  g_last_point_id: string | null;
   id: string | null;
   latitude?: number;
   longitude?: number;
@@ -106,7 +117,10 @@ const RETURNING = `id, latitude, longitude, accuracy, altitude, speed, heading,
  * (session, idempotencyKey)), writes one `location.recorded.v1` outbox row per new point and bumps
  * the denormalised counters. The session comes back with the rows, so a refusal names its reason
  * (nothing was written). Four round trips for 1 or 1,000 points (BEGIN, tenant, write, COMMIT),
- * and the session lock is held for one statement and the commit only.
+ * and the session lock is held for one statement and the commit only. In a tenant with geofences
+ * the same statement also returns what their evaluation starts from (fence version, the session's
+ * visits and newest point before the batch); a fifth round trip writes the transitions, only when
+ * there are any.
  */
 export async function recordPoints(
   db: Db,
@@ -145,15 +159,27 @@ export async function recordPoints(
             s_started_at: _t,
             s_device_id: _d,
             s_point_count: _c,
-            g_fences: _g,
+            g_version: _g,
+            g_visits: _v,
+            g_last: _l,
+            g_fresh: _f,
+            g_last_point_id: _p,
             ...point
           } = r;
           return point as PointRow;
         });
       inserted.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || a.id.localeCompare(b.id));
+      const g = rows.find((r) => r.g_version !== null);
       const geofences =
-        fences && session.g_fences && inserted.length > 0
-          ? await evaluateFences(tx, fences, scope.tenantId, sessionId, session.s_user_id, evalPoints(write, inserted))
+        fences && g && inserted.length > 0
+          ? await evaluateFences(tx, fences, {
+              tenantId: scope.tenantId,
+              sessionId,
+              userId: session.s_user_id,
+              points: evalPoints(write, inserted),
+              version: BigInt(g.g_version!),
+              before: g.g_fresh ? { visits: g.g_visits ?? [], last: g.g_last } : { lastPointId: g.g_last_point_id },
+            })
           : { events: [] };
       if (hooks && inserted.length > 0) await hooks.after(tx, scope, sessionId, session, { inputs: write, inserted });
       return {
@@ -212,8 +238,26 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
   const earliest = new Date(Math.min(...inputs.map((p) => p.recordedAt.getTime())));
   return tx.$queryRawUnsafe<WriteRow[]>(
     `WITH s AS (
-       SELECT id, user_id, status, started_at, device_id, point_count FROM location_sessions
+       SELECT id, user_id, status, started_at, device_id, point_count, last_point_id FROM location_sessions
        WHERE id = $2::uuid FOR UPDATE
+     ),
+     -- The tenant's fences: the version row locked FOR SHARE (a fence change, which updates it,
+     -- waits for this transaction, and this one for a change in progress: the locked row is the
+     -- newest), so the points are evaluated wholly before or wholly after any change.
+     g AS (
+       SELECT version FROM geofence_tenant_state WHERE tenant_id = $1::uuid AND fence_count > 0 FOR SHARE
+     ),
+     -- What the evaluation starts from, read here to save a round trip. Only valid if no batch of
+     -- this session committed between this statement's snapshot and its session lock (then the
+     -- locked row's point_count differs from the snapshot's, and the caller reads it afresh).
+     gs AS (
+       SELECT g.version::text AS version,
+         (SELECT json_agg(json_build_object('g', v.geofence_id, 'e', v.entered_at, 'd', v.dwelled))
+          FROM geofence_visits v WHERE v.tenant_id = $1::uuid AND v.session_id = $2::uuid) AS visits,
+         (SELECT p.recorded_at FROM location_points p WHERE p.id = s.last_point_id) AS last,
+         s.point_count = (SELECT x.point_count FROM location_sessions x WHERE x.id = $2::uuid) AS fresh,
+         s.last_point_id
+       FROM g CROSS JOIN s
      ),
      ok AS (
        SELECT user_id FROM s
@@ -255,9 +299,11 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
      )
      SELECT s.user_id AS s_user_id, s.status::text AS s_status, s.started_at AS s_started_at,
        s.device_id AS s_device_id, s.point_count AS s_point_count,
-       (SELECT fence_count > 0 FROM geofence_tenant_state WHERE tenant_id = $1::uuid) AS g_fences,
+       gs.version AS g_version, gs.visits AS g_visits, gs.last AS g_last, gs.fresh AS g_fresh,
+       gs.last_point_id AS g_last_point_id,
        ${full ? 'i.*' : 'i.id, i."recordedAt"'}
-     FROM s LEFT JOIN ins i ON true`,
+     FROM s LEFT JOIN ins i ON true
+       LEFT JOIN gs ON i.id IS NOT DISTINCT FROM (SELECT n.id FROM newest n)`,
     scope.tenantId,
     sessionId,
     col((p) => p.latitude),

@@ -1,6 +1,8 @@
 import Flatbush from 'flatbush';
 import type { CompiledFence } from './geometry';
 
+const NONE: readonly CompiledFence[] = [];
+
 /**
  * A tenant's fences at one version, with a static R-tree (flatbush) over their bounding boxes:
  * a point's candidates are found in O(log n + k) whatever the number of fences, and only those
@@ -33,10 +35,11 @@ export class FenceIndex {
   }
 
   /** Fences whose bounding box holds the point (a fence may appear once per box: deduplicated). */
-  candidates(lat: number, lon: number): CompiledFence[] {
-    if (!this.tree) return [];
+  candidates(lat: number, lon: number): readonly CompiledFence[] {
+    if (!this.tree) return NONE;
     const hits = this.tree.search(lon, lat, lon, lat);
-    if (hits.length <= 1) return hits.map((i) => this.owners[i]!);
+    if (hits.length === 0) return NONE;
+    if (hits.length === 1) return [this.owners[hits[0]!]!];
     return [...new Set(hits.map((i) => this.owners[i]!))];
   }
 }

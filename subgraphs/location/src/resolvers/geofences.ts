@@ -28,7 +28,7 @@ export const DEFAULT_MAX_GEOFENCES = 10_000;
 async function hydrate(db: Db, scope: Scope, rows: GeofenceEventRow[]) {
   if (rows.length === 0) return [];
   return withTenant(db, scope.tenantId, async (tx) => {
-    const fences = await findGeofences(tx, [...new Set(rows.map((r) => r.geofenceId))]);
+    const fences = await findGeofences(tx, [...new Set(rows.map((r) => r.geofenceId))], true);
     const sessions = await findSessions(tx, scope, [...new Set(rows.map((r) => r.sessionId))]);
     const points = await findPoints(
       tx,
