@@ -40,6 +40,7 @@ describe('router', () => {
       ]),
     );
     expect(r.data!.__schema.subscriptionType?.fields.map((f) => f.name).sort()).toEqual([
+      'geofenceEvents',
       'locationUpdated',
       'sessionEvents',
     ]);
