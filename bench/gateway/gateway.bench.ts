@@ -17,7 +17,7 @@ import { CONTEXT_HEADER, signContext, type Membership } from '@lt/context';
 import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
 import { Cognito } from '@lt/subgraph-auth/cognito';
 import { freePort } from '@lt/testing';
-import { gatewaySupergraph } from '../../router/src/createRouter';
+import { gatewaySupergraph } from '@lt/router';
 import { buildRouter } from './build';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -21,7 +21,7 @@ import type { Membership } from '@lt/context';
 import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { subgraphClient } from '@lt/testing';
-import { createLocationSubgraph, runRetention } from '../../subgraphs/location/src/createLocationSubgraph';
+import { createLocationSubgraph, runRetention } from '@lt/subgraph-location';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 10);

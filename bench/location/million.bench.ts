@@ -20,7 +20,7 @@ import { createLogger } from '@lt/logger';
 import { createMemoryPubSub } from '@lt/pubsub';
 import { encodeCursor } from '@lt/server';
 import { subgraphClient } from '@lt/testing';
-import { createLocationSubgraph } from '../../subgraphs/location/src/createLocationSubgraph';
+import { createLocationSubgraph } from '@lt/subgraph-location';
 
 const POINTS = Number(process.env['BENCH_POINTS'] ?? 1_000_000);
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);

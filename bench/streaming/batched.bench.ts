@@ -14,10 +14,14 @@ import { Webhook } from 'standardwebhooks';
 import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { createKafkaEventLog, startStreamingPipeline } from '@lt/subgraph-streaming';
-import { encryptSecret, generateSecret } from '../../subgraphs/streaming/src/crypto/secrets';
-import { topicNames } from '../../subgraphs/streaming/src/kafka/client';
-import { createOutboxRelay } from '../../subgraphs/streaming/src/relay/outboxRelay';
+import {
+  createKafkaEventLog,
+  createOutboxRelay,
+  encryptSecret,
+  generateSecret,
+  startStreamingPipeline,
+  topicNames,
+} from '@lt/subgraph-streaming';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
 const env = (k: string, d: number) => Number(process.env[k] ?? d);

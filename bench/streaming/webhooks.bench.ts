@@ -11,8 +11,7 @@ import { Webhook } from 'standardwebhooks';
 import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { startStreamingPipeline } from '@lt/subgraph-streaming';
-import { encryptSecret, generateSecret } from '../../subgraphs/streaming/src/crypto/secrets';
+import { encryptSecret, generateSecret, startStreamingPipeline } from '@lt/subgraph-streaming';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 2_000);
