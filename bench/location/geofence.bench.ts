@@ -10,9 +10,8 @@
 // sessions are vehicles on random walks (≈10 m between points) through it, so batches cross fences
 // and write ENTER/EXIT/DWELL events like a real fleet (counted and printed).
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
+import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
 import type { Membership } from '@lt/context';
 import { createLogger } from '@lt/logger';
 import { createRedisPubSub, parseLiveEvent, tenantChannel } from '@lt/pubsub';
@@ -33,7 +32,7 @@ const urls = await setupDatabase({
   database: 'lt_bench_geofence',
   ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
   appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+  migrationsDir: MIGRATIONS_DIR,
 });
 const db = createDb({ url: urls.appUrl, max: 8 });
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
