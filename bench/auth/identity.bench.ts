@@ -7,9 +7,8 @@
 //
 // Scenarios: (1) the full authenticator, warm (in-process L1 + Redis), (2) the same with the
 // in-process cache off, so every request pays a Redis round trip, (3) signature verification alone.
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
+import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
 import { createRedisIdentityBus } from '@lt/identity';
 import { createIdentity } from '@lt/router/auth';
 import { Cognito } from '@lt/subgraph-auth/cognito';
@@ -26,7 +25,7 @@ const urls = await setupDatabase({
   database: 'lt_bench_auth',
   ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
   appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+  migrationsDir: MIGRATIONS_DIR,
 });
 const db = createDb({ url: urls.appUrl });
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';

@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { CONTEXT_HEADER, signContext, type Membership } from '@lt/context';
-import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
+import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
 import { Cognito } from '@lt/subgraph-auth/cognito';
 import { freePort } from '@lt/testing';
-import { gatewaySupergraph } from '../../router/src/createRouter';
+import { gatewaySupergraph } from '@lt/router';
 import { buildRouter } from './build';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,7 +56,7 @@ const urls = await setupDatabase({
   database: DATABASE,
   ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
   appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+  migrationsDir: MIGRATIONS_DIR,
 });
 const db = createDb({ url: urls.appUrl, max: 2 });
 const cognito = new Cognito(cognitoOpts);

@@ -15,13 +15,12 @@
 // 4. the retention pass deleting BENCH_RETENTION_POINTS expired points (batches of 5,000), its time
 //    and the locks it holds (sampled from pg_locks while it runs).
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Membership } from '@lt/context';
-import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
+import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { subgraphClient } from '@lt/testing';
-import { createLocationSubgraph, runRetention } from '../../subgraphs/location/src/createLocationSubgraph';
+import { createLocationSubgraph, runRetention } from '@lt/subgraph-location';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 10);
@@ -35,7 +34,7 @@ const urls = await setupDatabase({
   database: 'lt_bench_fleet',
   ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
   appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+  migrationsDir: MIGRATIONS_DIR,
 });
 const db = createDb({ url: urls.appUrl, max: 8 });
 const owner = createDb({ url: urls.ownerUrl, max: 1, statementTimeoutMs: 900_000 });

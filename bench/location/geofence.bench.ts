@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { createDb, setupDatabase, withPlatform, withTenant, type Db } from '@lt/db';
+import { createDb, MIGRATIONS_DIR, setupDatabase, withPlatform, withTenant, type Db } from '@lt/db';
 import type { Membership } from '@lt/context';
 import { createLogger } from '@lt/logger';
 import { createRedisPubSub } from '@lt/pubsub';
@@ -114,7 +114,7 @@ async function baselineBuild(ref: string): Promise<Build> {
 
 const builds: Build[] = [];
 if (BASELINE) builds.push(await baselineBuild(BASELINE));
-builds.push(await startBuild('working tree', DATABASE, join(root, 'prisma/migrations'), createLocationSubgraph));
+builds.push(await startBuild('working tree', DATABASE, MIGRATIONS_DIR, createLocationSubgraph));
 
 /** Deterministic pseudo-random numbers (the same fences and walks for every build). */
 function rng(seed: number): () => number {

@@ -13,14 +13,13 @@
 // (`after` a cursor 90 % into the session), p50/p99, and the EXPLAIN (ANALYZE) plans of the SQL
 // those resolvers run (same shape as Prisma's), which must use indexes, no seq scan on location_points.
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { Membership } from '@lt/context';
-import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
+import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { createMemoryPubSub } from '@lt/pubsub';
 import { encodeCursor } from '@lt/server';
 import { subgraphClient } from '@lt/testing';
-import { createLocationSubgraph } from '../../subgraphs/location/src/createLocationSubgraph';
+import { createLocationSubgraph } from '@lt/subgraph-location';
 
 const POINTS = Number(process.env['BENCH_POINTS'] ?? 1_000_000);
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);
@@ -31,7 +30,7 @@ const urls = await setupDatabase({
   database: 'lt_bench_million',
   ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
   appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+  migrationsDir: MIGRATIONS_DIR,
 });
 const db = createDb({ url: urls.appUrl, max: 4 });
 const owner = createDb({ url: urls.ownerUrl, max: 1, statementTimeoutMs: 600_000 });

@@ -9,15 +9,18 @@
 //   npx tsx bench/streaming/batched.bench.ts
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
-import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
+import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { createKafkaEventLog, startStreamingPipeline } from '@lt/subgraph-streaming';
-import { encryptSecret, generateSecret } from '../../subgraphs/streaming/src/crypto/secrets';
-import { topicNames } from '../../subgraphs/streaming/src/kafka/client';
-import { createOutboxRelay } from '../../subgraphs/streaming/src/relay/outboxRelay';
+import {
+  createKafkaEventLog,
+  createOutboxRelay,
+  encryptSecret,
+  generateSecret,
+  startStreamingPipeline,
+  topicNames,
+} from '@lt/subgraph-streaming';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
@@ -32,7 +35,7 @@ const urls = await setupDatabase({
   database: 'lt_bench_streaming',
   ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
   appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+  migrationsDir: MIGRATIONS_DIR,
 });
 const db = createDb({ url: urls.appUrl, max: 20 });
 let n = 0;

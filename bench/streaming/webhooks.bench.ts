@@ -6,13 +6,11 @@
 //   BENCH_EVENTS=5000 BENCH_SAMPLES=500 npx tsx bench/streaming/webhooks.bench.ts
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
-import { createDb, setupDatabase, withPlatform, withTenant } from '@lt/db';
+import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { startStreamingPipeline } from '@lt/subgraph-streaming';
-import { encryptSecret, generateSecret } from '../../subgraphs/streaming/src/crypto/secrets';
+import { encryptSecret, generateSecret, startStreamingPipeline } from '@lt/subgraph-streaming';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 2_000);
@@ -26,7 +24,7 @@ const urls = await setupDatabase({
   database: 'lt_bench_streaming',
   ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
   appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+  migrationsDir: MIGRATIONS_DIR,
 });
 const db = createDb({ url: urls.appUrl, max: 20 });
 const tenant = await withPlatform(db, (tx) => tx.tenant.create({ data: { name: tag, slug: tag } }));

@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { loadConfig, type ConfigSpec } from '@lt/config';
-import { routerConfigSpec } from '../../router/src/config';
-import { authConfigSpec } from '../../subgraphs/auth/src/config';
-import { locationConfigSpec } from '../../subgraphs/location/src/config';
-import { streamingConfigSpec } from '../../subgraphs/streaming/src/config';
-import { tenantConfigSpec } from '../../subgraphs/tenant/src/config';
+import { routerConfigSpec } from '@lt/router/config';
+import { authConfigSpec } from '@lt/subgraph-auth/config';
+import { locationConfigSpec } from '@lt/subgraph-location/config';
+import { streamingConfigSpec } from '@lt/subgraph-streaming/config';
+import { tenantConfigSpec } from '@lt/subgraph-tenant/config';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

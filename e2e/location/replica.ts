@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { IdentityWatch } from '@lt/identity';
 import { createLogger } from '@lt/logger';
 import type { PubSub } from '@lt/pubsub';
-import { createRouter } from '@lt/router';
+import { assembleRouter } from '@lt/router/assemble';
 import type { Authenticator } from '@lt/router/auth';
-import { createSubscriptionEngine, type AttachedEngine, type SubscriptionLimits } from '@lt/router/subscriptions';
+import type { AttachedEngine, SubscriptionLimits } from '@lt/router/subscriptions';
 import type { Stack } from '@lt/stack';
 import { testEnv } from '@lt/testing';
 
@@ -25,25 +25,17 @@ export async function startRouterReplica(
     now?: () => number;
   },
 ): Promise<Replica> {
-  let engine: AttachedEngine | undefined;
-  const router = createRouter({
+  const { router, subscriptions } = assembleRouter({
     supergraphSdl: readFileSync(new URL('../../router/supergraph.graphql', import.meta.url), 'utf8'),
     subgraphUrls: stack.subgraphUrls,
     contextSecret: testEnv().contextSecret,
     authenticator: o.authenticator,
     log: createLogger({ level: 'silent' }),
-    onHttpServer: async (server, internals) => {
-      engine = await createSubscriptionEngine({
-        authenticator: o.authenticator,
-        pubsub: o.pubsub,
-        log: createLogger({ level: 'silent' }),
-        ...(o.identityWatch ? { identityWatch: o.identityWatch } : {}),
-        ...(o.limits ? { limits: o.limits } : {}),
-        ...(o.now ? { now: o.now } : {}),
-      })(server, internals);
-      return engine;
-    },
+    pubsub: o.pubsub,
+    ...(o.identityWatch ? { identityWatch: o.identityWatch } : {}),
+    ...(o.limits ? { subscriptionLimits: o.limits } : {}),
+    ...(o.now ? { now: o.now } : {}),
   });
   const port = await router.start(0, '127.0.0.1');
-  return { url: `http://127.0.0.1:${port}/graphql`, engine: () => engine, stop: () => router.stop() };
+  return { url: `http://127.0.0.1:${port}/graphql`, engine: subscriptions, stop: () => router.stop() };
 }

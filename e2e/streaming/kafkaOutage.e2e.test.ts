@@ -3,7 +3,7 @@ import { createDb, withTenant, type Db } from '@lt/db';
 import { Cleanup, createTestTenant, uniqueName, testEnv, waitFor } from '@lt/testing';
 import { gql } from '../support/graphql';
 import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type TestUser } from '../support/identity';
-import { startReceiver } from '../../subgraphs/streaming/test/support/receiver';
+import { startReceiver } from '@lt/subgraph-streaming/testing';
 import { createThrowawayKafka, type ThrowawayKafka } from './throwawayKafka';
 
 // Fault test: the broker goes away while points are being recorded and comes back.

@@ -4,7 +4,7 @@ import { createMemoryEventLog } from '@lt/subgraph-streaming';
 import { Cleanup, createTestTenant, uniqueName, testEnv } from '@lt/testing';
 import { gql } from '../support/graphql';
 import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type TestUser } from '../support/identity';
-import { startReceiver } from '../../subgraphs/streaming/test/support/receiver';
+import { startReceiver } from '@lt/subgraph-streaming/testing';
 
 // Without KAFKA_BROKERS the stack runs the whole pipeline (outbox relay → event log →
 // consumers → signed webhooks) in-process on the memory event log.

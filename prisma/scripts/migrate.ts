@@ -1,9 +1,7 @@
 // `npm run db:migrate`: apply pending migrations offline as the owner (MIGRATION_DATABASE_URL).
 // `npm run db:setup`: also create roles + database first (needs ADMIN_DATABASE_URL, a superuser).
-import { fileURLToPath } from 'node:url';
-import { applyMigrations, setupDatabase } from '../src/index';
+import { applyMigrations, MIGRATIONS_DIR, setupDatabase } from '../src/index';
 
-const dir = fileURLToPath(new URL('../migrations', import.meta.url));
 const env = process.env;
 
 async function main(): Promise<void> {
@@ -13,7 +11,7 @@ async function main(): Promise<void> {
       database: env['DATABASE_NAME'] ?? 'location_supergraph',
       ownerPassword: env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
       appPassword: env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-      migrationsDir: dir,
+      migrationsDir: MIGRATIONS_DIR,
     });
     console.log(
       JSON.stringify({ applied: r.applied, skipped: r.skipped.length, appUrl: r.appUrl.replace(/:[^:@/]+@/, ':***@') }),
@@ -22,7 +20,7 @@ async function main(): Promise<void> {
   }
   const url = env['MIGRATION_DATABASE_URL'];
   if (!url) throw new Error('MIGRATION_DATABASE_URL (the owner role) is required');
-  const r = await applyMigrations(url, dir);
+  const r = await applyMigrations(url, MIGRATIONS_DIR);
   console.log(JSON.stringify({ applied: r.applied, skipped: r.skipped.length }));
 }
 

@@ -4,7 +4,7 @@
  */
 export { createDb, type Db, type CreateDbOptions } from './client';
 export { withTenant, withPlatform, withSystem, type Tx, type UnitOfWorkOptions } from './unitOfWork';
-export { applyMigrations, listMigrations, type MigrationResult } from './migrate';
+export { applyMigrations, listMigrations, MIGRATIONS_DIR, type MigrationResult } from './migrate';
 export { setupDatabase, type SetupDatabaseOptions } from './setup';
 export {
   isInvalidInputDatabaseError,

@@ -1,3 +1,4 @@
+import { isUuid } from '@lt/context';
 import type { Db } from './client';
 import type { Prisma } from '../generated/client';
 
@@ -11,8 +12,6 @@ export interface UnitOfWorkOptions {
   maxWaitMs?: number;
   isolationLevel?: Prisma.TransactionIsolationLevel;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function txOptions(o: UnitOfWorkOptions): {
   timeout: number;
@@ -39,7 +38,7 @@ export async function withTenant<T>(
   options: UnitOfWorkOptions = {},
 ): Promise<T> {
   // No default tenant, ever: a missing or malformed id is a programming error, not "all tenants".
-  if (!UUID.test(tenantId)) throw new TypeError('withTenant: tenantId must be a UUID');
+  if (!isUuid(tenantId)) throw new TypeError('withTenant: tenantId must be a UUID');
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT set_config('app.tenant_id', ${tenantId}, true)`;
     return work(tx);
@@ -56,7 +55,7 @@ export async function withPlatform<T>(
   work: (tx: Tx) => Promise<T>,
   options: UnitOfWorkOptions & { tenantId?: string } = {},
 ): Promise<T> {
-  if (options.tenantId !== undefined && !UUID.test(options.tenantId)) {
+  if (options.tenantId !== undefined && !isUuid(options.tenantId)) {
     throw new TypeError('withPlatform: tenantId must be a UUID');
   }
   return db.$transaction(async (tx) => {

@@ -7,10 +7,8 @@ import { createLogger, logFormat } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
 import { createIdentity, type Identity } from './auth/createIdentity';
 import { anonymousAuthenticator } from './auth/types';
-import { createRouter } from './createRouter';
-import { addSubgraphChecks, createRouterOps, type ReadinessCheck } from './ops';
-import { mountDashboard } from './dashboard';
-import { createSubscriptionEngine } from './subscriptions';
+import { assembleRouter } from './assembleRouter';
+import { createRouterOps, type ReadinessCheck } from './ops';
 import { createMemoryPubSub, createRedisConnection, createRedisPubSub, createRedisSubscriber } from '@lt/pubsub';
 import { routerConfigSpec } from './config';
 
@@ -85,10 +83,8 @@ for (const [name, value] of Object.entries({
 })) {
   if (value) subgraphUrls[name] = value;
 }
-const supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
-addSubgraphChecks(checks, supergraphSdl, subgraphUrls);
-const router = createRouter({
-  supergraphSdl,
+const { router } = assembleRouter({
+  supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
   subgraphUrls,
   contextSecret: config.ROUTER_CONTEXT_SECRET,
   authenticator,
@@ -100,21 +96,10 @@ const router = createRouter({
     maxAliases: config.LIMIT_MAX_ALIASES,
     maxRootFields: config.LIMIT_MAX_ROOT_FIELDS,
   },
-  plugins: [ops.plugin],
-  extendApp: (app) => {
-    ops.mount(app);
-    mountDashboard(app, config.MAP_STYLE_URL ? { mapStyleUrl: config.MAP_STYLE_URL } : {});
-  },
-  onHttpServer: async (server, internals) => {
-    const engine = await createSubscriptionEngine({
-      authenticator,
-      pubsub,
-      identityWatch: bus,
-      log: log.child({ component: 'subscriptions' }),
-    })(server, internals);
-    ops.watchSubscriptions(engine);
-    return engine;
-  },
+  pubsub,
+  identityWatch: bus,
+  ops: { ops, checks },
+  dashboard: config.MAP_STYLE_URL ? { mapStyleUrl: config.MAP_STYLE_URL } : {},
 });
 const port = await router.start(config.PORT, config.HOST);
 log.info('listening', { url: `http://${config.HOST}:${port}/graphql` });

@@ -13,3 +13,4 @@ export {
   type SignContextOptions,
   type VerifyContextOptions,
 } from './signing';
+export { isUuid } from './ids';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@lt/embedded';
-import { geofenceContract } from '../../../subgraphs/location/test/geofenceContract';
+import { geofenceContract } from '@lt/subgraph-location/testing';
 
 let pg: EmbeddedPostgres;
 const dataDir = mkdtempSync(join(tmpdir(), 'lt-embedded-geofence-'));

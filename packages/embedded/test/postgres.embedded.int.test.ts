@@ -6,14 +6,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, listMigrations, withTenant, type Db } from '@lt/db';
+import { createDb, listMigrations, withTenant, type Db, MIGRATIONS_DIR } from '@lt/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@lt/embedded';
 import { Cleanup, createTestTenant } from '@lt/testing';
 
-const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+const migrationsDir = MIGRATIONS_DIR;
 const dataDir = mkdtempSync(join(tmpdir(), 'lt-embedded-pg-'));
 const cleanup = new Cleanup();
 let emb: EmbeddedPostgres;

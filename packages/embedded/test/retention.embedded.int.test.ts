@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@lt/embedded';
-import { retentionContract } from '../../../subgraphs/location/test/retentionContract';
+import { retentionContract } from '@lt/subgraph-location/testing';
 
 let pg: EmbeddedPostgres;
 const dataDir = mkdtempSync(join(tmpdir(), 'lt-embedded-retention-'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@lt/embedded';
-import { rlsContract } from '../../../prisma/test/rlsContract';
+import { rlsContract } from '@lt/db/testing';
 
 let pg: EmbeddedPostgres;
 const dataDir = mkdtempSync(join(tmpdir(), 'lt-embedded-rls-'));

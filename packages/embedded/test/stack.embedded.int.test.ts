@@ -14,8 +14,7 @@ import { startEmbeddedCognito, startEmbeddedPostgres, type EmbeddedCognito, type
 import { createLogger } from '@lt/logger';
 import { startStack, type Stack } from '@lt/stack';
 import { Cognito } from '@lt/subgraph-auth/cognito';
-import { createTestTenant, uniqueName } from '@lt/testing';
-import { codes, gql } from '../../../e2e/support/graphql';
+import { codes, createTestTenant, gql, uniqueName } from '@lt/testing';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lt-embedded-stack-'));
 let pg: EmbeddedPostgres;

@@ -1,5 +1,5 @@
 import { badUserInput } from '@lt/errors';
-import { isUuid } from './inputGuard';
+import { isUuid } from '@lt/context';
 import { parseDateTime } from './scalars';
 
 /** Opaque Relay cursor over a sort key (e.g. `[createdAt ISO, id]`). */

@@ -9,14 +9,6 @@ export class InvalidInput {
   constructor(readonly message: string) {}
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * Ids are UUIDs: anything else cannot exist, so resolvers answer NOT_FOUND for it (as for an id
- * of another tenant), before it reaches Postgres as a cast error.
- */
-export const isUuid = (id: string): boolean => UUID.test(id);
-
 /** `locations[3].recordedAt` from ['locations', 3, 'recordedAt']. */
 const fieldName = (path: (string | number)[]): string =>
   path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { applyMigrations, setupDatabase } from '@lt/db';
+import { applyMigrations, setupDatabase, MIGRATIONS_DIR } from '@lt/db';
 import { startEmbeddedCognito, startEmbeddedPostgres, type EmbeddedCognito, type EmbeddedPostgres } from '@lt/embedded';
 import type { Logger } from '@lt/logger';
 import { createRedisConnection, createRedisPubSub, createRedisSubscriber } from '@lt/pubsub';
@@ -98,7 +97,7 @@ export interface App {
   stop(): Promise<void>;
 }
 
-const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+const migrationsDir = MIGRATIONS_DIR;
 
 /** Secrets the embedded mode generates once and keeps in `<dataDir>/secrets.json` (mode 600). */
 function localSecrets(dataDir: string): { contextSecret: string; streamingSecretKey: string } {

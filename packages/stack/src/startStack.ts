@@ -11,11 +11,11 @@ import {
 import type { Logger } from '@lt/logger';
 import type { SubgraphServer } from '@lt/server';
 import { createMemoryPubSub, REDIS_SUBSCRIBE_TIMEOUT_MS, type PubSub } from '@lt/pubsub';
-import { createRouter, type Router } from '@lt/router';
-import { createSubscriptionEngine, type AttachedEngine, type SubscriptionLimits } from '@lt/router/subscriptions';
+import type { Router } from '@lt/router';
+import { assembleRouter } from '@lt/router/assemble';
+import type { AttachedEngine, SubscriptionLimits } from '@lt/router/subscriptions';
 import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
-import { mountDashboard } from '@lt/router/dashboard';
-import { addSubgraphChecks, createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
+import { createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
 import { bootstrapPlatformAdmin, createAuthSubgraph, type AuthSubgraphDeps } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
@@ -144,7 +144,6 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   }
   const identity = o.identity ?? ownedIdentity?.bus ?? createMemoryIdentityBus();
   const pubsub = o.pubsub ?? createMemoryPubSub();
-  let subscriptions: AttachedEngine | undefined;
   const cognito = o.auth ? new Cognito(o.auth.cognito) : undefined;
   // /healthz, /readyz, /metrics on the router.
   const checks: Record<string, ReadinessCheck> = { postgres: async () => void (await db.$queryRaw`SELECT 1`) };
@@ -242,33 +241,21 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       subgraphUrls[name] = `http://${host}:${port}/graphql`;
     }
     const authenticator = o.authenticator ?? routerIdentity?.authenticator ?? anonymousAuthenticator;
-    const sdl = supergraphSdl();
-    addSubgraphChecks(checks, sdl, subgraphUrls);
-    const router = createRouter({
-      supergraphSdl: sdl,
+    const assembled = assembleRouter({
+      supergraphSdl: supergraphSdl(),
       subgraphUrls,
       contextSecret: o.contextSecret,
       authenticator,
       log: o.log.child({ service: 'router' }),
       production: o.production ?? false,
-      plugins: [ops.plugin],
-      extendApp: (app) => {
-        ops.mount(app);
-        mountDashboard(app, o.mapStyleUrl ? { mapStyleUrl: o.mapStyleUrl } : {});
-      },
-      onHttpServer: async (server, internals) => {
-        const attach = createSubscriptionEngine({
-          authenticator,
-          pubsub,
-          identityWatch: identity,
-          log: o.log.child({ service: 'router-subscriptions' }),
-          ...(o.subscriptionLimits ? { limits: o.subscriptionLimits } : {}),
-        });
-        subscriptions = await attach(server, internals);
-        ops.watchSubscriptions(subscriptions);
-        return subscriptions;
-      },
+      pubsub,
+      identityWatch: identity,
+      subscriptionLog: o.log.child({ service: 'router-subscriptions' }),
+      ...(o.subscriptionLimits ? { subscriptionLimits: o.subscriptionLimits } : {}),
+      ops: { ops, checks },
+      dashboard: o.mapStyleUrl ? { mapStyleUrl: o.mapStyleUrl } : {},
     });
+    const router = assembled.router;
     const port = await router.start(o.routerPort ?? 0, host);
     return {
       db,
@@ -277,7 +264,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       subgraphUrls,
       pubsub,
       identity,
-      subscriptions: () => subscriptions,
+      subscriptions: assembled.subscriptions,
       ...(routerIdentity ? { routerIdentity } : {}),
       ...(cognito ? { cognito } : {}),
       ops,

@@ -4,11 +4,10 @@
  * exports the connection settings to the test workers through process.env.
  * Services are started by `scripts/services/up.sh` (npm test and .ci/run call it).
  */
-import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
-import { listMigrations, setupDatabase } from '@lt/db';
+import { listMigrations, setupDatabase, MIGRATIONS_DIR } from '@lt/db';
 
 const env = process.env;
 
@@ -57,7 +56,7 @@ export default async function setup(): Promise<void> {
 
   // The test database is named after the migrations it holds: editing or adding a migration gets
   // a fresh database instead of a checksum mismatch (and parallel runs of different trees don't clash).
-  const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+  const migrationsDir = MIGRATIONS_DIR;
   const fingerprint = createHash('sha256')
     .update(
       listMigrations(migrationsDir)

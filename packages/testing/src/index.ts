@@ -4,3 +4,4 @@ export { createTestTenant, uniqueName, type TestTenant } from './tenants';
 export { freePort, listenOnFreePort, Cleanup } from './servers';
 export { waitFor } from './waitFor';
 export { subgraphClient, type SubgraphResult } from './subgraphClient';
+export { codes, gql, type GraphQLResponse } from './graphql';

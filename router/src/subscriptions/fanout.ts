@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, FormattedExecutionResult, GraphQLSchema } from 'graphql';
 import type { Caller } from '@lt/context';
-import { serviceUnavailable } from '@lt/errors';
+import { ErrorCode, serviceUnavailable } from '@lt/errors';
 import type { Logger } from '@lt/logger';
 import { parseLiveEvent, tenantChannel, type LiveEvent, type PubSub } from '@lt/pubsub';
 import type { RouterInternals } from '../createRouter';
@@ -268,7 +268,7 @@ class Group {
     if (!r) return true;
     // Not (or no longer) visible to this scope, or gone: nothing to deliver.
     if (!r.data || Object.values(r.data).every((v) => v === null)) {
-      if (r.errors?.some((e) => e.extensions?.['code'] !== 'NOT_FOUND')) {
+      if (r.errors?.some((e) => e.extensions?.['code'] !== ErrorCode.NOT_FOUND)) {
         this.o.log.warn('live event resolved with errors', { codes: r.errors.map((e) => e.extensions?.['code']) });
         return false;
       }

@@ -54,5 +54,7 @@ export {
   type KafkaEventLogOptions,
   type MemoryEventLogOptions,
 } from './eventLog';
-export { parseEncryptionKey } from './crypto/secrets';
+export { encryptSecret, generateSecret, parseEncryptionKey } from './crypto/secrets';
+export { topicNames, type TopicNames } from './kafka/client';
+export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay/outboxRelay';
 export type { UrlPolicy } from './delivery/urlPolicy';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, setupDatabase, withTenant, type Db } from '@lt/db';
+import { createDb, setupDatabase, withTenant, type Db, MIGRATIONS_DIR } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { Cleanup, createTestTenant, freePort, testEnv, uniqueName, waitFor } from '@lt/testing';
 import { encryptSecret, generateSecret } from '../src/crypto/secrets';
@@ -32,7 +32,7 @@ beforeAll(async () => {
     database,
     ownerPassword: 'lt_owner_dev',
     appPassword: 'lt_app_dev',
-    migrationsDir: fileURLToPath(new URL('../../../prisma/migrations', import.meta.url)),
+    migrationsDir: MIGRATIONS_DIR,
   });
   appUrl = urls.appUrl;
   cleanup.add(async () => {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, setupDatabase, type Db } from '@lt/db';
+import { createDb, setupDatabase, type Db, MIGRATIONS_DIR } from '@lt/db';
 import { Topic } from '@lt/events';
 import { Cleanup, createTestTenant, freePort, testEnv, uniqueName, waitFor } from '@lt/testing';
 import { createSink, emit } from './support/fixtures';
@@ -30,7 +30,7 @@ beforeAll(async () => {
     database,
     ownerPassword: 'lt_owner_dev',
     appPassword: 'lt_app_dev',
-    migrationsDir: fileURLToPath(new URL('../../../prisma/migrations', import.meta.url)),
+    migrationsDir: MIGRATIONS_DIR,
   });
   cleanup.add(async () => {
     const admin = new pg.Client({ connectionString: env.adminDatabaseUrl });

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { applyMigrations, type MigrationResult } from '@lt/db';
+import { applyMigrations, type MigrationResult, MIGRATIONS_DIR } from '@lt/db';
 import type { Logger } from '@lt/logger';
 import { startWireServer, type WireServerStats } from './wireServer';
 
@@ -37,7 +36,7 @@ export interface EmbeddedPostgres extends MigrationResult {
 const OWNER = 'lt_owner';
 const APP = 'lt_app';
 const DATABASE = 'postgres';
-const DEFAULT_MIGRATIONS = fileURLToPath(new URL('../../../../prisma/migrations', import.meta.url));
+const DEFAULT_MIGRATIONS = MIGRATIONS_DIR;
 
 /**
  * Postgres for a machine with nothing installed: PGlite (Postgres 18 in WebAssembly, in this

@@ -1,4 +1,4 @@
-import type { Membership, Role } from '@lt/context';
+import { isUuid, type Membership, type Role } from '@lt/context';
 import { withPlatform, withSystem, withTenant, type Db, type Tx } from '@lt/db';
 
 export interface UserRow {
@@ -17,15 +17,13 @@ export function inScope<T>(db: Db, m: Pick<Membership, 'tenantId'>, work: (tx: T
   return m.tenantId ? withTenant(db, m.tenantId, work) : withPlatform(db, work);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A user by id; an id that is not a UUID cannot exist (and must not reach Postgres as a cast error). */
 export const findUser = (tx: Tx, id: string): Promise<UserRow | null> =>
-  UUID.test(id) ? tx.user.findUnique({ where: { id }, select: SELECT }) : Promise.resolve(null);
+  isUuid(id) ? tx.user.findUnique({ where: { id }, select: SELECT }) : Promise.resolve(null);
 
 /** Users by id, one query (ids that are not UUIDs are left out); RLS limits them to the transaction's scope. */
 export const findUsers = (tx: Tx, ids: readonly string[]): Promise<UserRow[]> => {
-  const valid = ids.filter((id) => UUID.test(id));
+  const valid = ids.filter((id) => isUuid(id));
   return valid.length ? tx.user.findMany({ where: { id: { in: valid } }, select: SELECT }) : Promise.resolve([]);
 };
 

@@ -1,3 +1,4 @@
+import { isUuid } from '@lt/context';
 import { randomUUID } from 'node:crypto';
 import { withTenant, type Db, type Tx } from '@lt/db';
 import { conflict } from '@lt/errors';
@@ -6,7 +7,7 @@ import { compileFence, type FenceShape } from '../geofence/geometry';
 import { evaluatePoints, type EvalPoint, type GeofenceEventType, type Visit } from '../geofence/evaluate';
 import { FenceIndex, type FenceIndexCache } from '../geofence/fenceIndex';
 import type { GeofenceChange } from '../geofence/validate';
-import { isUuid, type Scope } from './scope';
+import { type Scope } from './scope';
 
 export interface GeofenceRow {
   id: string;

@@ -1,3 +1,4 @@
+import { isUuid } from '@lt/context';
 import { withTenant, type Db, type Tx } from '@lt/db';
 import { LIVE_PAYLOAD_MAX_POINTS } from '@lt/pubsub';
 import { Topic, eventKey, type EventType } from '@lt/events';
@@ -5,7 +6,7 @@ import { conflict, notFound } from '@lt/errors';
 import { checkNotBeforeStart, type LocationInput } from '../validation';
 import type { FenceIndexCache } from '../geofence/fenceIndex';
 import { evaluateFences, type FenceOutcome } from './geofences';
-import { isUuid, type Scope } from './scope';
+import { type Scope } from './scope';
 
 /** The columns of a point the API exposes (LocationPoint). */
 export const pointSelect = {

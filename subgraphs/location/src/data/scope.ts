@@ -11,7 +11,3 @@ export interface Scope {
 export function scopeOf(m: TenantMembership): Scope {
   return { tenantId: m.tenantId, userId: m.userId, ownOnly: m.role !== 'TENANT_ADMIN' };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids are UUIDs; anything else cannot exist (and must not reach Postgres as a cast error). */
-export const isUuid = (id: string): boolean => UUID.test(id);

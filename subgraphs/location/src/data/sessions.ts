@@ -1,7 +1,8 @@
+import { isUuid } from '@lt/context';
 import { withTenant, type Db, type Tx } from '@lt/db';
 import { appendOutbox } from '@lt/events';
 import { sessionEvent } from '../events/outbox';
-import { isUuid, type Scope } from './scope';
+import { type Scope } from './scope';
 import { touchDeviceOnStart } from '../fleet/state';
 import { pointSelect, type PointRow } from './points';
 

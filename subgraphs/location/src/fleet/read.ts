@@ -1,7 +1,8 @@
+import { isUuid } from '@lt/context';
 /** Reads of the maintained fleet state: session summaries, devices, the snapshot's latest points. */
 import { withTenant, type Db } from '@lt/db';
 import type { PointRow } from '../data/points';
-import { isUuid, type Scope } from '../data/scope';
+import { type Scope } from '../data/scope';
 import { findSessions, type SessionRow } from '../data/sessions';
 import { emptyState, emptyTotals, present, type FoldState, type SessionSummary, type StopRules } from './summary';
 import { refold, saveSummary } from './state';

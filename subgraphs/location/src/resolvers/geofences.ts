@@ -1,3 +1,4 @@
+import { isUuid } from '@lt/context';
 import { withTenant, type Db } from '@lt/db';
 import { badUserInput, notFound } from '@lt/errors';
 import { clampFirst, decodeCursor, requireRole, requireTenantMember, type SubgraphContext } from '@lt/server';
@@ -16,7 +17,7 @@ import {
   type GeofenceRow,
 } from '../data/geofences';
 import { findPoints } from '../data/points';
-import { isUuid, scopeOf, type Scope } from '../data/scope';
+import { scopeOf, type Scope } from '../data/scope';
 import { findSessions, type SessionRow } from '../data/sessions';
 import { validateGeofenceInput, type CreateGeofenceInput, type UpdateGeofenceInput } from '../geofence/validate';
 import { toConnection } from './connection';

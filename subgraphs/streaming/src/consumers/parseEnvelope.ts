@@ -1,6 +1,5 @@
+import { isUuid } from '@lt/context';
 import type { EventEnvelope } from '@lt/events';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The one validation gate for event-log messages: an envelope, or null for poison. */
 export function parseEnvelope(value: string | Buffer | null): EventEnvelope | null {
@@ -13,8 +12,8 @@ export function parseEnvelope(value: string | Buffer | null): EventEnvelope | nu
   }
   if (!v || typeof v !== 'object') return null;
   const e = v as Record<string, unknown>;
-  if (typeof e['id'] !== 'string' || !UUID.test(e['id'])) return null;
-  if (typeof e['tenantId'] !== 'string' || !UUID.test(e['tenantId'])) return null;
+  if (typeof e['id'] !== 'string' || !isUuid(e['id'])) return null;
+  if (typeof e['tenantId'] !== 'string' || !isUuid(e['tenantId'])) return null;
   if (typeof e['type'] !== 'string' || !/^[a-z]+(\.[a-z_]+)*\.v\d+$/.test(e['type'])) return null;
   if (typeof e['occurredAt'] !== 'string' || Number.isNaN(Date.parse(e['occurredAt']))) return null;
   if (!e['data'] || typeof e['data'] !== 'object' || Array.isArray(e['data'])) return null;

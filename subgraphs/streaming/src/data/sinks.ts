@@ -1,9 +1,6 @@
+import { isUuid } from '@lt/context';
 import type { Tx } from '@lt/db';
 import type { StreamTopic } from '../kafka/client';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids that cannot exist are simply not found (no error that tells them apart). */
-export const isUuid = (id: string): boolean => UUID.test(id);
 
 /** The caller's tenant's sinks (RLS limits `tx` to it). */
 export function listSinks(tx: Tx) {

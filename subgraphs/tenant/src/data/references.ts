@@ -1,9 +1,7 @@
-import type { Membership } from '@lt/context';
+import { isUuid, type Membership } from '@lt/context';
 import { scopeFor } from './scope';
 import type { TenantStore } from './store';
 import type { TenantRow } from './tenants';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Resolves `Tenant` entity references for one request. */
 export interface TenantReferenceLoader {
@@ -40,7 +38,7 @@ export function createTenantReferenceLoader(store: TenantStore, membership: Memb
   const visible = (id: string): boolean =>
     membership !== null &&
     membership.tenantStatus !== 'SUSPENDED' &&
-    UUID.test(id) &&
+    isUuid(id) &&
     (membership.role === 'PLATFORM_ADMIN' || membership.tenantId === id);
 
   return {

@@ -1,4 +1,4 @@
-import type { Membership } from '@lt/context';
+import { isUuid, type Membership } from '@lt/context';
 import { notFound } from '@lt/errors';
 import {
   clampFirst,
@@ -29,14 +29,12 @@ export interface TenantExtraContext {
 }
 type Ctx = SubgraphContext & TenantExtraContext;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The caller may address tenant `id`: a PLATFORM_ADMIN any, everyone else only its own. Anything
  * else is NOT_FOUND, exactly like an id that does not exist (existence does not leak).
  */
 function addressable(m: Membership, id: string): string {
-  if (!UUID.test(id)) throw notFound('Tenant', 'id');
+  if (!isUuid(id)) throw notFound('Tenant', 'id');
   if (m.role !== 'PLATFORM_ADMIN' && m.tenantId !== id) throw notFound('Tenant', 'id');
   return id;
 }
@@ -54,7 +52,7 @@ export function createResolvers(deps: TenantSubgraphDeps & { store: TenantStore 
 
   async function setStatus(id: string, to: 'ACTIVE' | 'SUSPENDED', ctx: Ctx): Promise<TenantRow> {
     requireRole(ctx, 'PLATFORM_ADMIN');
-    if (!UUID.test(id)) throw notFound('Tenant', 'id');
+    if (!isUuid(id)) throw notFound('Tenant', 'id');
     const { tenant, changed } = await store.setStatus(id, to);
     // Announced even when unchanged: repeating the mutation is how an operator re-sends a lost announcement.
     await announceStatus(identity, id, to, ctx.log);

@@ -1,0 +1,4 @@
+/** What other workspaces' tests reuse from the location subgraph's tests (`@lt/subgraph-location/testing`). */
+export { retentionContract } from './retentionContract';
+export { geofenceContract, type GeofenceContractEnv } from './geofenceContract';
+export { createUser } from './fixtures';
