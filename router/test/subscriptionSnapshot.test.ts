@@ -27,4 +27,20 @@ describe('SnapshotGate', () => {
     const small = new SnapshotGate(() => true, 10);
     expect(small.send(['0123456789x'], null)).toBe(false);
   });
+
+  it('one session: held points up to the snapshot point are older than it and are not sent after it', () => {
+    const sent: string[][] = [];
+    const gate = new SnapshotGate((r) => (sent.push([...r]), true), 1_000);
+    // Commit order of the session's points while the snapshot was read: p8, p9, p10 (the snapshot), p11.
+    gate.send(['live-p8', 'live-p9'], ['p8', 'p9']);
+    gate.send(['live-p10', 'live-p11'], ['p10', 'p11']);
+    gate.open(['snap-p10'], new Set(['p10']), true);
+    expect(sent).toEqual([['snap-p10', 'live-p11']]);
+    // The snapshot point committed before the subscriber joined: everything held is newer.
+    const later: string[][] = [];
+    const g2 = new SnapshotGate((r) => (later.push([...r]), true), 1_000);
+    g2.send(['live-p11'], ['p11']);
+    g2.open(['snap-p10'], new Set(['p10']), true);
+    expect(later).toEqual([['snap-p10', 'live-p11']]);
+  });
 });

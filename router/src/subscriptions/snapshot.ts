@@ -2,7 +2,8 @@
  * `locationUpdated(includeLatest: true)`: the latest point of each matching ACTIVE session first,
  * then live updates, none missed in between. The subscriber joins its live group first; while the
  * snapshot is read, the group's results for it are held here; then the snapshot goes out, followed
- * by the held results minus the points the snapshot already carried (dedupe by point id).
+ * by the held results minus the points the snapshot already carried (dedupe by point id) and, for
+ * a one-session subscription, minus the held points older than the snapshot's.
  */
 import { randomUUID } from 'node:crypto';
 import { parse, type FormattedExecutionResult } from 'graphql';
@@ -33,15 +34,20 @@ export class SnapshotGate {
     return this.bytes <= this.maxBytes;
   };
 
-  /** Sends `first` (the snapshot, or a gap marker), then what was held minus `seen` ids; opens the gate. */
-  open(first: readonly string[], seen: ReadonlySet<string>): boolean {
-    const held = this.held ?? [];
+  /**
+   * Sends `first` (the snapshot, or a gap marker), then what was held minus `seen` ids; opens the
+   * gate. With `oneSession` (a subscription to one session), held points up to the snapshot's own
+   * point are dropped too: they arrived in commit order, so they are older than the snapshot, and a
+   * dashboard must not move back to them after showing the latest.
+   */
+  open(first: readonly string[], seen: ReadonlySet<string>, oneSession = false): boolean {
+    const held = (this.held ?? []).flatMap((h) => h.results.map((r, i) => ({ r, id: h.ids ? h.ids[i]! : null })));
     this.held = null;
+    let from = 0;
+    if (oneSession)
+      for (let i = 0; i < held.length; i++) if (held[i]!.id !== null && seen.has(held[i]!.id!)) from = i + 1;
     const out = [...first];
-    for (const h of held)
-      h.results.forEach((r, i) => {
-        if (!h.ids || !seen.has(h.ids[i]!)) out.push(r);
-      });
+    for (const h of held.slice(from)) if (h.id === null || !seen.has(h.id)) out.push(h.r);
     return out.length === 0 || this.direct(out);
   }
 }
@@ -85,5 +91,5 @@ export async function sendSnapshot(
     first = [gapMarker(null, s.op.sessionId ? [s.op.sessionId] : null)];
     seen.clear();
   }
-  if (!gate.open(first, seen)) onOverflow();
+  if (!gate.open(first, seen, s.op.sessionId !== null)) onOverflow();
 }
