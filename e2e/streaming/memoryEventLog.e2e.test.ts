@@ -105,6 +105,7 @@ describe('streaming on the memory event log', () => {
     );
     expect(status.errors).toBeUndefined();
     expect(status.data!.streamingStatus.brokerReachable).toBe(true);
-    expect(status.data!.streamingStatus.consumerLag).toHaveLength(3);
+    // One entry per streamed topic: location, session, tenant and geofence events.
+    expect(status.data!.streamingStatus.consumerLag).toHaveLength(4);
   });
 });

@@ -80,10 +80,12 @@ describe('webhook pipeline on the memory event log and the embedded Postgres', (
     );
     expect(await pipeline.status()).toEqual({
       brokerReachable: true,
-      consumerLag: [Topic.LOCATION_UPDATES, Topic.SESSION_EVENTS, Topic.TENANT_EVENTS].map((topic) => ({
-        topic,
-        lag: 0,
-      })),
+      consumerLag: [Topic.LOCATION_UPDATES, Topic.SESSION_EVENTS, Topic.TENANT_EVENTS, Topic.GEOFENCE_EVENTS].map(
+        (topic) => ({
+          topic,
+          lag: 0,
+        }),
+      ),
     });
   });
 

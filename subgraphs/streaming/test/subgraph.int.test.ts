@@ -373,7 +373,9 @@ describe('streaming subgraph', () => {
     expect(mine.outboxBacklog).toBe(unsentBefore + 2);
     expect(mine.oldestUnsentAt).not.toBeNull();
     expect(mine.consumerLag.map((l) => l.topic)).toEqual(
-      [Topic.LOCATION_UPDATES, Topic.SESSION_EVENTS, Topic.TENANT_EVENTS].map(pipeline.topics.of),
+      [Topic.LOCATION_UPDATES, Topic.SESSION_EVENTS, Topic.TENANT_EVENTS, Topic.GEOFENCE_EVENTS].map(
+        pipeline.topics.of,
+      ),
     );
     const theirs = (await call<S>(adminB(), q)).data!.streamingStatus;
     expect(theirs.outboxBacklog).toBe(0); // tenant A's rows are not tenant B's backlog
