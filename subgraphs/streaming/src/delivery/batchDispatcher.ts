@@ -6,7 +6,7 @@ import {
   handleAll,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import { withSystem, withTenant, type Db, type StreamSinkModel } from '@lt/db';
+import { withTenant, type Db, type StreamSinkModel } from '@lt/db';
 import { rawQuery } from '../data/raw';
 import { createDeliveredRecorder, type DeliveredRecorder } from './deliveredRecorder';
 import type { Logger } from '@lt/logger';
@@ -134,9 +134,10 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
 
   /** Milliseconds until the next batch is due (capped by the poll interval). */
   async function nextDueInMs(): Promise<number> {
-    const [row] = await withSystem(
+    const [row] = await rawQuery<{ due: Date | null }>(
       o.db,
-      (tx) => tx.$queryRaw<{ due: Date | null }[]>`SELECT app_delivery_batches_next_due(${scope}::uuid[]) AS due`,
+      'SELECT app_delivery_batches_next_due($1::uuid[]) AS due',
+      [scope],
     );
     if (!row?.due) return pollMs;
     return Math.max(1, Math.min(pollMs, row.due.getTime() - Date.now() + 1));

@@ -41,7 +41,7 @@ export interface DispatcherOptions {
   secretKey: Buffer;
   urlPolicy: UrlPolicy;
   policy: DeliveryPolicy;
-  /** Attempts in flight at most. Default 32. */
+  /** Attempts in flight at most (each sink still at most `maxInFlightPerSink`). Default 128. */
   concurrency?: number;
   /** Poll for due retries (and other replicas' work) this often, ms. Default 500. */
   pollIntervalMs?: number;
@@ -103,7 +103,7 @@ function asModels(l: Leased): { d: DeliveryModel; sink: StreamSinkModel } {
  * breaker reschedules without an HTTP call, so a dead endpoint costs no connections or timeouts.
  */
 export function createDispatcher(o: DispatcherOptions): Dispatcher {
-  const concurrency = o.concurrency ?? 32;
+  const concurrency = o.concurrency ?? 128;
   const pollMs = o.pollIntervalMs ?? 500;
   // Lease = longest an attempt can take, plus margin; a crashed attempt is retried after it.
   const leaseMs = o.policy.attemptTimeoutMs * 2 + 5_000;
