@@ -44,7 +44,7 @@ export function rawPool(db: Db): pg.Pool {
   if (!o) throw new Error('rawPool: db was not made by createDb');
   pool = new pg.Pool({
     connectionString: o.url,
-    max: 6,
+    max: 8,
     connectionTimeoutMillis: o.connectionTimeoutMs ?? 5_000,
     statement_timeout: o.statementTimeoutMs ?? 15_000,
     allowExitOnIdle: true,
