@@ -2,7 +2,7 @@
 // stream's latency and a backlog drain after an outage. Real Postgres and Kafka (127.0.0.1), its
 // own database (lt_bench_streaming), a fresh tenant, topic prefix and consumer group per scenario.
 // Receivers verify every signature with `standardwebhooks`. Rounds of A and B are interleaved and
-// their medians printed. Knobs (env): BENCH_ROUNDS (3), BENCH_RELAY_ROWS (20000),
+// their medians printed. Knobs (env): BENCH_ROUNDS (3), BENCH_RELAY_ROWS (50000),
 // BENCH_BATCH_EVENTS (20000), BENCH_SINGLE_EVENTS (2000), BENCH_FANOUT_EVENTS (40 per tenant,
 // x 10 sinks x 5 tenants), BENCH_STEADY_SECONDS (15), BENCH_BACKLOG (100000), BENCH_ONLY (A,B,C,D,E).
 //
@@ -10,7 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
+import { createDb, setupDatabase, withPlatform, withSystem, withTenant, MIGRATIONS_DIR } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
 import {
@@ -18,8 +18,10 @@ import {
   createOutboxRelay,
   encryptSecret,
   generateSecret,
+  groupByTopic,
   startStreamingPipeline,
   topicNames,
+  type ClaimedRow,
 } from '@lt/subgraph-streaming';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
@@ -169,28 +171,45 @@ Object.assign(results, {
   loadAverage: (await import('node:os')).loadavg().map((x) => Number(x.toFixed(1))),
 });
 
-// A) Relay alone: outbox rows published to Kafka per second, 500-row batches (the previous
-//    default) vs 2,000 (now), interleaved.
+// A) Relay alone: outbox rows published to Kafka per second. The previous relay (2,000 rows per
+//    transaction through the Prisma client: claim, send, mark) against the current one (raw SQL on
+//    node-postgres, 5,000-row batches read as one row, next batch read while the current one is
+//    sent, several batches per transaction), rounds interleaved.
 if (ONLY.has('A')) {
-  const rows = env('BENCH_RELAY_ROWS', 20_000);
+  const rows = env('BENCH_RELAY_ROWS', 50_000);
   const eventLog = createKafkaEventLog({ brokers, clientId: 'bench-relay', log });
-  const per: Record<string, number[]> = { 'batch 500 (before)': [], 'batch 2000 (now)': [] };
+  const producer = eventLog.producer();
+  /** The relay as it was: one Prisma interactive transaction per 2,000-row batch. */
+  const previousTick = (tenantId: string, topics: ReturnType<typeof topicNames>) =>
+    withSystem(
+      db,
+      async (tx) => {
+        const claimed = await tx.$queryRaw<
+          ClaimedRow[]
+        >`SELECT * FROM app_outbox_claim(${2_000}::integer, ${[tenantId]}::uuid[])`;
+        if (claimed.length === 0) return 0;
+        const byTopic = groupByTopic(claimed, topics);
+        await producer.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+        await tx.$queryRaw`SELECT app_outbox_mark_sent(${claimed.map((r) => r.id)}::uuid[])`;
+        return claimed.length;
+      },
+      { timeoutMs: 30_000 },
+    );
+  const per: Record<string, number[]> = { 'previous (Prisma, 2,000/tx)': [], 'now (raw SQL, pipelined)': [] };
   for (let r = 0; r < ROUNDS; r++)
-    for (const [name, batchSize] of [
-      ['batch 500 (before)', 500],
-      ['batch 2000 (now)', 2_000],
-    ] as const) {
+    for (const name of Object.keys(per)) {
       const tenant = await newTenant();
       await writeOutbox(tenant.id, rows);
       const topics = topicNames(`${tag()}.`);
       await eventLog.ensureTopics([topics.of(Topic.LOCATION_UPDATES)]);
-      const relay = createOutboxRelay({ db, eventLog, topics, log, batchSize, tenantIds: [tenant.id] });
+      const relay = createOutboxRelay({ db, eventLog, topics, log, tenantIds: [tenant.id] });
       const t0 = performance.now();
       let done = 0;
-      while (done < rows) done += await relay.tick();
+      while (done < rows) done += name.startsWith('now') ? await relay.tick() : await previousTick(tenant.id, topics);
       per[name]!.push(Math.round(rows / ((performance.now() - t0) / 1_000)));
       await relay.stop();
     }
+  await producer.stop();
   await eventLog.stop();
   results['A relay alone, rows/s'] = Object.fromEntries(
     Object.entries(per).map(([k, v]) => [k, { median: median(v), rounds: v }]),
@@ -281,11 +300,22 @@ if (ONLY.has('D')) {
   const offered = written / ((performance.now() - t0) / 1_000);
   await rcv.until(written, 120_000);
   const lat = [...committed].map(([id, at]) => rcv.arrivals.get(`${sinkId}:${id}`)! - at);
+  // Where the time goes: commit → parked (relay, Kafka, consumer) and parked → arrival (batch wait,
+  // lease, request), from the delivery rows' creation time (same machine, so the same clock).
+  const parked = await withTenant(db, tenant.id, (tx) =>
+    tx.delivery.findMany({ where: { sinkId }, select: { eventId: true, createdAt: true } }),
+  );
+  const epoch = (t: number) => performance.timeOrigin + t;
+  const toParked = parked.map((d) => d.createdAt.getTime() - epoch(committed.get(d.eventId)!));
+  const toArrival = parked.map((d) => epoch(rcv.arrivals.get(`${sinkId}:${d.eventId}`)!) - d.createdAt.getTime());
+  const split = (xs: number[]) => ({ p50: pct(xs, 50).toFixed(1), p99: pct(xs, 99).toFixed(1) });
   results['D steady stream to a batched sink (1000/100ms)'] = {
     offeredEventsPerSecond: Math.round(offered),
     events: written,
     requests: rcv.requests,
     latencyMs: { p50: pct(lat, 50).toFixed(1), p90: pct(lat, 90).toFixed(1), p99: pct(lat, 99).toFixed(1) },
+    commitToParkedMs: split(toParked),
+    parkedToArrivalMs: split(toArrival),
   };
   await p.stop();
   await rcv.close();

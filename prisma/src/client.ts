@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../generated/client';
 
 export type Db = PrismaClient;
@@ -14,6 +15,9 @@ export interface CreateDbOptions {
   statementTimeoutMs?: number;
 }
 
+const optionsOf = new WeakMap<Db, CreateDbOptions>();
+const rawPools = new WeakMap<Db, pg.Pool>();
+
 /** Creates a Prisma client over node-postgres. Callers own it and must `$disconnect()` it on stop. */
 export function createDb(options: CreateDbOptions): Db {
   const adapter = new PrismaPg({
@@ -22,5 +26,38 @@ export function createDb(options: CreateDbOptions): Db {
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     statement_timeout: options.statementTimeoutMs ?? 15_000,
   });
-  return new PrismaClient({ adapter });
+  const db = new PrismaClient({ adapter });
+  optionsOf.set(db, options);
+  return db;
+}
+
+/**
+ * A small node-postgres pool on the same role and database as `db`, for hot paths that move
+ * thousands of rows per statement (the Prisma client's per-value encoding and decoding dominate
+ * there). Same role, so the same row-level security; made on first use, one per `db`; its idle
+ * connections do not keep the process alive. `closeRawPool(db)` ends it.
+ */
+export function rawPool(db: Db): pg.Pool {
+  let pool = rawPools.get(db);
+  if (pool) return pool;
+  const o = optionsOf.get(db);
+  if (!o) throw new Error('rawPool: db was not made by createDb');
+  pool = new pg.Pool({
+    connectionString: o.url,
+    max: 8,
+    connectionTimeoutMillis: o.connectionTimeoutMs ?? 5_000,
+    statement_timeout: o.statementTimeoutMs ?? 15_000,
+    allowExitOnIdle: true,
+  });
+  // An idle connection dropped by the server (restart, dropped database) is simply replaced.
+  pool.on('error', () => undefined);
+  rawPools.set(db, pool);
+  return pool;
+}
+
+/** Ends `rawPool(db)` if it was made. */
+export async function closeRawPool(db: Db): Promise<void> {
+  const pool = rawPools.get(db);
+  rawPools.delete(db);
+  await pool?.end();
 }

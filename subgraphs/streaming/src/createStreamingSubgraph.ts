@@ -56,5 +56,11 @@ export {
 } from './eventLog';
 export { encryptSecret, generateSecret, parseEncryptionKey } from './crypto/secrets';
 export { topicNames, type TopicNames } from './kafka/client';
-export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay/outboxRelay';
+export {
+  createOutboxRelay,
+  groupByTopic,
+  type ClaimedRow,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+} from './relay/outboxRelay';
 export type { UrlPolicy } from './delivery/urlPolicy';

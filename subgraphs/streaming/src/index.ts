@@ -1,6 +1,6 @@
 // Runs the streaming subgraph alone: reads config, starts, stops on SIGTERM. The only file that does.
 import { loadConfig } from '@lt/config';
-import { createDb } from '@lt/db';
+import { closeRawPool, createDb } from '@lt/db';
 import { createLogger, logFormat } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
 import {
@@ -92,5 +92,6 @@ runUntilSignal(async () => {
   await server.stop();
   await pipeline?.stop();
   if (!kafka) await pipeline?.eventLog.stop();
+  await closeRawPool(db);
   await db.$disconnect();
 }, log);

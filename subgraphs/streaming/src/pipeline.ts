@@ -3,6 +3,7 @@ import { Topic } from '@lt/events';
 import type { Logger } from '@lt/logger';
 import { WEBHOOK_CONSUMER, createEventConsumer, type EventConsumer } from './consumers/eventConsumer';
 import { createBatchDispatcher } from './delivery/batchDispatcher';
+import { createDeliveredRecorder } from './delivery/deliveredRecorder';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher';
 import { defaultDeliveryPolicy, type DeliveryPolicy } from './delivery/schedule';
 import type { UrlPolicy } from './delivery/urlPolicy';
@@ -80,6 +81,8 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     policy: { ...defaultDeliveryPolicy, ...o.delivery },
     ...(o.dispatcherPollIntervalMs ? { pollIntervalMs: o.dispatcherPollIntervalMs } : {}),
     ...(o.tenantIds ? { tenantIds: o.tenantIds } : {}),
+    // One recorder: the successes of both dispatchers go out in the same statements.
+    recorder: createDeliveredRecorder(o.db),
   };
   // Unbatched sinks: one delivery per request (dispatcher); batched sinks: one batch per request.
   const single = createDispatcher(dispatcherOptions);

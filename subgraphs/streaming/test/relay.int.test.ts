@@ -92,6 +92,56 @@ describe.each(implementations)('outbox relay on $name', ({ create }) => {
     });
   });
 
+  it('publishes a row that commits late, below the seq of batches already sent (read-ahead skips only the batch in flight)', async () => {
+    const prefix = uniqueName('relayl') + '.';
+    const { names, eventLog, collector } = await setup(prefix, create);
+    const t = await createTestTenant(db, 'relay-late');
+    const late = crypto.randomUUID();
+    const s = crypto.randomUUID();
+    await writePoints(t.id, s, 10);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let inserted!: () => void;
+    const insertedP = new Promise<void>((r) => (inserted = r));
+    // Takes its seq now, commits only after the rows written after it were published.
+    const lateTx = withTenant(
+      db,
+      t.id,
+      async (tx) => {
+        await appendOutbox(tx, [
+          {
+            topic: Topic.LOCATION_UPDATES,
+            type: 'location.recorded.v1',
+            tenantId: t.id,
+            entityId: late,
+            data: { i: 0 },
+          },
+        ]);
+        inserted();
+        await gate;
+      },
+      { timeoutMs: 60_000 },
+    );
+    await insertedP;
+    // Its seq lies inside the range of the batches that follow (batches of 4 of these 23 rows).
+    await writePoints(t.id, s, 13, 10);
+    const relay = createOutboxRelay({ db, eventLog, topics: names, log, tenantIds: [t.id], batchSize: 4 });
+    relay.start();
+    cleanup.add(() => relay.stop());
+    await collector.waitForCount(23);
+    release();
+    await lateTx;
+    await collector.waitForCount(24);
+    expectOrdered(collector.messages, `${t.id}:${s}`, 23);
+    const lateEvent = collector.messages.find((m) => m.key === `${t.id}:${late}`)!;
+    expect(lateEvent.value.data).toEqual({ i: 0 });
+    // The envelope as consumers read it: ISO time with milliseconds, tenant, versioned type.
+    expect(lateEvent.value).toMatchObject({ tenantId: t.id, type: 'location.recorded.v1' });
+    const occurredAt = (lateEvent.value as unknown as { occurredAt: string }).occurredAt;
+    expect(new Date(occurredAt).toISOString()).toBe(occurredAt);
+    await waitFor(async () => (await unsentCount(t.id)) === 0, { what: 'rows marked sent' });
+  });
+
   it('two relays on the same outbox never publish a row twice and keep per-key order', async () => {
     const prefix = uniqueName('relay2') + '.';
     const { names, eventLog, collector } = await setup(prefix, create);

@@ -1,8 +1,8 @@
-import { withTenant, type Db } from '@lt/db';
+import type { Db } from '@lt/db';
+import { withRaw } from '../data/raw';
 import type { Logger } from '@lt/logger';
-import { parkDeliveries, type ParkItem } from '../data/deliveries';
+import type { ParkItem } from '../data/deliveries';
 import type { EventLog, LogConsumer, LogMessage } from '../eventLog';
-import { activeSinksFor } from '../data/sinks';
 import { STREAM_TOPICS, type StreamTopic, type TopicNames } from '../kafka/client';
 import { parseEnvelope } from './parseEnvelope';
 
@@ -45,24 +45,49 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
   const chunkSize = o.chunkSize ?? 1_000;
   let consumer: LogConsumer | undefined;
 
+  /**
+   * One transaction of the tenant on node-postgres (the arrays of a 1,000-message chunk cost the
+   * Prisma client more than Postgres takes to run the statements): processed_events for the new
+   * ids, the tenant's ACTIVE subscribed sinks, and one PENDING delivery per (event, sink) in
+   * message order (each (sink, session) chain and each batched sink's run get increasing seq).
+   */
   async function parkTenant(tenantId: string, topic: StreamTopic, items: Parsed[]): Promise<number> {
-    return withTenant(o.db, tenantId, async (tx) => {
-      const ids = items.map((p) => p.event.id);
-      const fresh = await tx.$queryRaw<{ event_id: string }[]>`
-        INSERT INTO processed_events (consumer, event_id, tenant_id)
-        SELECT ${consumerName}, e, ${tenantId}::uuid FROM unnest(${ids}::uuid[]) AS e
-        ON CONFLICT DO NOTHING RETURNING event_id::text`;
-      if (fresh.length === 0) return 0;
-      const isNew = new Set(fresh.map((r) => r.event_id));
-      const sinks = (await activeSinksFor(tx, topic)).map((s) => s.id);
-      // One statement, in message order: each (sink, session) chain gets increasing seq.
-      return parkDeliveries(
-        tx,
-        tenantId,
-        topic,
-        items.filter((p) => isNew.has(p.event.id)),
-        sinks,
+    return withRaw(o.db, tenantId, async (c) => {
+      const fresh = await c.query<{ event_id: string }>(
+        `INSERT INTO processed_events (consumer, event_id, tenant_id)
+         SELECT $1, e, $2::uuid FROM unnest($3::uuid[]) AS e
+         ON CONFLICT DO NOTHING RETURNING event_id::text`,
+        [consumerName, tenantId, items.map((p) => p.event.id)],
       );
+      if (fresh.rowCount === 0) return 0;
+      const isNew = new Set(fresh.rows.map((r) => r.event_id));
+      const sinks = await c.query<{ id: string }>(
+        `SELECT id::text FROM stream_sinks WHERE status = 'ACTIVE' AND $1 = ANY(topics)`,
+        [topic],
+      );
+      if (sinks.rowCount === 0) return 0;
+      const park = items.filter((p) => isNew.has(p.event.id));
+      const r = await c.query(
+        `INSERT INTO deliveries (id, tenant_id, sink_id, event_id, topic, type, payload, ordering_key,
+                                 next_attempt_at, updated_at)
+         SELECT gen_random_uuid(), $1::uuid, s.sink_id, e.event_id, $2, e.type, e.payload::jsonb,
+                e.ordering_key, now(), now()
+           FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[])
+                  WITH ORDINALITY AS e(event_id, type, payload, ordering_key, n)
+          CROSS JOIN unnest($7::uuid[]) WITH ORDINALITY AS s(sink_id, m)
+          ORDER BY e.n, s.m
+         ON CONFLICT (tenant_id, sink_id, event_id) DO NOTHING`,
+        [
+          tenantId,
+          topic,
+          park.map((i) => i.event.id),
+          park.map((i) => i.event.type),
+          park.map((i) => i.json),
+          park.map((i) => i.orderingKey),
+          sinks.rows.map((s) => s.id),
+        ],
+      );
+      return r.rowCount ?? 0;
     });
   }
 

@@ -6,7 +6,9 @@ import {
   handleAll,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import { withSystem, withTenant, type Db, type StreamSinkModel } from '@lt/db';
+import { withTenant, type Db, type StreamSinkModel } from '@lt/db';
+import { rawQuery } from '../data/raw';
+import { createDeliveredRecorder, type DeliveredRecorder } from './deliveredRecorder';
 import type { Logger } from '@lt/logger';
 import { decryptSecret } from '../crypto/secrets';
 import { createAgents, postWebhook, type AttemptOutcome } from './httpPost';
@@ -28,6 +30,8 @@ export interface BatchDispatcherOptions {
   pollIntervalMs?: number;
   /** Only these tenants (tests). Default: every tenant. */
   tenantIds?: readonly string[];
+  /** Records successes (shared by the dispatchers of a pipeline). Default: its own. */
+  recorder?: DeliveredRecorder;
 }
 
 export interface BatchDispatcher {
@@ -37,15 +41,45 @@ export interface BatchDispatcher {
   stop(): Promise<void>;
 }
 
+/** One leased batch (app_delivery_batches_lease_full): the events already joined in seq order. */
 interface LeaseRow {
   tenant_id: string;
   sink_id: string;
   batch_id: string;
-  delivery_id: string;
-  event_id: string;
-  payload: string;
   attempts: number;
-  created_at: Date;
+  /** '{id,id,…}' in seq order. */
+  delivery_ids: string;
+  /** The JSON array of the events' envelopes, in seq order. */
+  events: string;
+  newest: Date;
+  url: string;
+  secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: Date | null;
+  failing_since: Date | null;
+}
+
+/** The request body of a leased batch (the same text as batchBody of its rows). */
+function leasedBody(r: LeaseRow): string {
+  return `{"type":"batch","timestamp":${JSON.stringify(r.newest.toISOString())},"data":{"events":${r.events}}}`;
+}
+
+/** The batch as recordBatchOutcome reads it (a failure's path): one row per delivery. */
+function asLeasedBatch(r: LeaseRow): LeasedBatch {
+  const ids = r.delivery_ids.slice(1, -1).split(',');
+  const events = JSON.parse(r.events) as unknown[];
+  return {
+    tenantId: r.tenant_id,
+    sinkId: r.sink_id,
+    batchId: r.batch_id,
+    attempts: r.attempts,
+    rows: ids.map((deliveryId, i) => ({
+      deliveryId,
+      eventId: (events[i] as { id?: string } | undefined)?.id ?? '',
+      payload: JSON.stringify(events[i]),
+      createdAt: r.newest,
+    })),
+  };
 }
 
 /** The request body of a batch: the events' envelopes as stored (jsonb text), in seq order. */
@@ -73,6 +107,7 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
   const breakers = new Map<string, CircuitBreakerPolicy>();
   const inflight = new Set<Promise<void>>();
   const agents = createAgents();
+  const recorder = o.recorder ?? createDeliveredRecorder(o.db);
   const idler = createIdler({ keepWake: true });
   let stopping = false;
   let loop: Promise<void> | undefined;
@@ -89,31 +124,20 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
     return b;
   };
 
-  async function lease(sinks: number): Promise<LeasedBatch[]> {
-    const rows = await withSystem(
-      o.db,
-      (tx) =>
-        tx.$queryRaw<
-          LeaseRow[]
-        >`SELECT * FROM app_delivery_batches_lease(${sinks}::integer, ${leaseMs}::integer, ${scope}::uuid[])`,
-    );
-    const batches = new Map<string, LeasedBatch>();
-    for (const r of rows) {
-      let b = batches.get(r.batch_id);
-      if (!b) {
-        b = { tenantId: r.tenant_id, sinkId: r.sink_id, batchId: r.batch_id, attempts: r.attempts, rows: [] };
-        batches.set(r.batch_id, b);
-      }
-      b.rows.push({ deliveryId: r.delivery_id, eventId: r.event_id, payload: r.payload, createdAt: r.created_at });
-    }
-    return [...batches.values()];
+  async function lease(sinks: number): Promise<LeaseRow[]> {
+    return rawQuery<LeaseRow>(o.db, 'SELECT * FROM app_delivery_batches_lease_full($1, $2, $3::uuid[])', [
+      sinks,
+      leaseMs,
+      scope,
+    ]);
   }
 
   /** Milliseconds until the next batch is due (capped by the poll interval). */
   async function nextDueInMs(): Promise<number> {
-    const [row] = await withSystem(
+    const [row] = await rawQuery<{ due: Date | null }>(
       o.db,
-      (tx) => tx.$queryRaw<{ due: Date | null }[]>`SELECT app_delivery_batches_next_due(${scope}::uuid[]) AS due`,
+      'SELECT app_delivery_batches_next_due($1::uuid[]) AS due',
+      [scope],
     );
     if (!row?.due) return pollMs;
     return Math.max(1, Math.min(pollMs, row.due.getTime() - Date.now() + 1));
@@ -128,40 +152,50 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
     );
   }
 
-  async function attempt(batch: LeasedBatch): Promise<void> {
-    const sink = await withTenant(o.db, batch.tenantId, (tx) =>
-      tx.streamSink.findUnique({ where: { id: batch.sinkId } }),
-    );
-    if (!sink || sink.status !== 'ACTIVE') return; // paused/deleted meanwhile: the lease runs out
-    await attemptWith(batch, sink);
-  }
-
-  async function attemptWith(batch: LeasedBatch, sink: StreamSinkModel): Promise<void> {
+  async function attempt(r: LeaseRow): Promise<void> {
     const now = Date.now();
-    const secrets = [decryptSecret(sink.secretEnc, o.secretKey)];
-    if (sink.previousSecretEnc && sink.previousSecretExpiresAt && sink.previousSecretExpiresAt.getTime() > now)
-      secrets.push(decryptSecret(sink.previousSecretEnc, o.secretKey));
-    const body = batchBody(batch);
+    const secrets = [decryptSecret(r.secret_enc, o.secretKey)];
+    if (r.previous_secret_enc && r.previous_secret_expires_at && r.previous_secret_expires_at.getTime() > now)
+      secrets.push(decryptSecret(r.previous_secret_enc, o.secretKey));
+    const body = leasedBody(r);
     let outcome: AttemptOutcome;
     try {
-      outcome = await breakerOf(sink.id).execute(async () => {
-        const headers = webhookHeaders(secrets, batch.batchId, body, Math.floor(Date.now() / 1000));
-        const r = await postWebhook(sink.url, { ...headers }, body, {
+      outcome = await breakerOf(r.sink_id).execute(async () => {
+        const headers = webhookHeaders(secrets, r.batch_id, body, Math.floor(Date.now() / 1000));
+        const res = await postWebhook(r.url, { ...headers }, body, {
           timeoutMs: o.policy.attemptTimeoutMs,
           policy: o.urlPolicy,
           maxBodyBytes: o.policy.maxResponseBodyBytes,
           agents,
         });
-        if (r.kind === 'failed' || r.kind === 'refused') throw new AttemptFailed(r);
-        return r;
+        if (res.kind === 'failed' || res.kind === 'refused') throw new AttemptFailed(res);
+        return res;
       });
     } catch (err) {
       if (err instanceof AttemptFailed) outcome = err.outcome;
       else if (err instanceof BrokenCircuitError) {
-        await reschedule(batch, o.policy.breakerHalfOpenAfterMs, 'circuit open');
+        await reschedule(asLeasedBatch(r), o.policy.breakerHalfOpenAfterMs, 'circuit open');
         return;
       } else throw err;
     }
+    if (outcome.kind === 'delivered') {
+      const { status, body: answer } = outcome;
+      await recorder.record(
+        r.delivery_ids
+          .slice(1, -1)
+          .split(',')
+          .map((deliveryId) => ({ deliveryId, tenantId: r.tenant_id, status, body: answer })),
+      );
+      return;
+    }
+    const sink = {
+      id: r.sink_id,
+      tenantId: r.tenant_id,
+      url: r.url,
+      status: 'ACTIVE',
+      failingSince: r.failing_since,
+    } as unknown as StreamSinkModel;
+    const batch = asLeasedBatch(r);
     const result = await recordBatchOutcome(o.db, { batch, sink, outcome, policy: o.policy });
     if (result.dead)
       o.log.warn('batch dead-lettered', {
@@ -178,7 +212,7 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
     while (!stopping) {
       idler.clear();
       const free = concurrency - inflight.size;
-      let leased: LeasedBatch[] = [];
+      let leased: LeaseRow[] = [];
       if (free > 0) {
         try {
           leased = await lease(free);
@@ -188,7 +222,7 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
       }
       for (const b of leased) {
         const p: Promise<void> = attempt(b)
-          .catch((err: unknown) => o.log.error('batch attempt crashed', { batchId: b.batchId, err: String(err) }))
+          .catch((err: unknown) => o.log.error('batch attempt crashed', { batchId: b.batch_id, err: String(err) }))
           .finally(() => {
             inflight.delete(p);
             idler.wake();

@@ -6,7 +6,9 @@ import {
   handleAll,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import { withSystem, withTenant, type Db, type DeliveryModel, type StreamSinkModel } from '@lt/db';
+import { withTenant, type Db, type DeliveryModel, type StreamSinkModel } from '@lt/db';
+import { rawQuery } from '../data/raw';
+import { createDeliveredRecorder, type DeliveredRecorder } from './deliveredRecorder';
 import type { Logger } from '@lt/logger';
 import { decryptSecret } from '../crypto/secrets';
 import { createAgents, postWebhook, type AttemptOutcome } from './httpPost';
@@ -39,12 +41,14 @@ export interface DispatcherOptions {
   secretKey: Buffer;
   urlPolicy: UrlPolicy;
   policy: DeliveryPolicy;
-  /** Attempts in flight at most. Default 32. */
+  /** Attempts in flight at most (each sink still at most `maxInFlightPerSink`). Default 128. */
   concurrency?: number;
   /** Poll for due retries (and other replicas' work) this often, ms. Default 500. */
   pollIntervalMs?: number;
   /** Only these tenants (tests). Default: every tenant. */
   tenantIds?: readonly string[];
+  /** Records successes (shared by the dispatchers of a pipeline). Default: its own. */
+  recorder?: DeliveredRecorder;
 }
 
 export interface Dispatcher {
@@ -56,10 +60,40 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
+/** A leased delivery with what its attempt needs (app_deliveries_lease_full). */
 interface Leased {
   tenant_id: string;
   sink_id: string;
   delivery_id: string;
+  event_id: string;
+  attempts: number;
+  payload: string;
+  url: string;
+  secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: Date | null;
+  failing_since: Date | null;
+}
+
+/** The shapes recordOutcome reads (a failure's rare path), from a leased row. */
+function asModels(l: Leased): { d: DeliveryModel; sink: StreamSinkModel } {
+  const d = {
+    id: l.delivery_id,
+    tenantId: l.tenant_id,
+    sinkId: l.sink_id,
+    eventId: l.event_id,
+    attempts: l.attempts,
+    payload: JSON.parse(l.payload) as unknown,
+    status: 'PENDING',
+  } as unknown as DeliveryModel;
+  const sink = {
+    id: l.sink_id,
+    tenantId: l.tenant_id,
+    url: l.url,
+    status: 'ACTIVE',
+    failingSince: l.failing_since,
+  } as unknown as StreamSinkModel;
+  return { d, sink };
 }
 
 /**
@@ -69,7 +103,7 @@ interface Leased {
  * breaker reschedules without an HTTP call, so a dead endpoint costs no connections or timeouts.
  */
 export function createDispatcher(o: DispatcherOptions): Dispatcher {
-  const concurrency = o.concurrency ?? 32;
+  const concurrency = o.concurrency ?? 128;
   const pollMs = o.pollIntervalMs ?? 500;
   // Lease = longest an attempt can take, plus margin; a crashed attempt is retried after it.
   const leaseMs = o.policy.attemptTimeoutMs * 2 + 5_000;
@@ -78,6 +112,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const inflight = new Set<Promise<void>>();
   const perSink = new Map<string, { busy: number; waiting: (() => void)[] }>();
   const agents = createAgents();
+  const recorder = o.recorder ?? createDeliveredRecorder(o.db);
   let stopping = false;
   let loop: Promise<void> | undefined;
   // A delivery finishing mid-lease wakes the loop for the next lease (kept until it idles).
@@ -96,20 +131,13 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   };
 
   async function attempt(l: Leased): Promise<void> {
-    const loaded = await withTenant(o.db, l.tenant_id, async (tx) => {
-      const d = await tx.delivery.findUnique({ where: { id: l.delivery_id } });
-      const sink = d && (await tx.streamSink.findUnique({ where: { id: l.sink_id } }));
-      return d && sink && d.status === 'PENDING' && sink.status === 'ACTIVE' ? { d, sink } : null;
-    });
-    if (!loaded) return; // paused/deleted meanwhile: the lease simply runs out
-    const { d, sink } = loaded;
     // Bulkhead: wait in memory for one of the sink's slots (the lease keeps other dispatchers off).
     // Waiting holds one of `concurrency` slots, but only until the breaker opens or answers come.
-    await acquire(sink.id);
+    await acquire(l.sink_id);
     try {
-      await attemptWith(l, d, sink);
+      await attemptWith(l);
     } finally {
-      release(sink.id);
+      release(l.sink_id);
     }
   }
 
@@ -146,19 +174,20 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     );
   }
 
-  async function attemptWith(l: Leased, d: DeliveryModel, sink: StreamSinkModel): Promise<void> {
-    const breaker = breakerOf(sink.id);
+  async function attemptWith(l: Leased): Promise<void> {
+    const breaker = breakerOf(l.sink_id);
     const now = Date.now();
-    const secrets = [decryptSecret(sink.secretEnc, o.secretKey)];
-    if (sink.previousSecretEnc && sink.previousSecretExpiresAt && sink.previousSecretExpiresAt.getTime() > now) {
-      secrets.push(decryptSecret(sink.previousSecretEnc, o.secretKey));
+    const secrets = [decryptSecret(l.secret_enc, o.secretKey)];
+    if (l.previous_secret_enc && l.previous_secret_expires_at && l.previous_secret_expires_at.getTime() > now) {
+      secrets.push(decryptSecret(l.previous_secret_enc, o.secretKey));
     }
-    const body = JSON.stringify(d.payload);
+    // Re-serialised from the stored envelope: the same body on every attempt.
+    const body = JSON.stringify(JSON.parse(l.payload));
     let outcome: AttemptOutcome;
     try {
       outcome = await breaker.execute(async () => {
-        const headers = webhookHeaders(secrets, d.eventId, body, Math.floor(Date.now() / 1000));
-        const r = await postWebhook(sink.url, { ...headers }, body, {
+        const headers = webhookHeaders(secrets, l.event_id, body, Math.floor(Date.now() / 1000));
+        const r = await postWebhook(l.url, { ...headers }, body, {
           timeoutMs: o.policy.attemptTimeoutMs,
           policy: o.urlPolicy,
           maxBodyBytes: o.policy.maxResponseBodyBytes,
@@ -172,10 +201,18 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       if (err instanceof AttemptFailed) outcome = err.outcome;
       else if (err instanceof BrokenCircuitError) {
         // Not attempted: try again when the breaker lets a probe through; attempts unchanged.
-        await reschedule(l.tenant_id, d.id, o.policy.breakerHalfOpenAfterMs, 'circuit open');
+        await reschedule(l.tenant_id, l.delivery_id, o.policy.breakerHalfOpenAfterMs, 'circuit open');
         return;
       } else throw err;
     }
+    if (outcome.kind === 'delivered') {
+      // The common case: recorded with other successes in one statement.
+      await recorder.record([
+        { deliveryId: l.delivery_id, tenantId: l.tenant_id, status: outcome.status, body: outcome.body },
+      ]);
+      return;
+    }
+    const { d, sink } = asModels(l);
     const result = await recordOutcome(o.db, { delivery: d, sink, outcome, policy: o.policy, afterFailure });
     if (result.deadLetter)
       o.log.warn('delivery dead-lettered', {
@@ -212,13 +249,11 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   }
 
   async function lease(limit: number): Promise<Leased[]> {
-    return withSystem(
-      o.db,
-      (tx) =>
-        tx.$queryRaw<
-          Leased[]
-        >`SELECT * FROM app_deliveries_lease(${limit}::integer, ${leaseMs}::integer, ${scope}::uuid[])`,
-    );
+    return rawQuery<Leased>(o.db, 'SELECT * FROM app_deliveries_lease_full($1, $2, $3::uuid[])', [
+      limit,
+      leaseMs,
+      scope,
+    ]);
   }
 
   async function run(): Promise<void> {

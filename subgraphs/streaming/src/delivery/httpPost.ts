@@ -22,8 +22,8 @@ export interface PostOptions {
 /** Keep-alive agents shared by one dispatcher (closed on stop). */
 export function createAgents(): { http: http.Agent; https: https.Agent } {
   return {
-    http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+    http: new http.Agent({ keepAlive: true, maxSockets: 128 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 128 }),
   };
 }
 

@@ -1,4 +1,6 @@
+import type pg from 'pg';
 import { withSystem, type Db } from '@lt/db';
+import { withRaw } from '../data/raw';
 import type { Logger } from '@lt/logger';
 import type { EventLog, LogProducer, OutgoingMessage } from '../eventLog';
 import type { TopicNames } from '../kafka/client';
@@ -12,8 +14,10 @@ export interface OutboxRelayOptions {
   log: Logger;
   /** Only these tenants' rows (tests; each scope has its own lock). Default: every tenant. */
   tenantIds?: readonly string[];
-  /** Rows per batch (at most 5,000). Default 2,000. */
+  /** Rows per batch (at most 10,000). Default 5,000. */
   batchSize?: number;
+  /** Batches per transaction at most (read ahead while the previous one is sent). Default 10. */
+  maxBatchesPerTx?: number;
   /** Idle poll interval when the outbox is empty, ms. Default 200. */
   pollIntervalMs?: number;
   /** Poll interval while rows keep coming (the last batch had some but was not full), ms. Default 10. */
@@ -90,7 +94,10 @@ export function groupByTopic(rows: readonly ClaimedRow[], topics: TopicNames): M
 export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const log = o.log;
   const scope = o.tenantIds ? [...o.tenantIds] : null;
-  const batchSize = o.batchSize ?? 2_000;
+  const batchSize = o.batchSize ?? 5_000;
+  const maxBatchesPerTx = o.maxBatchesPerTx ?? 10;
+  // A transaction stops reading ahead after this: its marks commit, other relays get a turn.
+  const maxTxMs = 2_000;
   const pollMs = o.pollIntervalMs ?? 200;
   const busyPollMs = Math.min(o.busyPollIntervalMs ?? 10, pollMs);
   const minBackoff = o.minBackoffMs ?? 200;
@@ -110,25 +117,84 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     await producer?.stop().catch(() => undefined);
   }
 
-  async function tick(): Promise<number> {
-    return withSystem(
-      o.db,
-      async (tx) => {
-        const rows = await tx.$queryRaw<
-          ClaimedRow[]
-        >`SELECT * FROM app_outbox_claim(${batchSize}::integer, ${scope}::uuid[])`;
-        if (rows.length === 0) return 0;
-        const p = ensureProducer();
-        // Grouped by topic; within a topic the batch keeps seq order, so each key's order is kept.
-        const byTopic = groupByTopic(rows, o.topics);
-        await p.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-        await tx.$queryRaw`SELECT app_outbox_mark_sent(${rows.map((r) => r.id)}::uuid[])`;
-        published += rows.length;
-        return rows.length;
-      },
-      // Longer than the producer's worst case (connect + retries + send), so Kafka fails first.
-      { timeoutMs: 30_000 },
+  interface ReadBatch {
+    n: number;
+    lo: string | null;
+    hi: string | null;
+    /** The rows' ids, '{…}' (Postgres array text, passed back as is to mark them sent). */
+    ids: string | null;
+    messages: string | null;
+  }
+
+  /** The next batch as one row (app_outbox_read), leaving out the seq range still being sent. */
+  async function read(c: pg.PoolClient, skip?: ReadBatch): Promise<ReadBatch> {
+    const { rows } = await c.query<ReadBatch>(
+      'SELECT n, lo::text, hi::text, ids::text, messages FROM app_outbox_read($1, $2, $3, $4::uuid[])',
+      [batchSize, skip?.lo ?? null, skip?.hi ?? null, scope],
     );
+    return rows[0] ?? { n: 0, lo: null, hi: null, ids: null, messages: null };
+  }
+
+  /** A read batch as event-log messages, grouped by topic, each topic's messages in seq order. */
+  function toSend(b: ReadBatch): { topic: string; messages: OutgoingMessage[] }[] {
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const [topic, key, tenantId, type, value] of JSON.parse(b.messages!) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ][]) {
+      const name = o.topics.of(topic);
+      let list = byTopic.get(name);
+      if (!list) byTopic.set(name, (list = []));
+      // The tenant travels in a header too: consumers can route before parsing.
+      list.push({ key, value, headers: { 'tenant-id': tenantId, 'event-type': type } });
+    }
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  }
+
+  /**
+   * One transaction of up to `maxBatchesPerTx` batches, pipelined: while batch N is sent, batch
+   * N+1 is read (the same transaction holds the advisory lock, so no other relay reads them); N is
+   * marked sent (one UPDATE … WHERE id = ANY) once Kafka acknowledged it, and the marks commit
+   * together. A failed send ends the transaction early: the batches acknowledged before it are
+   * committed as sent, the failed one stays unsent, and the error is thrown after the commit.
+   */
+  async function tick(): Promise<number> {
+    let failure: unknown;
+    const started = Date.now();
+    const n = await withRaw(o.db, null, async (c) => {
+      let sent = 0;
+      // A send that never returns must not hold the lock and the rows forever.
+      await c.query(`SET LOCAL idle_in_transaction_session_timeout = '60s'`);
+      let cur = await read(c);
+      for (let i = 0; cur.n > 0; i++) {
+        const p = ensureProducer();
+        const sending = p.sendBatch(toSend(cur)).then(
+          () => undefined,
+          (err: unknown) => err ?? new Error('send failed'),
+        );
+        // Read ahead only while more rows are likely (a full batch) and the transaction is young.
+        const more = cur.n >= batchSize && i + 1 < maxBatchesPerTx && Date.now() - started < maxTxMs;
+        const next = more ? read(c, cur) : undefined;
+        next?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        const err = await sending;
+        if (err) {
+          await next?.catch(() => undefined);
+          failure = err;
+          break;
+        }
+        await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [cur.ids]);
+        sent += cur.n;
+        if (!next) break;
+        cur = await next;
+      }
+      return sent;
+    });
+    published += n;
+    if (failure) throw failure;
+    return n;
   }
 
   async function run(): Promise<void> {

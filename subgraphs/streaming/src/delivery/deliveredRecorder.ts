@@ -1,0 +1,57 @@
+import type { Db } from '@lt/db';
+import { rawQuery } from '../data/raw';
+
+/** One successful attempt's delivery, to be marked DELIVERED. */
+export interface Delivered {
+  deliveryId: string;
+  tenantId: string;
+  status: number;
+  body: string;
+}
+
+export interface DeliveredRecorder {
+  /** Resolves once the rows are DELIVERED in Postgres (rejects if that statement failed). */
+  record(rows: readonly Delivered[]): Promise<void>;
+}
+
+/**
+ * Records successful attempts together: while one statement (app_deliveries_delivered) runs, what
+ * arrives meanwhile waits and goes in the next one, so under load one statement records many
+ * deliveries and an idle pipeline pays one round trip. No interactive transaction: the function
+ * is one statement. Failures are recorded elsewhere (recordOutcome / recordBatchOutcome).
+ */
+export function createDeliveredRecorder(db: Db): DeliveredRecorder {
+  let queue: { rows: readonly Delivered[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  let running = false;
+
+  async function drain(): Promise<void> {
+    running = true;
+    while (queue.length > 0) {
+      const items = queue;
+      queue = [];
+      const rows = items.flatMap((i) => i.rows);
+      try {
+        await rawQuery(db, 'SELECT app_deliveries_delivered($1::uuid[], $2::uuid[], $3::integer[], $4::text[])', [
+          rows.map((r) => r.deliveryId),
+          rows.map((r) => r.tenantId),
+          rows.map((r) => r.status),
+          rows.map((r) => r.body),
+        ]);
+        for (const i of items) i.resolve();
+      } catch (err) {
+        for (const i of items) i.reject(err);
+      }
+    }
+    running = false;
+  }
+
+  return {
+    record(rows) {
+      if (rows.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ rows, resolve, reject });
+        if (!running) void drain();
+      });
+    },
+  };
+}
