@@ -43,4 +43,13 @@ describe('SnapshotGate', () => {
     g2.open(['snap-p10'], new Set(['p10']), true);
     expect(later).toEqual([['snap-p10', 'live-p11']]);
   });
+
+  it("a snapshot point's live event arriving after the gate opened is dropped once", () => {
+    const sent: string[][] = [];
+    const gate = new SnapshotGate((r) => (sent.push([...r]), true), 1_000);
+    gate.open(['snap-p1'], new Set(['p1']), true);
+    gate.send(['live-p1', 'live-p2'], ['p1', 'p2']);
+    gate.send(['live-p1-again'], ['p1']);
+    expect(sent).toEqual([['snap-p1'], ['live-p2'], ['live-p1-again']]);
+  });
 });

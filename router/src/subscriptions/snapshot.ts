@@ -20,6 +20,19 @@ const LATEST = parse('query LiveSnapshot($sessionId: ID) { liveLatestLocationPoi
 export class SnapshotGate {
   private held: { results: readonly string[]; ids: readonly string[] | null }[] | null = [];
   private bytes = 0;
+  /** Snapshot point ids whose live event has not come yet (dropped when it does). */
+  private pending = new Set<string>();
+
+  /** `results` minus snapshot points arriving after the gate opened. */
+  private unseen(results: readonly string[], ids?: readonly string[] | null): readonly string[] {
+    if (this.pending.size === 0 || !ids || ids.length !== results.length) return results;
+    const out: string[] = [];
+    results.forEach((r, i) => {
+      if (this.pending.delete(ids[i]!)) return;
+      out.push(r);
+    });
+    return out;
+  }
 
   constructor(
     private readonly direct: (results: readonly string[]) => boolean,
@@ -28,7 +41,10 @@ export class SnapshotGate {
 
   /** Subscriber.send while the gate is closed: holds (false past `maxBytes`: a slow consumer). */
   send = (results: readonly string[], ids?: readonly string[] | null): boolean => {
-    if (this.held === null) return this.direct(results);
+    if (this.held === null) {
+      const rest = this.unseen(results, ids);
+      return rest.length === 0 || this.direct(rest);
+    }
     this.held.push({ results, ids: ids && ids.length === results.length ? ids : null });
     for (const r of results) this.bytes += r.length;
     return this.bytes <= this.maxBytes;
@@ -43,6 +59,10 @@ export class SnapshotGate {
   open(first: readonly string[], seen: ReadonlySet<string>, oneSession = false): boolean {
     const held = (this.held ?? []).flatMap((h) => h.results.map((r, i) => ({ r, id: h.ids ? h.ids[i]! : null })));
     this.held = null;
+    // A snapshot point's own live event can still be on its way (published after its commit, read
+    // before it arrived): it is dropped when it comes, once per snapshot point.
+    this.pending = new Set(seen);
+    for (const h of held) if (h.id !== null) this.pending.delete(h.id);
     let from = 0;
     if (oneSession)
       for (let i = 0; i < held.length; i++) if (held[i]!.id !== null && seen.has(held[i]!.id!)) from = i + 1;
