@@ -1,6 +1,5 @@
 import type { Tx } from '@lt/db';
 import type { EventEnvelope } from '@lt/events';
-import type { StreamTopic } from '../kafka/client';
 
 export type DeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED' | 'DEAD';
 
@@ -9,33 +8,6 @@ export interface ParkItem {
   event: EventEnvelope;
   json: string;
   orderingKey: string;
-}
-
-/**
- * Parks events of one tenant and topic for each sink as PENDING deliveries (the dispatcher owns them
- * from here), in one statement: rows are numbered (seq) in the order of `items`, so each
- * (sink, session) chain and each batched sink's run keep the log's order. Unique
- * (tenant, sink, event) makes a redelivered Kafka message a no-op.
- */
-export async function parkDeliveries(
-  tx: Tx,
-  tenantId: string,
-  topic: StreamTopic,
-  items: readonly ParkItem[],
-  sinkIds: readonly string[],
-): Promise<number> {
-  if (sinkIds.length === 0 || items.length === 0) return 0;
-  return tx.$executeRaw`
-    INSERT INTO deliveries (id, tenant_id, sink_id, event_id, topic, type, payload, ordering_key,
-                            next_attempt_at, updated_at)
-    SELECT gen_random_uuid(), ${tenantId}::uuid, s.sink_id, e.event_id, ${topic}, e.type, e.payload::jsonb,
-           e.ordering_key, now(), now()
-      FROM unnest(${items.map((i) => i.event.id)}::uuid[], ${items.map((i) => i.event.type)}::text[],
-                  ${items.map((i) => i.json)}::text[], ${items.map((i) => i.orderingKey)}::text[])
-             WITH ORDINALITY AS e(event_id, type, payload, ordering_key, n)
-     CROSS JOIN unnest(${[...sinkIds]}::uuid[]) WITH ORDINALITY AS s(sink_id, m)
-     ORDER BY e.n, s.m
-    ON CONFLICT (tenant_id, sink_id, event_id) DO NOTHING`;
 }
 
 /** Counts by status and the last success, for `StreamSink.stats`. */

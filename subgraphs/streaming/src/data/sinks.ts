@@ -32,8 +32,3 @@ export function insertSink(
 ) {
   return tx.streamSink.create({ data });
 }
-
-/** ACTIVE sinks of the tenant in `tx` subscribed to `topic`. */
-export function activeSinksFor(tx: Tx, topic: StreamTopic) {
-  return tx.streamSink.findMany({ where: { status: 'ACTIVE', topics: { has: topic } }, select: { id: true } });
-}
