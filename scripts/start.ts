@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { bool, commonConfig, int, list, loadConfig, oneOf, secret, str, url } from '@lt/config';
 import { createLogger, logFormat, prettyLine } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
-import { startApp } from '@lt/stack';
+import { startApp } from '@lt/app';
 
 const port = (def: number, what: string) => int({ default: def, min: 0, max: 65535, description: what });
 const config = loadConfig(

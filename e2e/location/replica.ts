@@ -6,7 +6,7 @@ import type { PubSub } from '@lt/pubsub';
 import { assembleRouter } from '@lt/router/assemble';
 import type { Authenticator } from '@lt/router/auth';
 import type { AttachedEngine, SubscriptionLimits } from '@lt/router/subscriptions';
-import type { Stack } from '@lt/stack';
+import type { Stack } from '@lt/app';
 import { testEnv } from '@lt/testing';
 
 export interface Replica {

@@ -125,7 +125,7 @@ export interface Stack {
 }
 
 const supergraphSdl = (): string =>
-  readFileSync(new URL('../../../router/supergraph.graphql', import.meta.url), 'utf8');
+  readFileSync(new URL('../../router/supergraph.graphql', import.meta.url), 'utf8');
 
 /** Starts four subgraphs and a router wired to them, all in this process. */
 export async function startStack(o: StackOptions): Promise<Stack> {
