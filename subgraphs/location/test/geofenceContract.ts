@@ -1,6 +1,6 @@
 /**
  * The geofence contract, run on real Postgres (geofence.int.test.ts) and on the embedded PGlite
- * database (packages/embedded/test/geofence.embedded.int.test.ts): one implementation, both
+ * database (app/test/embedded/geofence.embedded.int.test.ts): one implementation, both
  * databases. Geofences on a real server (RLS on): CRUD and validation, enter/exit/dwell
  * evaluated in the points' transaction (outbox + history), hysteresis, out-of-order and retried
  * points, restart mid-visit, fence changes during a visit, tenant isolation, live events, and a
