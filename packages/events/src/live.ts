@@ -102,7 +102,6 @@ export function encodeLiveEvent(event: LiveEvent): string {
   return JSON.stringify(event);
 }
 
-
 function livePoint(v: unknown): LivePoint | null {
   const p = validatePoint(v);
   return p.ok ? p.value : null;

@@ -58,8 +58,7 @@ export function validatePoint(v: unknown): Validation<PointPayload> {
   for (const f of POINT_FIELD_NAMES) {
     const x = v[f];
     const kind: string = POINT_FIELDS[f].kind;
-    const ok =
-      kind === 'id' ? str(x) : kind === 'number' ? num(x) : kind === 'number?' ? optNum(x) : iso(x);
+    const ok = kind === 'id' ? str(x) : kind === 'number' ? num(x) : kind === 'number?' ? optNum(x) : iso(x);
     if (!ok) return invalid(`point.${f}: expected ${kind}`);
     out[f] = x;
   }

@@ -43,7 +43,8 @@ export function validate(data: unknown): Validation<DeadLetterV1> {
   const { deliveryId, sinkId, tenantId, attempts, lastStatusCode, lastError, deadAt, event: sent, batchId } = data;
   for (const [k, v] of Object.entries({ deliveryId, sinkId, tenantId }))
     if (!str(v)) return invalid(`dead letter.${k}: expected an id`);
-  if (!Number.isSafeInteger(attempts) || (attempts as number) < 0) return invalid('dead letter.attempts: expected a count');
+  if (!Number.isSafeInteger(attempts) || (attempts as number) < 0)
+    return invalid('dead letter.attempts: expected a count');
   if (!(lastStatusCode === null || Number.isSafeInteger(lastStatusCode)))
     return invalid('dead letter.lastStatusCode: expected an integer or null');
   if (!(lastError === null || (typeof lastError === 'string' && lastError.length <= 10_000)))

@@ -5,7 +5,12 @@ import { invalid, obj, str, valid, type Validation } from '../validate';
 
 /** `tenant-events`: a tenant was created, changed, suspended or reactivated; keyed by the tenant. */
 export const name = 'tenant-events';
-export const types = ['tenant.created.v1', 'tenant.updated.v1', 'tenant.suspended.v1', 'tenant.reactivated.v1'] as const;
+export const types = [
+  'tenant.created.v1',
+  'tenant.updated.v1',
+  'tenant.suspended.v1',
+  'tenant.reactivated.v1',
+] as const;
 export type TenantEventType = (typeof types)[number];
 
 export const key = (tenantId: string): string => eventKey(tenantId);

@@ -9,4 +9,3 @@ export function sessionEvent(
 ): OutboxEvent {
   return sessionEvents.event(type, s, at);
 }
-
