@@ -116,6 +116,30 @@ describe('topic registry', () => {
     expect(topicOfType('location.recorded.v2')).toBeUndefined();
   });
 
+  it('a recorded point is one event on location-updates, keyed by its session, at its receivedAt', () => {
+    fc.assert(
+      fc.property(id, id, id, point, (t, s, u, p) => {
+        const e = locationUpdates.event(t, s, u, p);
+        expect(e).toEqual({
+          topic: Topic.LOCATION_UPDATES,
+          type: 'location.recorded.v1',
+          tenantId: t,
+          entityId: s,
+          occurredAt: p.receivedAt,
+          data: locationUpdates.payload(s, u, p),
+        });
+        expect(e.data).toMatchObject({
+          sessionId: s,
+          userId: u,
+          pointId: p.id,
+          recordedAt: p.recordedAt.toISOString(),
+        });
+        expect(e.data).not.toHaveProperty('id');
+      }),
+      { numRuns: 20 },
+    );
+  });
+
   it('keys: tenant first; per session, per sink or per tenant', () => {
     fc.assert(
       fc.property(id, id, (t, e) => {

@@ -1,13 +1,6 @@
 import { eventKey } from '../envelope';
 import type { OutboxEvent } from '../outbox';
-import {
-  POINT_FIELD_NAMES,
-  pointJsonArgsSql,
-  pointPayload,
-  validatePoint,
-  type PointPayload,
-  type PointRecord,
-} from '../point';
+import { pointJsonArgsSql, pointPayload, validatePoint, type PointPayload, type PointRecord } from '../point';
 import { invalid, obj, str, valid, type Validation } from '../validate';
 
 /**
@@ -61,6 +54,3 @@ export function validate(data: unknown): Validation<LocationRecordedV1> {
   const { id, ...fields } = point.value;
   return valid({ sessionId: data['sessionId'], userId: data['userId'], pointId: id, ...fields });
 }
-
-/** Field names of the payload (for documentation and tests). */
-export const payloadFields = ['sessionId', 'userId', 'pointId', ...POINT_FIELD_NAMES.filter((f) => f !== 'id')];
