@@ -1,37 +1,22 @@
 import { isUuid } from '@lt/context';
 import { withTenant, type Db, type Tx } from '@lt/db';
-import { LIVE_PAYLOAD_MAX_POINTS } from '@lt/pubsub';
-import { Topic, eventKey, type EventType } from '@lt/events';
+import {
+  LIVE_PAYLOAD_MAX_POINTS,
+  locationUpdates,
+  pointColumnsSql,
+  pointSelect as pointFieldsSelect,
+  type PointRecord,
+} from '@lt/events';
 import { conflict, notFound } from '@lt/errors';
 import { checkNotBeforeStart, type LocationInput } from '../validation';
 import type { FenceIndexCache } from '../geofence/fenceIndex';
 import { evaluateFences, type FenceOutcome } from './geofences';
 import { type Scope } from './scope';
 
-/** The columns of a point the API exposes (LocationPoint). */
-export const pointSelect = {
-  id: true,
-  latitude: true,
-  longitude: true,
-  accuracy: true,
-  altitude: true,
-  speed: true,
-  heading: true,
-  recordedAt: true,
-  receivedAt: true,
-} as const;
+/** The columns of a point the API exposes (LocationPoint): the fields @lt/events declares. */
+export const pointSelect = pointFieldsSelect;
 
-export interface PointRow {
-  id: string;
-  latitude: number;
-  longitude: number;
-  accuracy: number | null;
-  altitude: number | null;
-  speed: number | null;
-  heading: number | null;
-  recordedAt: Date;
-  receivedAt: Date;
-}
+export type PointRow = PointRecord;
 
 export interface RecordResult {
   /** Points written by this call, oldest first. */
@@ -107,8 +92,7 @@ export interface WriteRow {
   receivedAt?: Date;
 }
 
-const RETURNING = `id, latitude, longitude, accuracy, altitude, speed, heading,
-  recorded_at AS "recordedAt", received_at AS "receivedAt"`;
+const RETURNING = pointColumnsSql;
 
 /**
  * Records points into a session, all or nothing, in one transaction and ONE statement: it locks
@@ -220,14 +204,11 @@ function evalPoints(inputs: LocationInput[], inserted: { id: string; recordedAt:
   });
 }
 
-const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-
 /**
  * The session lock, the checks, the points, their outbox rows and the session counters in one
  * data-modifying statement. The outbox rows have exactly the shape `appendOutbox` (@lt/events)
- * writes — same topic, key (`eventKey`), type and payload as `LocationRecordedV1`
- * (events/outbox.ts) — but set-based: `appendOutbox`'s Prisma `createMany` costs ~0.45 ms per row
- * (220 ms for 500), this whole statement ~15 ms for 500 points (bench/location). Returns one row
+ * writes — same topic, key, type and payload as `locationUpdates` (@lt/events) builds — but
+ * set-based: `appendOutbox`'s Prisma `createMany` costs ~0.45 ms per row (220 ms for 500), this whole statement ~15 ms for 500 points (bench/location). Returns one row
  * per written point with the session's columns (`s_…`), or one row with null point columns when
  * nothing was written, or no row when the session is not visible (RLS, or no such id).
  */
@@ -290,11 +271,7 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
      events AS (
        INSERT INTO outbox (id, tenant_id, topic, key, type, payload, occurred_at, created_at, updated_at)
        SELECT gen_random_uuid(), $1::uuid, $11, $12, $13,
-         jsonb_build_object('sessionId', $2::text, 'userId', ok.user_id::text, 'pointId', i.id,
-           'latitude', i.latitude, 'longitude', i.longitude, 'accuracy', i.accuracy, 'altitude', i.altitude,
-           'speed', i.speed, 'heading', i.heading,
-           'recordedAt', to_char(i."recordedAt" AT TIME ZONE 'UTC', ${ISO}),
-           'receivedAt', to_char(i."receivedAt" AT TIME ZONE 'UTC', ${ISO})),
+         ${locationUpdates.payloadSql('$2::text', 'ok.user_id::text', 'i')},
          i."receivedAt", now(), now()
        FROM ins i CROSS JOIN ok ORDER BY i."recordedAt", i.id
      )
@@ -315,9 +292,9 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
     col((p) => p.heading ?? null),
     col((p) => p.recordedAt.toISOString()),
     col((p) => p.idempotencyKey ?? null),
-    Topic.LOCATION_UPDATES,
-    eventKey(scope.tenantId, sessionId),
-    'location.recorded.v1' satisfies EventType,
+    locationUpdates.name,
+    locationUpdates.key(scope.tenantId, sessionId),
+    'location.recorded.v1' satisfies locationUpdates.LocationUpdatesType,
     scope.ownOnly ? scope.userId : null,
     earliest.toISOString(),
   );
