@@ -93,6 +93,8 @@ export interface WriteRow {
 }
 
 const RETURNING = pointColumnsSql;
+/** Each written point's `location.recorded.v1` payload, built from the `ins` row `i`. */
+const RECORDED_PAYLOAD = locationUpdates.payloadSql('$2::text', 'ok.user_id::text', 'i');
 
 /**
  * Records points into a session, all or nothing, in one transaction and ONE statement: it locks
@@ -207,8 +209,9 @@ function evalPoints(inputs: LocationInput[], inserted: { id: string; recordedAt:
 /**
  * The session lock, the checks, the points, their outbox rows and the session counters in one
  * data-modifying statement. The outbox rows have exactly the shape `appendOutbox` (@lt/events)
- * writes — same topic, key, type and payload as `locationUpdates` (@lt/events) builds — but
- * set-based: `appendOutbox`'s Prisma `createMany` costs ~0.45 ms per row (220 ms for 500), this whole statement ~15 ms for 500 points (bench/location). Returns one row
+ * writes — same topic, key, type and payload as `locationUpdates` builds
+ * (@lt/events) — but set-based: `appendOutbox`'s Prisma `createMany` costs ~0.45 ms per row
+ * (220 ms for 500), this whole statement ~15 ms for 500 points (bench/location). Returns one row
  * per written point with the session's columns (`s_…`), or one row with null point columns when
  * nothing was written, or no row when the session is not visible (RLS, or no such id).
  */
@@ -271,7 +274,7 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
      events AS (
        INSERT INTO outbox (id, tenant_id, topic, key, type, payload, occurred_at, created_at, updated_at)
        SELECT gen_random_uuid(), $1::uuid, $11, $12, $13,
-         ${locationUpdates.payloadSql('$2::text', 'ok.user_id::text', 'i')},
+         ${RECORDED_PAYLOAD},
          i."receivedAt", now(), now()
        FROM ins i CROSS JOIN ok ORDER BY i."recordedAt", i.id
      )
