@@ -33,13 +33,15 @@ export interface StackOptions {
   /** Subgraph ports by name; 0 (default) = any free port. */
   subgraphPorts?: Partial<Record<SubgraphName, number>>;
   host?: string;
+  /** Verifies the router's callers instead of the Cognito path of `auth` (tests). */
   authenticator?: Authenticator;
   production?: boolean;
   /** Dashboard map style (MAP_STYLE_URL); unset: the built-in offline basemap. */
   mapStyleUrl?: string;
   /**
    * Identity changes (tenant suspension, user removal, logout) from subgraphs to the router.
-   * Default: one in-memory bus shared by everything in this process.
+   * Default: one bus shared by everything in this process, on `auth.redis` when given (other
+   * replicas hear it too), else in memory.
    */
   identity?: IdentityInvalidation & IdentityWatch;
   /**

@@ -100,68 +100,76 @@ export async function createRouterApp(o: RouterAppOptions): Promise<RouterApp> {
       });
   const bus = identityBus ?? ownedBus!;
 
-  const checks: Record<string, ReadinessCheck> = {};
-  if (db) checks['postgres'] = async () => void (await db.$queryRaw`SELECT 1`);
-  if (redis) checks['redis'] = async () => void (await redis.ping());
-  const ops = createRouterOps(checks);
-  const identity =
-    cognito && db
-      ? createIdentity({
-          db,
-          cognito,
-          watch: bus,
-          ...(redis ? { redis } : {}),
-          ...(membershipLocalTtlMs !== undefined ? { localTtlMs: membershipLocalTtlMs } : {}),
-          onFailure: (reason) => ops.metrics.authFailures.inc(reason),
-          log: log.child({ component: 'identity' }),
-        })
-      : undefined;
-  if (identity) {
-    await identity.verifier
-      .hydrate()
-      .catch((err: unknown) =>
-        log.warn('JWKS not loaded at start; retried on demand', { err: (err as Error).message }),
-      );
-    ops.watchIdentity(identity);
-    checks['cognito'] = () => identity.verifier.probe();
+  let identity: Identity | undefined;
+  try {
+    const checks: Record<string, ReadinessCheck> = {};
+    if (db) checks['postgres'] = async () => void (await db.$queryRaw`SELECT 1`);
+    if (redis) checks['redis'] = async () => void (await redis.ping());
+    const ops = createRouterOps(checks);
+    identity =
+      cognito && db
+        ? createIdentity({
+            db,
+            cognito,
+            watch: bus,
+            ...(redis ? { redis } : {}),
+            ...(membershipLocalTtlMs !== undefined ? { localTtlMs: membershipLocalTtlMs } : {}),
+            onFailure: (reason) => ops.metrics.authFailures.inc(reason),
+            log: log.child({ component: 'identity' }),
+          })
+        : undefined;
+    if (identity) {
+      await identity.verifier
+        .hydrate()
+        .catch((err: unknown) =>
+          log.warn('JWKS not loaded at start; retried on demand', { err: (err as Error).message }),
+        );
+      ops.watchIdentity(identity);
+      const verifier = identity.verifier;
+      checks['cognito'] = () => verifier.probe();
+    }
+    addSubgraphChecks(checks, o.supergraphSdl, o.subgraphUrls ?? {});
+
+    const callers = authenticator ?? identity?.authenticator ?? anonymousAuthenticator;
+    let subscriptions: AttachedEngine | undefined;
+    const router = createRouter({
+      ...routerOptions,
+      authenticator: callers,
+      plugins: [ops.plugin],
+      extendApp: (app) => {
+        ops.mount(app);
+        if (dashboard !== false) mountDashboard(app, dashboard ?? {});
+      },
+      onHttpServer: async (server, internals) => {
+        subscriptions = await createSubscriptionEngine({
+          authenticator: callers,
+          pubsub,
+          log: subscriptionLog ?? log.child({ component: 'subscriptions' }),
+          identityWatch: bus,
+          ...(subscriptionLimits ? { limits: subscriptionLimits } : {}),
+          ...(now ? { now } : {}),
+        })(server, internals);
+        ops.watchSubscriptions(subscriptions);
+        return subscriptions;
+      },
+    });
+    const built = identity;
+    return {
+      router,
+      ops,
+      ...(built ? { identity: built } : {}),
+      identityBus: bus,
+      subscriptions: () => subscriptions,
+      start: (port, host) => router.start(port, host),
+      async stop() {
+        await router.stop();
+        await built?.stop();
+        await ownedBus?.close();
+      },
+    };
+  } catch (err) {
+    await identity?.stop();
+    await ownedBus?.close();
+    throw err;
   }
-  addSubgraphChecks(checks, o.supergraphSdl, o.subgraphUrls ?? {});
-
-  const callers = authenticator ?? identity?.authenticator ?? anonymousAuthenticator;
-  let subscriptions: AttachedEngine | undefined;
-  const router = createRouter({
-    ...routerOptions,
-    authenticator: callers,
-    plugins: [ops.plugin],
-    extendApp: (app) => {
-      ops.mount(app);
-      if (dashboard !== false) mountDashboard(app, dashboard ?? {});
-    },
-    onHttpServer: async (server, internals) => {
-      subscriptions = await createSubscriptionEngine({
-        authenticator: callers,
-        pubsub,
-        log: subscriptionLog ?? log.child({ component: 'subscriptions' }),
-        identityWatch: bus,
-        ...(subscriptionLimits ? { limits: subscriptionLimits } : {}),
-        ...(now ? { now } : {}),
-      })(server, internals);
-      ops.watchSubscriptions(subscriptions);
-      return subscriptions;
-    },
-  });
-
-  return {
-    router,
-    ops,
-    ...(identity ? { identity } : {}),
-    identityBus: bus,
-    subscriptions: () => subscriptions,
-    start: (port, host) => router.start(port, host),
-    async stop() {
-      await router.stop();
-      await identity?.stop();
-      await ownedBus?.close();
-    },
-  };
 }
