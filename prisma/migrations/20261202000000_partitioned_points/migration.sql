@@ -79,7 +79,7 @@ DECLARE
   name text := 'location_points_p' || to_char(date_trunc('week', p_day::timestamp), 'YYYYMMDD');
 BEGIN
   IF to_regclass(name) IS NOT NULL THEN RETURN false; END IF;
-  PERFORM set_config('lock_timeout', greatest(1, p_lock_timeout_ms)::text, true);
+  EXECUTE format('SET LOCAL lock_timeout = %s', greatest(1, p_lock_timeout_ms));
   EXECUTE format('CREATE TABLE %I (LIKE location_points INCLUDING DEFAULTS)', name);
   EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
   EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', name);
@@ -128,7 +128,7 @@ BEGIN
     IF busy THEN RETURN NULL; END IF;
   END IF;
   EXECUTE format('SELECT count(*) FROM %I', p_name) INTO n;
-  PERFORM set_config('lock_timeout', greatest(1, p_lock_timeout_ms)::text, true);
+  EXECUTE format('SET LOCAL lock_timeout = %s', greatest(1, p_lock_timeout_ms));
   EXECUTE format('DROP TABLE %I', p_name);
   RETURN n;
 END
