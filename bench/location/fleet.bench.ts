@@ -35,6 +35,8 @@ const SUMMARY_POINTS = Number(process.env['BENCH_SUMMARY_POINTS'] ?? 1_000_000);
 const RETENTION_POINTS = Number(process.env['BENCH_RETENTION_POINTS'] ?? 10_000_000);
 const COMPARE_POINTS = Number(process.env['BENCH_RETENTION_COMPARE_POINTS'] ?? 2_000_000);
 const INDEX_ROUNDS = Number(process.env['BENCH_INDEX_ROUNDS'] ?? 4);
+/** Sections to run (`1,2,3,4`; default all). */
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? '1,2,3,4').split(',').map((x) => x.trim()));
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const secret = 'bench-only-context-secret-0123456789abcdef';
 
@@ -113,140 +115,150 @@ async function ingest(call: Call): Promise<number> {
   return (4 * BATCHES * 500) / secs;
 }
 
-console.log(`1. recordLocations, ${ROUNDS} interleaved rounds of 4 × ${BATCHES} × 500 points`);
-const rates: Record<'on' | 'off', number[]> = { on: [], off: [] };
-await ingest(callOn); // warm-up
-await ingest(callOff);
-for (let r = 0; r < ROUNDS; r++) {
-  for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
-    rates[mode].push(await ingest(mode === 'on' ? callOn : callOff));
-  }
-}
-const mOn = median(rates.on);
-const mOff = median(rates.off);
-console.log(
-  `   fleet OFF: median ${mOff.toFixed(0)} points/s (rounds ${rates.off.map((x) => x.toFixed(0)).join(', ')})`,
-);
-console.log(`   fleet ON : median ${mOn.toFixed(0)} points/s (rounds ${rates.on.map((x) => x.toFixed(0)).join(', ')})`);
-console.log(`   cost: ${(((mOff - mOn) / mOff) * 100).toFixed(1)} % (median vs median, same run)`);
 const load = () =>
   loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
-console.log(`   load average: ${load()}`);
-
-if (INDEX_ROUNDS > 0) {
-  console.log(
-    `1b. fleet OFF with / without a (tenant, session, recorded_at DESC, id DESC) index, ${INDEX_ROUNDS} rounds`,
-  );
-  const idx: Record<'with' | 'without', number[]> = { with: [], without: [] };
-  for (let r = 0; r < INDEX_ROUNDS; r++) {
-    for (const mode of r % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
-      await owner.$executeRawUnsafe(
-        mode === 'with'
-          ? 'CREATE INDEX IF NOT EXISTS bench_points_desc_idx ON location_points (tenant_id, session_id, recorded_at DESC, id DESC)'
-          : 'DROP INDEX IF EXISTS bench_points_desc_idx',
-      );
-      idx[mode].push(await ingest(callOff));
+if (ONLY.has('1')) {
+  console.log(`1. recordLocations, ${ROUNDS} interleaved rounds of 4 × ${BATCHES} × 500 points`);
+  const rates: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  await ingest(callOn); // warm-up
+  await ingest(callOff);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+      rates[mode].push(await ingest(mode === 'on' ? callOn : callOff));
     }
   }
-  await owner.$executeRawUnsafe('DROP INDEX IF EXISTS bench_points_desc_idx');
-  for (const mode of ['without', 'with'] as const)
-    console.log(
-      `   ${mode} the index: median ${median(idx[mode]).toFixed(0)} points/s (rounds ${idx[mode].map((x) => x.toFixed(0)).join(', ')})`,
-    );
+  const mOn = median(rates.on);
+  const mOff = median(rates.off);
+  console.log(
+    `   fleet OFF: median ${mOff.toFixed(0)} points/s (rounds ${rates.off.map((x) => x.toFixed(0)).join(', ')})`,
+  );
+  console.log(
+    `   fleet ON : median ${mOn.toFixed(0)} points/s (rounds ${rates.on.map((x) => x.toFixed(0)).join(', ')})`,
+  );
+  console.log(`   cost: ${(((mOff - mOn) / mOff) * 100).toFixed(1)} % (median vs median, same run)`);
   console.log(`   load average: ${load()}`);
-}
 
-console.log('2. devices(first: 50) with 10,000 devices');
-await withTenant(owner, tenant.id, (tx) =>
-  tx.$executeRawUnsafe(
-    `INSERT INTO devices (tenant_id, user_id, device_id, last_seen_at, last_point, last_recorded_at)
+  if (INDEX_ROUNDS > 0) {
+    console.log(
+      `1b. fleet OFF with / without a (tenant, session, recorded_at DESC, id DESC) index, ${INDEX_ROUNDS} rounds`,
+    );
+    const idx: Record<'with' | 'without', number[]> = { with: [], without: [] };
+    for (let r = 0; r < INDEX_ROUNDS; r++) {
+      for (const mode of r % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
+        await owner.$executeRawUnsafe(
+          mode === 'with'
+            ? 'CREATE INDEX IF NOT EXISTS bench_points_desc_idx ON location_points (tenant_id, session_id, recorded_at DESC, id DESC)'
+            : 'DROP INDEX IF EXISTS bench_points_desc_idx',
+        );
+        idx[mode].push(await ingest(callOff));
+      }
+    }
+    await owner.$executeRawUnsafe('DROP INDEX IF EXISTS bench_points_desc_idx');
+    for (const mode of ['without', 'with'] as const)
+      console.log(
+        `   ${mode} the index: median ${median(idx[mode]).toFixed(0)} points/s (rounds ${idx[mode].map((x) => x.toFixed(0)).join(', ')})`,
+      );
+    console.log(`   load average: ${load()}`);
+  }
+}
+if (ONLY.has('2')) {
+  console.log('2. devices(first: 50) with 10,000 devices');
+  await withTenant(owner, tenant.id, (tx) =>
+    tx.$executeRawUnsafe(
+      `INSERT INTO devices (tenant_id, user_id, device_id, last_seen_at, last_point, last_recorded_at)
      SELECT $1::uuid, $2::uuid, 'bench-' || g, now() - (g % 1200) * interval '1 second',
        jsonb_build_object('id', gen_random_uuid(), 'latitude', 52, 'longitude', 13, 'recordedAt', '2026-01-01T00:00:00.000Z',
          'receivedAt', '2026-01-01T00:00:00.000Z'), now()
      FROM generate_series(1, 10000) g`,
-    tenant.id,
-    admin.userId,
-  ),
-);
-const DEVICES = `query($o: Boolean) { devices(online: $o, first: 50) { edges { node { deviceId online lastSeenAt lastPoint { latitude } activeSession { id } } } } }`;
-for (const [name, o] of [
-  ['all', null],
-  ['online: true', true],
-] as const) {
-  const lat: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const t = performance.now();
-    const r = await callOn<{ devices: { edges: unknown[] } }>(admin, DEVICES, { o });
-    lat.push(performance.now() - t);
-    if (r.errors || r.data!.devices.edges.length !== 50) throw new Error(JSON.stringify(r.errors));
-  }
-  console.log(
-    `   ${name}: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms (${REQUESTS} sequential)`,
+      tenant.id,
+      admin.userId,
+    ),
   );
+  const DEVICES = `query($o: Boolean) { devices(online: $o, first: 50) { edges { node { deviceId online lastSeenAt lastPoint { latitude } activeSession { id } } } } }`;
+  for (const [name, o] of [
+    ['all', null],
+    ['online: true', true],
+  ] as const) {
+    const lat: number[] = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const t = performance.now();
+      const r = await callOn<{ devices: { edges: unknown[] } }>(admin, DEVICES, { o });
+      lat.push(performance.now() - t);
+      if (r.errors || r.data!.devices.edges.length !== 50) throw new Error(JSON.stringify(r.errors));
+    }
+    console.log(
+      `   ${name}: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms (${REQUESTS} sequential)`,
+    );
+  }
 }
-
-console.log(`3. summary of a ${SUMMARY_POINTS.toLocaleString()}-point session`);
-// The session's weeks get their partitions, as the retention job would have made them.
-await owner.$executeRawUnsafe(
-  `SELECT app_point_partition_create(d::date) FROM generate_series($1::timestamptz, now(), interval '7 days') d`,
-  new Date(Date.now() - SUMMARY_POINTS * 1000 - 7 * 86_400_000),
-);
-const big = (await callOn<{ startLocationSession: { id: string } }>(me, START, { d: 'big' })).data!.startLocationSession
-  .id;
-const first = new Date(Date.now() - SUMMARY_POINTS * 1000);
-await withTenant(
-  owner,
-  tenant.id,
-  async (tx) => {
-    await tx.$executeRawUnsafe(
-      `INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, speed, recorded_at, received_at)
+if (ONLY.has('3')) {
+  console.log(`3. summary of a ${SUMMARY_POINTS.toLocaleString()}-point session`);
+  // The session's weeks get their partitions, as the retention job would have made them.
+  await owner.$executeRawUnsafe(
+    `SELECT app_point_partition_create(d::date) FROM generate_series($1::timestamptz, now(), interval '7 days') d`,
+    new Date(Date.now() - SUMMARY_POINTS * 1000 - 7 * 86_400_000),
+  );
+  const big = (await callOn<{ startLocationSession: { id: string } }>(me, START, { d: 'big' })).data!
+    .startLocationSession.id;
+  const first = new Date(Date.now() - SUMMARY_POINTS * 1000);
+  await withTenant(
+    owner,
+    tenant.id,
+    async (tx) => {
+      await tx.$executeRawUnsafe(
+        `INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, speed, recorded_at, received_at)
      SELECT gen_random_uuid(), $1::uuid, $2::uuid, 52 + ((g / 600) % 2) * 0.01 + (g % 600) * 1e-6, 13, 5,
        $3::timestamptz + g * interval '1 second', now()
      FROM generate_series(0, $4::int - 1) g`,
-      tenant.id,
-      big,
-      first,
-      SUMMARY_POINTS,
-    );
-    await tx.$executeRawUnsafe(
-      `UPDATE location_sessions SET started_at = $2::timestamptz, point_count = $3 WHERE id = $1::uuid`,
-      big,
-      first,
-      SUMMARY_POINTS,
-    );
-    await tx.$executeRawUnsafe(
-      `INSERT INTO session_summaries (session_id, tenant_id, first_at, state) VALUES ($1::uuid, $2::uuid, $3::timestamptz, '{"rebuild": true}')`,
-      big,
-      tenant.id,
-      first,
-    );
-  },
-  { timeoutMs: 900_000 },
-);
-const SUMMARY = `query($id: ID!) { locationSession(id: $id) { summary { distanceMeters durationSeconds movingSeconds stops { startedAt } } } }`;
-let t = performance.now();
-const rebuilt = await callOn<{ locationSession: { summary: { stops: unknown[]; distanceMeters: number } } }>(
-  me,
-  SUMMARY,
-  { id: big },
-);
-if (rebuilt.errors) throw new Error(JSON.stringify(rebuilt.errors));
-console.log(
-  `   first read (one-off rebuild of the fold): ${(performance.now() - t).toFixed(0)} ms; ${rebuilt.data!.locationSession.summary.stops.length} stops, ${(rebuilt.data!.locationSession.summary.distanceMeters / 1000).toFixed(1)} km`,
-);
-const sl: number[] = [];
-for (let i = 0; i < REQUESTS; i++) {
-  t = performance.now();
-  await callOn(me, SUMMARY, { id: big });
-  sl.push(performance.now() - t);
-}
-console.log(
-  `   maintained: p50 ${pct(sl, 50).toFixed(1)} ms, p99 ${pct(sl, 99).toFixed(1)} ms (${REQUESTS} sequential)`,
-);
+        tenant.id,
+        big,
+        first,
+        SUMMARY_POINTS,
+      );
+      await tx.$executeRawUnsafe(
+        `UPDATE location_sessions SET started_at = $2::timestamptz, point_count = $3 WHERE id = $1::uuid`,
+        big,
+        first,
+        SUMMARY_POINTS,
+      );
+      await tx.$executeRawUnsafe(
+        `INSERT INTO session_summaries (session_id, tenant_id, first_at, state) VALUES ($1::uuid, $2::uuid, $3::timestamptz, '{"rebuild": true}')`,
+        big,
+        tenant.id,
+        first,
+      );
+    },
+    { timeoutMs: 900_000 },
+  );
+  const SUMMARY = `query($id: ID!) { locationSession(id: $id) { summary { distanceMeters durationSeconds movingSeconds stops { startedAt } } } }`;
+  let t = performance.now();
+  type Summary = { locationSession: { summary: { stops: unknown[]; distanceMeters: number } } };
+  // The client gives up after 15 s; on a loaded box the one-off fold of a million points may take
+  // longer: the read is repeated (at most 10 times) until it answers, and the time is to that answer.
+  let rebuilt: Awaited<ReturnType<typeof callOn<Summary>>> | null = null;
+  let attempts = 0;
+  while (!rebuilt && attempts < 10) {
+    attempts++;
+    rebuilt = await callOn<Summary>(me, SUMMARY, { id: big }).catch(() => null);
+  }
+  if (!rebuilt || rebuilt.errors) throw new Error(JSON.stringify(rebuilt?.errors ?? 'summary read timed out'));
+  console.log(
+    `   first read (one-off rebuild of the fold): ${(performance.now() - t).toFixed(0)} ms (${attempts} attempt(s)); ${rebuilt.data!.locationSession.summary.stops.length} stops, ${(rebuilt.data!.locationSession.summary.distanceMeters / 1000).toFixed(1)} km`,
+  );
+  const sl: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    t = performance.now();
+    await callOn(me, SUMMARY, { id: big });
+    sl.push(performance.now() - t);
+  }
+  console.log(
+    `   maintained: p50 ${pct(sl, 50).toFixed(1)} ms, p99 ${pct(sl, 99).toFixed(1)} ms (${REQUESTS} sequential)`,
+  );
 
-console.log(`   load average: ${load()}`);
+  console.log(`   load average: ${load()}`);
+}
 
 /**
  * Locks the services' role holds while `work` runs, sampled from pg_locks every few ms: per
@@ -375,30 +387,31 @@ async function retentionPass(label: string) {
   reportLocks(seen, samples);
 }
 
-console.log(`4. retention (POINT_RETENTION_MAX_DAYS 365)`);
-if (COMPARE_POINTS > 0) {
-  // 500 days back: no weekly partition there, the rows go to the default one.
-  let w = await oldPoints(COMPARE_POINTS, new Date(Date.now() - 500 * DAY), 100, false);
-  console.log(
-    `   ${COMPARE_POINTS.toLocaleString()} points in the default partition written in ${(w / 1000).toFixed(1)} s`,
-  );
-  await retentionPass(`batched deletes of ${COMPARE_POINTS.toLocaleString()} (default partition)`);
-  w = await oldPoints(COMPARE_POINTS, new Date(Date.now() - 480 * DAY), 100, true);
-  console.log(
-    `   ${COMPARE_POINTS.toLocaleString()} points in weekly partitions written in ${(w / 1000).toFixed(1)} s`,
-  );
-  await retentionPass(`partition drops of ${COMPARE_POINTS.toLocaleString()}`);
+if (ONLY.has('4')) {
+  console.log(`4. retention (POINT_RETENTION_MAX_DAYS 365)`);
+  if (COMPARE_POINTS > 0) {
+    // 500 days back: no weekly partition there, the rows go to the default one.
+    let w = await oldPoints(COMPARE_POINTS, new Date(Date.now() - 500 * DAY), 100, false);
+    console.log(
+      `   ${COMPARE_POINTS.toLocaleString()} points in the default partition written in ${(w / 1000).toFixed(1)} s`,
+    );
+    await retentionPass(`batched deletes of ${COMPARE_POINTS.toLocaleString()} (default partition)`);
+    w = await oldPoints(COMPARE_POINTS, new Date(Date.now() - 480 * DAY), 100, true);
+    console.log(
+      `   ${COMPARE_POINTS.toLocaleString()} points in weekly partitions written in ${(w / 1000).toFixed(1)} s`,
+    );
+    await retentionPass(`partition drops of ${COMPARE_POINTS.toLocaleString()}`);
+  }
+  if (RETENTION_POINTS > 0) {
+    // Three weeks of points, 400 days back.
+    const step = Math.max(1, Math.floor((21 * DAY) / RETENTION_POINTS));
+    const w = await oldPoints(RETENTION_POINTS, new Date(Date.now() - 400 * DAY), step, true);
+    console.log(
+      `   ${RETENTION_POINTS.toLocaleString()} points in weekly partitions written in ${(w / 1000).toFixed(1)} s`,
+    );
+    await retentionPass(`partition drops of ${RETENTION_POINTS.toLocaleString()}`);
+  }
 }
-if (RETENTION_POINTS > 0) {
-  // Three weeks of points, 400 days back.
-  const step = Math.max(1, Math.floor((21 * DAY) / RETENTION_POINTS));
-  const w = await oldPoints(RETENTION_POINTS, new Date(Date.now() - 400 * DAY), step, true);
-  console.log(
-    `   ${RETENTION_POINTS.toLocaleString()} points in weekly partitions written in ${(w / 1000).toFixed(1)} s`,
-  );
-  await retentionPass(`partition drops of ${RETENTION_POINTS.toLocaleString()}`);
-}
-
 await on.stop();
 await off.stop();
 await db.$disconnect();

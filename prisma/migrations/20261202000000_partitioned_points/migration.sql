@@ -108,8 +108,10 @@ $$ SELECT c.relname::text, (to_date(substr(c.relname, 18), 'YYYYMMDD')::timestam
     ORDER BY 2 $$;
 
 -- Drops one weekly partition if every row in it is expired: its range ends at or before p_before
--- (the oldest cutoff of any tenant), or it holds no row at all (shorter-retention tenants' rows
--- already deleted in batches). DROP takes ACCESS EXCLUSIVE on location_points for the catalogue
+-- (the oldest cutoff of any tenant), or it is a past week holding no row at all (shorter-retention
+-- tenants' rows already deleted in batches). p_before is held to at least a day in the past (the
+-- shortest retention): a caller's bug cannot drop this week's points. (It gives the services'
+-- role nothing it lacks: it may delete any tenant's points by naming that tenant.) DROP takes ACCESS EXCLUSIVE on location_points for the catalogue
 -- change only; lock_timeout bounds the wait (the caller retries next pass). Returns the rows
 -- dropped, or NULL when the partition is not (or no longer) droppable.
 CREATE FUNCTION app_point_partition_drop(p_name text, p_before timestamptz, p_lock_timeout_ms integer DEFAULT 2000)
@@ -121,9 +123,11 @@ DECLARE
   busy boolean;
   n bigint;
 BEGIN
+  p_before := least(p_before, now() - interval '1 day');
   SELECT p.range_end INTO range_end FROM app_point_partitions() p WHERE p.name = p_name;
   IF range_end IS NULL THEN RETURN NULL; END IF;
   IF range_end > p_before THEN
+    IF range_end > now() THEN RETURN NULL; END IF;
     EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', p_name) INTO busy;
     IF busy THEN RETURN NULL; END IF;
   END IF;
