@@ -12,7 +12,12 @@ import type { RouterOps } from '@lt/router/ops';
 import { bootstrapPlatformAdmin, createAuthSubgraph, type AuthSubgraphDeps } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
-import { createLocationSubgraph, startRetentionJob, type RetentionJob } from '@lt/subgraph-location';
+import {
+  createLocationSubgraph,
+  startRetentionJob,
+  type LocationSubgraphDeps,
+  type RetentionJob,
+} from '@lt/subgraph-location';
 import {
   createStreamingSubgraph,
   parseEncryptionKey,
@@ -59,8 +64,13 @@ export interface StackOptions {
   subscriptionLimits?: SubscriptionLimits;
   /** Streaming: sink secrets, SSRF policy, and the Kafka pipeline when brokers are given. */
   streaming?: StackStreamingOptions;
-  /** Point retention job (POINT_RETENTION_MAX_DAYS, default 365; every 10 min). `false`: not run. */
+  /**
+   * Point retention job (POINT_RETENTION_MAX_DAYS, default 365; every 10 min). `false`: not run.
+   * `maxDays` is also the longest `retentionDays` the tenant subgraph accepts.
+   */
   retention?: { maxDays?: number; intervalMs?: number } | false;
+  /** Fleet rules of the location subgraph (DEVICE_OFFLINE_AFTER_SECONDS, STOP_MIN_SECONDS, STOP_RADIUS_METERS). */
+  fleet?: LocationSubgraphDeps['fleet'];
 }
 
 export interface StackStreamingOptions {
@@ -185,8 +195,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   }
   const subgraphs: Record<SubgraphName, SubgraphServer> = {
     auth: createAuthSubgraph({ ...deps, ...authDeps, log: o.log.child({ service: 'auth' }) }),
-    tenant: createTenantSubgraph({ ...deps, identity, log: o.log.child({ service: 'tenant' }) }),
-    location: createLocationSubgraph({ ...deps, pubsub, log: o.log.child({ service: 'location' }) }),
+    tenant: createTenantSubgraph({
+      ...deps,
+      identity,
+      ...(o.retention && o.retention.maxDays ? { maxRetentionDays: o.retention.maxDays } : {}),
+      log: o.log.child({ service: 'tenant' }),
+    }),
+    location: createLocationSubgraph({
+      ...deps,
+      pubsub,
+      ...(o.fleet ? { fleet: o.fleet } : {}),
+      log: o.log.child({ service: 'location' }),
+    }),
     streaming: createStreamingSubgraph({
       ...deps,
       log: streamingLog,

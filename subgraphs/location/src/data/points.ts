@@ -100,8 +100,8 @@ const RECORDED_PAYLOAD = locationUpdates.payloadSql('$2::text', 'ok.user_id::tex
  * Records points into a session, all or nothing, in one transaction and ONE statement: it locks
  * the session row (a concurrent stop or batch serialises with this one), writes only if the
  * session may take them (visible, the caller's own for MEMBERs, ACTIVE, not after any point),
- * inserts every point (skipping retries: `ON CONFLICT DO NOTHING` on (session, recordedAt) and
- * (session, idempotencyKey)), writes one `location.recorded.v1` outbox row per new point and bumps
+ * inserts every point (skipping retries: `ON CONFLICT DO NOTHING` on (session, recordedAt), and a key already
+ * claimed in location_point_keys), writes one `location.recorded.v1` outbox row per new point and bumps
  * the denormalised counters. The session comes back with the rows, so a refusal names its reason
  * (nothing was written). Four round trips for 1 or 1,000 points (BEGIN, tenant, write, COMMIT),
  * and the session lock is held for one statement and the commit only. In a tenant with geofences
@@ -239,7 +239,7 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
        SELECT g.version::text AS version,
          (SELECT json_agg(json_build_object('g', v.geofence_id, 'e', v.entered_at, 'd', v.dwelled))
           FROM geofence_visits v WHERE v.tenant_id = $1::uuid AND v.session_id = $2::uuid) AS visits,
-         (SELECT p.recorded_at FROM location_points p WHERE p.id = s.last_point_id) AS last,
+         (SELECT max(p.recorded_at) FROM location_points p WHERE p.tenant_id = $1::uuid AND p.session_id = $2::uuid) AS last,
          s.point_count = (SELECT x.point_count FROM location_sessions x WHERE x.id = $2::uuid) AS fresh,
          s.last_point_id
        FROM g CROSS JOIN s
@@ -247,6 +247,15 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
      ok AS (
        SELECT user_id FROM s
        WHERE status = 'ACTIVE' AND ($14::uuid IS NULL OR user_id = $14::uuid) AND started_at <= $15::timestamptz
+     ),
+     -- Idempotency keys are claimed first (unique per session across the points' partitions): a
+     -- keyed point is written only if its key is new, once per key in the batch.
+     keys AS (
+       INSERT INTO location_point_keys (tenant_id, session_id, idempotency_key, recorded_at)
+       SELECT $1::uuid, $2::uuid, u.ikey, u.rec FROM unnest($9::timestamptz[], $10::text[]) AS u(rec, ikey)
+       CROSS JOIN ok WHERE u.ikey IS NOT NULL
+       ON CONFLICT DO NOTHING
+       RETURNING idempotency_key, recorded_at
      ),
      ins AS (
        INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, accuracy, altitude, speed,
@@ -256,6 +265,7 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
        FROM unnest($3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
          $9::timestamptz[], $10::text[]) AS u(lat, lng, acc, alt, spd, hdg, rec, ikey)
        CROSS JOIN ok
+       WHERE u.ikey IS NULL OR (u.ikey, u.rec) IN (SELECT k.idempotency_key, k.recorded_at FROM keys k)
        ON CONFLICT DO NOTHING
        RETURNING ${RETURNING}
      ),
@@ -265,7 +275,7 @@ async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: Loca
          point_count = ls.point_count + (SELECT count(*) FROM ins),
          last_point_id = CASE
            WHEN ls.last_point_id IS NULL
-             OR n."recordedAt" >= (SELECT p.recorded_at FROM location_points p WHERE p.id = ls.last_point_id)
+             OR n."recordedAt" >= (SELECT max(p.recorded_at) FROM location_points p WHERE p.tenant_id = $1::uuid AND p.session_id = $2::uuid)
            THEN n.id ELSE ls.last_point_id END,
          updated_at = now()
        FROM newest n
@@ -313,7 +323,9 @@ export async function findRetriedPoint(
   return withTenant(db, scope.tenantId, async (tx) => {
     const rows = await tx.$queryRawUnsafe<PointRow[]>(
       `SELECT ${RETURNING} FROM location_points
-       WHERE session_id = $1::uuid AND (recorded_at = $2::timestamptz OR ($3::text IS NOT NULL AND idempotency_key = $3))
+       WHERE session_id = $1::uuid AND (recorded_at = $2::timestamptz OR recorded_at = (
+         SELECT k.recorded_at FROM location_point_keys k
+          WHERE k.tenant_id = app_current_tenant() AND k.session_id = $1::uuid AND k.idempotency_key = $3))
        ORDER BY (idempotency_key IS NOT DISTINCT FROM $3) DESC LIMIT 1`,
       sessionId,
       input.recordedAt.toISOString(),
