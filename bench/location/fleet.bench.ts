@@ -17,27 +17,21 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Membership } from '@lt/context';
-import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
+import { withPlatform, withTenant } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { subgraphClient } from '@lt/testing';
 import { createLocationSubgraph, runRetention } from '@lt/subgraph-location';
+import { BENCH_CONTEXT_SECRET, benchDatabase } from './database';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 10);
 const SUMMARY_POINTS = Number(process.env['BENCH_SUMMARY_POINTS'] ?? 1_000_000);
 const RETENTION_POINTS = Number(process.env['BENCH_RETENTION_POINTS'] ?? 1_000_000);
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);
-const secret = 'bench-only-context-secret-0123456789abcdef';
+const secret = BENCH_CONTEXT_SECRET;
 
-const urls = await setupDatabase({
-  adminUrl: process.env['ADMIN_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-  database: 'lt_bench_fleet',
-  ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
-  appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: MIGRATIONS_DIR,
-});
-const db = createDb({ url: urls.appUrl, max: 8 });
-const owner = createDb({ url: urls.ownerUrl, max: 1, statementTimeoutMs: 900_000 });
+const urls = await benchDatabase('lt_bench_fleet', { max: 8, ownerTimeoutMs: 900_000 });
+const { db, owner } = urls;
 const log = createLogger({ level: 'error' });
 const on = createLocationSubgraph({ db, log, contextSecret: secret });
 const off = createLocationSubgraph({ db, log, contextSecret: secret, fleet: { enabled: false } });
