@@ -4,7 +4,7 @@
 // Every variable is listed in the README's configuration table.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { bool, commonConfig, int, list, loadConfig, oneOf, secret, str, url } from '@lt/config';
+import { bool, commonConfig, int, list, loadConfig, oneOf, optionalUrl, secret, str } from '@lt/config';
 import { createLogger, logFormat, prettyLine } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
 import { startApp } from '@lt/app';
@@ -31,26 +31,10 @@ const config = loadConfig(
       default: '.data',
       description: 'data of the embedded stand-ins (PGlite, cognito-local, generated secrets, demo state)',
     }),
-    DATABASE_URL: url({
-      protocols: ['postgresql', 'postgres'],
-      optional: true,
-      description: 'services role (lt_app) on a real Postgres; unset = embedded PGlite',
-    }),
-    ADMIN_DATABASE_URL: url({
-      protocols: ['postgresql', 'postgres'],
-      optional: true,
-      description: 'superuser URL: create roles + database and migrate at start',
-    }),
-    MIGRATION_DATABASE_URL: url({
-      protocols: ['postgresql', 'postgres'],
-      optional: true,
-      description: 'owner (lt_owner) URL: migrate at start',
-    }),
-    REDIS_URL: url({
-      protocols: ['redis', 'rediss'],
-      optional: true,
-      description: 'real Redis; unset = in-process cache and pub/sub',
-    }),
+    DATABASE_URL: optionalUrl('postgres', 'services role (lt_app) on a real Postgres; unset = embedded PGlite'),
+    ADMIN_DATABASE_URL: optionalUrl('postgres', 'superuser URL: create roles + database and migrate at start'),
+    MIGRATION_DATABASE_URL: optionalUrl('postgres', 'owner (lt_owner) URL: migrate at start'),
+    REDIS_URL: optionalUrl('redis', 'real Redis; unset = in-process cache and pub/sub'),
     KAFKA_BROKERS: list({
       optional: true,
       description: 'real Kafka brokers (host:port,…); unset = in-process event log',
@@ -68,17 +52,9 @@ const config = loadConfig(
       optional: true,
       description: 'app client (no secret; USER_PASSWORD_AUTH + REFRESH_TOKEN_AUTH)',
     }),
-    COGNITO_ENDPOINT: url({
-      protocols: ['http', 'https'],
-      optional: true,
-      description: 'cognito-local endpoint; unset with a pool id = AWS',
-    }),
+    COGNITO_ENDPOINT: optionalUrl('http', 'cognito-local endpoint; unset with a pool id = AWS'),
     COGNITO_REGION: str({ default: 'us-east-1', description: 'AWS region of the pool' }),
-    COGNITO_ISSUER: url({
-      protocols: ['http', 'https'],
-      optional: true,
-      description: 'expected token issuer (default: derived from endpoint/region + pool)',
-    }),
+    COGNITO_ISSUER: optionalUrl('http', 'expected token issuer (default: derived from endpoint/region + pool)'),
     COGNITO_LOCAL_PORT: port(9229, 'port of the embedded cognito-local (taken: any free port)'),
     BOOTSTRAP_ADMIN_EMAIL: str({
       optional: true,
@@ -103,11 +79,10 @@ const config = loadConfig(
       description: 'seed the demo tenant/users/sink; auto = when Postgres is embedded',
     }),
     DEMO_RECEIVER_PORT: port(4010, 'built-in demo webhook receiver port'),
-    MAP_STYLE_URL: url({
-      protocols: ['http', 'https'],
-      optional: true,
-      description: 'dashboard map: MapLibre style URL or raster tile template ({z}/{x}/{y}); unset = offline basemap',
-    }),
+    MAP_STYLE_URL: optionalUrl(
+      'http',
+      'dashboard map: MapLibre style URL or raster tile template ({z}/{x}/{y}); unset = offline basemap',
+    ),
     ALLOW_EMBEDDED_PUBLIC: bool({
       default: false,
       description: 'allow a non-loopback HOST while Postgres or Cognito is embedded (development stand-ins)',

@@ -24,11 +24,12 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import type { Membership } from '@lt/context';
-import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
+import { withPlatform, withTenant } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { subgraphClient } from '@lt/testing';
 import { emptyState, emptyTotals, fleetRules, refold, saveSummary } from '@lt/subgraph-location/testing';
 import { createLocationSubgraph, runRetention } from '@lt/subgraph-location';
+import { BENCH_CONTEXT_SECRET, benchDatabase } from './database';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 10);
@@ -39,17 +40,13 @@ const INDEX_ROUNDS = Number(process.env['BENCH_INDEX_ROUNDS'] ?? 4);
 /** Sections to run (`1,2,3,4`; default all). */
 const ONLY = new Set((process.env['BENCH_ONLY'] ?? '1,2,3,4').split(',').map((x) => x.trim()));
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);
-const secret = 'bench-only-context-secret-0123456789abcdef';
+const secret = BENCH_CONTEXT_SECRET;
 
-const urls = await setupDatabase({
-  adminUrl: process.env['ADMIN_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-  database: process.env['BENCH_FLEET_DATABASE'] ?? 'lt_bench_fleet',
-  ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
-  appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: MIGRATIONS_DIR,
+const urls = await benchDatabase(process.env['BENCH_FLEET_DATABASE'] ?? 'lt_bench_fleet', {
+  max: 8,
+  ownerTimeoutMs: 900_000,
 });
-const db = createDb({ url: urls.appUrl, max: 8 });
-const owner = createDb({ url: urls.ownerUrl, max: 1, statementTimeoutMs: 900_000 });
+const { db, owner } = urls;
 const log = createLogger({ level: 'error' });
 const on = createLocationSubgraph({ db, log, contextSecret: secret });
 const off = createLocationSubgraph({ db, log, contextSecret: secret, fleet: { enabled: false } });

@@ -14,26 +14,19 @@
 // those resolvers run (same shape as Prisma's), which must use indexes, no seq scan on location_points.
 import { randomUUID } from 'node:crypto';
 import type { Membership } from '@lt/context';
-import { createDb, setupDatabase, withPlatform, withTenant, MIGRATIONS_DIR } from '@lt/db';
+import { withPlatform, withTenant } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { createMemoryPubSub } from '@lt/pubsub';
 import { encodeCursor } from '@lt/server';
 import { subgraphClient } from '@lt/testing';
 import { createLocationSubgraph } from '@lt/subgraph-location';
+import { BENCH_CONTEXT_SECRET, benchDatabase } from './database';
 
 const POINTS = Number(process.env['BENCH_POINTS'] ?? 1_000_000);
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);
-const secret = 'bench-only-context-secret-0123456789abcdef';
+const secret = BENCH_CONTEXT_SECRET;
 
-const urls = await setupDatabase({
-  adminUrl: process.env['ADMIN_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-  database: 'lt_bench_million',
-  ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
-  appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
-  migrationsDir: MIGRATIONS_DIR,
-});
-const db = createDb({ url: urls.appUrl, max: 4 });
-const owner = createDb({ url: urls.ownerUrl, max: 1, statementTimeoutMs: 600_000 });
+const { db, owner } = await benchDatabase('lt_bench_million', { max: 4, ownerTimeoutMs: 600_000 });
 const server = createLocationSubgraph({
   db,
   log: createLogger({ level: 'error' }),

@@ -6,60 +6,28 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_PAYLOAD_MAX_POINTS } from '@lt/events';
-import { createTestTenant, waitFor, type TestTenant } from '@lt/testing';
-import { gql } from '../support/graphql';
-import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type TestUser } from '../support/identity';
+import type { TestTenant } from '@lt/testing';
+import type { AuthedStack, TestUser } from '../support/identity';
 import { LiveSocket } from './liveSocket';
+import { LiveClients, startLiveWorld, type Subscription } from './liveWorld';
 
-let stack: AuthedStack;
-let tA: TestTenant;
-let tB: TestTenant;
-let adminA: TestUser;
-let alice: TestUser;
-let bob: TestUser;
-let adminB: TestUser;
-const sockets: LiveSocket[] = [];
+let stack: AuthedStack, tA: TestTenant;
+let adminA: TestUser, alice: TestUser, bob: TestUser, adminB: TestUser;
+const live = new LiveClients(() => stack);
+const { as } = live;
 
 beforeAll(async () => {
-  stack = await startAuthedStack();
-  tA = await createTestTenant(stack.db, 'fast');
-  tB = await createTestTenant(stack.db, 'fast');
-  [adminA, alice, bob, adminB] = await Promise.all([
-    createUserWithToken(stack, { tenantId: tA.id, role: 'TENANT_ADMIN' }),
-    createUserWithToken(stack, { tenantId: tA.id, role: 'MEMBER' }),
-    createUserWithToken(stack, { tenantId: tA.id, role: 'MEMBER' }),
-    createUserWithToken(stack, { tenantId: tB.id, role: 'TENANT_ADMIN' }),
-  ]);
+  ({ stack, tA, adminA, alice, bob, adminB } = await startLiveWorld('fast'));
 });
-afterEach(async () => {
-  await Promise.allSettled(sockets.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+afterEach(() => live.closeAll());
+afterAll(() => live.stop());
 
-async function open(user: TestUser): Promise<LiveSocket> {
-  const s = await LiveSocket.open(stack.routerUrl, `Bearer ${user.accessToken}`);
-  sockets.push(s);
-  await s.acked();
-  return s;
-}
-
-async function as<T>(user: TestUser, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const r = await gql<T>(stack.routerUrl, query, variables, bearer(user));
-  if (r.errors) throw new Error(JSON.stringify(r.errors));
-  return r.data!;
-}
+const open = (user: TestUser) => live.open(user);
 
 const engine = () => stack.subscriptions()!.stats();
 
-async function subscribeAll(subs: [LiveSocket, string, string, Record<string, unknown>?][]): Promise<void> {
-  // Earlier tests' sockets are gone first: the served counters then count this test's groups only.
-  await waitFor(() => engine().subscriptions === 0, { what: 'earlier subscriptions closed' });
-  const before = engine().subscriptions;
-  for (const [w, id, q, v] of subs) w.subscribe(id, q, v ?? {});
-  await waitFor(() => engine().subscriptions >= before + subs.length, { what: `${subs.length} live subscriptions` });
-}
+// Earlier tests' sockets are gone first: the served counters then count this test's groups only.
+const subscribeAll = (subs: Subscription[]) => live.subscribeAll(subs, { idleFirst: true });
 
 let clock = Date.now() + 60_000;
 const at = () => new Date((clock += 13)).toISOString();

@@ -5,53 +5,21 @@
  * tenant's fence or session.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTenant, waitFor, type TestTenant } from '@lt/testing';
-import { gql } from '../support/graphql';
-import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type TestUser } from '../support/identity';
+import type { AuthedStack, TestUser } from '../support/identity';
 import { LiveSocket } from './liveSocket';
+import { LiveClients, startLiveWorld } from './liveWorld';
 
 let stack: AuthedStack;
-let tA: TestTenant;
-let tB: TestTenant;
-let adminA: TestUser;
-let alice: TestUser;
-let bob: TestUser;
-let adminB: TestUser;
-const sockets: LiveSocket[] = [];
+let adminA: TestUser, alice: TestUser, bob: TestUser, adminB: TestUser;
+const live = new LiveClients(() => stack);
+const { as, subscribeAll } = live;
 
 beforeAll(async () => {
-  stack = await startAuthedStack();
-  tA = await createTestTenant(stack.db, 'geo-live');
-  tB = await createTestTenant(stack.db, 'geo-live');
-  [adminA, alice, bob, adminB] = await Promise.all([
-    createUserWithToken(stack, { tenantId: tA.id, role: 'TENANT_ADMIN' }),
-    createUserWithToken(stack, { tenantId: tA.id, role: 'MEMBER' }),
-    createUserWithToken(stack, { tenantId: tA.id, role: 'MEMBER' }),
-    createUserWithToken(stack, { tenantId: tB.id, role: 'TENANT_ADMIN' }),
-  ]);
+  ({ stack, adminA, alice, bob, adminB } = await startLiveWorld('geo-live'));
 });
-afterAll(async () => {
-  await Promise.allSettled(sockets.map((s) => s.close()));
-  await stack?.stop();
-});
+afterAll(() => live.stop());
 
-async function open(user: TestUser): Promise<LiveSocket> {
-  const s = await LiveSocket.open(stack.routerUrl, `Bearer ${user.accessToken}`);
-  sockets.push(s);
-  await s.acked();
-  return s;
-}
-async function as<T>(user: TestUser, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const r = await gql<T>(stack.routerUrl, query, variables, bearer(user));
-  if (r.errors) throw new Error(JSON.stringify(r.errors));
-  return r.data!;
-}
-async function subscribeAll(subs: [LiveSocket, string, string, Record<string, unknown>?][]): Promise<void> {
-  const stats = () => stack.subscriptions()!.stats().subscriptions;
-  const before = stats();
-  for (const [w, id, q, v] of subs) w.subscribe(id, q, v ?? {});
-  await waitFor(() => stats() >= before + subs.length, { what: `${subs.length} live subscriptions` });
-}
+const open = (user: TestUser) => live.open(user);
 
 let clock = Date.now() + 60_000;
 const at = () => new Date((clock += 1_000)).toISOString();

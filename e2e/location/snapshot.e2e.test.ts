@@ -4,49 +4,22 @@
  * with nothing missed and nothing repeated between the two even while points are being recorded.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTenant, type TestTenant } from '@lt/testing';
-import { gql } from '../support/graphql';
-import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type TestUser } from '../support/identity';
+import type { AuthedStack, TestUser } from '../support/identity';
 import { LiveSocket } from './liveSocket';
+import { LiveClients, startLiveWorld } from './liveWorld';
 
 let stack: AuthedStack;
-let tA: TestTenant;
-let tB: TestTenant;
-let adminA: TestUser;
-let alice: TestUser;
-let bob: TestUser;
-let adminB: TestUser;
-const sockets: LiveSocket[] = [];
+let adminA: TestUser, alice: TestUser, bob: TestUser, adminB: TestUser;
+const live = new LiveClients(() => stack);
+const { as } = live;
 
 beforeAll(async () => {
-  stack = await startAuthedStack();
-  tA = await createTestTenant(stack.db, 'snap');
-  tB = await createTestTenant(stack.db, 'snap');
-  [adminA, alice, bob, adminB] = await Promise.all([
-    createUserWithToken(stack, { tenantId: tA.id, role: 'TENANT_ADMIN' }),
-    createUserWithToken(stack, { tenantId: tA.id, role: 'MEMBER' }),
-    createUserWithToken(stack, { tenantId: tA.id, role: 'MEMBER' }),
-    createUserWithToken(stack, { tenantId: tB.id, role: 'TENANT_ADMIN' }),
-  ]);
+  ({ stack, adminA, alice, bob, adminB } = await startLiveWorld('snap'));
 });
-afterEach(async () => {
-  await Promise.allSettled(sockets.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+afterEach(() => live.closeAll());
+afterAll(() => live.stop());
 
-async function as<T>(user: TestUser, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const r = await gql<T>(stack.routerUrl, query, variables, bearer(user));
-  if (r.errors) throw new Error(JSON.stringify(r.errors));
-  return r.data!;
-}
-async function open(user: TestUser): Promise<LiveSocket> {
-  const s = await LiveSocket.open(stack.routerUrl, `Bearer ${user.accessToken}`);
-  sockets.push(s);
-  await s.acked();
-  return s;
-}
+const open = (user: TestUser) => live.open(user);
 
 let clock = Date.now() + 30_000;
 const at = () => new Date((clock += 1_000)).toISOString();

@@ -7,59 +7,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTenant, waitFor, type TestTenant } from '@lt/testing';
 import { gql } from '../support/graphql';
-import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type TestUser } from '../support/identity';
+import { bearer, createUserWithToken, type AuthedStack, type TestUser } from '../support/identity';
 import { LiveSocket } from './liveSocket';
+import { LiveClients, startLiveWorld } from './liveWorld';
 import { startRouterReplica, type Replica } from './replica';
 
-let stack: AuthedStack;
-let tA: TestTenant;
-let tB: TestTenant;
-let adminA: TestUser;
-let alice: TestUser;
-let bob: TestUser;
-let adminB: TestUser;
-const sockets: LiveSocket[] = [];
+let stack: AuthedStack, tA: TestTenant;
+let adminA: TestUser, alice: TestUser, bob: TestUser, adminB: TestUser;
+const live = new LiveClients(() => stack);
+const { as, subscribeAll } = live;
 
 beforeAll(async () => {
-  stack = await startAuthedStack({
+  ({ stack, tA, adminA, alice, bob, adminB } = await startLiveWorld('live', {
     subscriptionLimits: { perConnection: 5, maxBufferedBytes: 512 * 1024 },
-  });
-  tA = await createTestTenant(stack.db, 'live');
-  tB = await createTestTenant(stack.db, 'live');
-  [adminA, alice, bob, adminB] = await Promise.all([
-    createUserWithToken(stack, { tenantId: tA.id, role: 'TENANT_ADMIN' }),
-    createUserWithToken(stack, { tenantId: tA.id, role: 'MEMBER' }),
-    createUserWithToken(stack, { tenantId: tA.id, role: 'MEMBER' }),
-    createUserWithToken(stack, { tenantId: tB.id, role: 'TENANT_ADMIN' }),
-  ]);
+  }));
 });
-afterAll(async () => {
-  await Promise.allSettled(sockets.map((s) => s.close()));
-  await stack?.stop();
-});
+afterAll(() => live.stop());
 
-async function open(user: TestUser | null, url = stack.routerUrl): Promise<LiveSocket> {
-  const s = await LiveSocket.open(url, user ? `Bearer ${user.accessToken}` : undefined);
-  sockets.push(s);
-  return s;
-}
-
-async function as<T>(user: TestUser, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const r = await gql<T>(stack.routerUrl, query, variables, bearer(user));
-  if (r.errors) throw new Error(JSON.stringify(r.errors));
-  return r.data!;
-}
-
-/**
- * Sends subscribe messages and waits until the router has them all live (visibility checked,
- * tenant channel listening): a point recorded afterwards is delivered. Bounded.
- */
-async function subscribeAll(subs: [LiveSocket, string, string, Record<string, unknown>?][]): Promise<void> {
-  const stats = () => stack.subscriptions()!.stats().subscriptions;
-  const before = stats();
-  for (const [w, id, q, v] of subs) w.subscribe(id, q, v ?? {});
-  await waitFor(() => stats() >= before + subs.length, { what: `${subs.length} live subscriptions` });
-}
+const open = (user: TestUser | null, url?: string) => live.open(user, { url, acked: false });
 
 let clock = Date.now() + 60_000;
 const at = () => new Date((clock += 11)).toISOString();
@@ -179,7 +144,7 @@ describe('connections and limits', () => {
     const none = await open(null);
     expect(await none.closed).toMatchObject({ code: 4401 });
     const bad = await LiveSocket.open(stack.routerUrl, 'Bearer not-a-token');
-    sockets.push(bad);
+    live.sockets.push(bad);
     expect(await bad.closed).toMatchObject({ code: 4401 });
   });
 

@@ -8,19 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql } from '../support/graphql';
 import {
   activeSessions,
-  cleanCopy,
+  clientCommands,
   credentials,
   login,
-  newcomerEnv,
-  quickStartCommands,
-  removeCopy,
   runAsReadmeSays,
-  startAsReadmeSays,
+  startCleanCopy,
+  stopCleanCopy,
+  type StartedCopy,
   type Terminal,
 } from './quickstart';
 
 const ADMIN = { email: 'ops@fleet.example', password: 'Ops-Bootstrap-2026' };
-const clients = quickStartCommands().filter((c) => !['npm install', 'npm start', 'npm test'].includes(c));
+const clients = clientCommands();
+let copy: StartedCopy | undefined;
 let dir: string;
 let start: Terminal;
 let router = '';
@@ -28,19 +28,11 @@ let env: NodeJS.ProcessEnv;
 let printed: (label: string) => string;
 
 beforeAll(async () => {
-  dir = cleanCopy();
-  env = newcomerEnv({ BOOTSTRAP_ADMIN_EMAIL: ADMIN.email, BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password });
-  const s = await startAsReadmeSays(dir, env);
-  start = s.terminal;
-  printed = s.printed;
-  router = s.printed('GraphQL \\+ Apollo Sandbox');
-  env = { ...env, ROUTER_URL: router };
+  copy = await startCleanCopy({ BOOTSTRAP_ADMIN_EMAIL: ADMIN.email, BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password });
+  ({ dir, terminal: start, router, env, printed } = copy);
 }, 130_000);
 
-afterAll(() => {
-  start?.kill();
-  removeCopy(dir);
-});
+afterAll(() => stopCleanCopy(copy));
 
 describe('npm start with BOOTSTRAP_ADMIN_* and the embedded demo', () => {
   it('seeds the demo as the configured platform admin; the banner names it, not its password', async () => {

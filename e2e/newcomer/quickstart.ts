@@ -238,3 +238,45 @@ export async function runAsReadmeSays(
 export function removeCopy(dir: string | undefined): void {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
+
+/** The quick-start commands a newcomer runs against a started `npm start` (all but install, start, test). */
+export const clientCommands = (commands = quickStartCommands()): string[] =>
+  commands.filter((c) => !['npm install', 'npm start', 'npm test'].includes(c));
+
+export interface StartedCopy {
+  dir: string;
+  terminal: Terminal;
+  /** The router URL the banner printed. */
+  router: string;
+  /** The environment for the clients: ROUTER_URL set (the test's router is not on port 4000). */
+  env: NodeJS.ProcessEnv;
+  readyMs: number;
+  printed: (label: string) => string;
+}
+
+/** A clean copy with `npm start` running in it as the README says (`extra`: added environment). */
+export async function startCleanCopy(extra: NodeJS.ProcessEnv = {}): Promise<StartedCopy> {
+  const dir = cleanCopy();
+  try {
+    const env = newcomerEnv(extra);
+    const s = await startAsReadmeSays(dir, env);
+    const router = s.printed('GraphQL \\+ Apollo Sandbox');
+    return {
+      dir,
+      terminal: s.terminal,
+      router,
+      env: { ...env, ROUTER_URL: router },
+      readyMs: s.readyMs,
+      printed: s.printed,
+    };
+  } catch (err) {
+    removeCopy(dir);
+    throw err;
+  }
+}
+
+/** Kills `npm start` (if still running) and removes the copy. */
+export function stopCleanCopy(copy: StartedCopy | undefined): void {
+  copy?.terminal.kill();
+  removeCopy(copy?.dir);
+}

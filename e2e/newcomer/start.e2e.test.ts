@@ -15,19 +15,20 @@ import { driveFleet, setUpFleet } from '../../scripts/simulate/fleet';
 import { gql } from '../support/graphql';
 import {
   activeSessions,
-  cleanCopy,
+  clientCommands,
   credentials,
   login,
-  newcomerEnv,
   quickStartCommands,
-  removeCopy,
   runAsReadmeSays,
-  startAsReadmeSays,
+  startCleanCopy,
+  stopCleanCopy,
+  type StartedCopy,
   type Terminal,
 } from './quickstart';
 
 const commands = quickStartCommands();
-const clients = commands.filter((c) => !['npm install', 'npm start', 'npm test'].includes(c));
+const clients = clientCommands(commands);
+let copy: StartedCopy | undefined;
 let dir: string;
 let start: Terminal;
 let router = '';
@@ -37,11 +38,8 @@ const printed: Record<string, string> = {};
 beforeAll(async () => {
   // `npm install` is what made node_modules (shared with the copy); `npm test` is this suite.
   expect(commands.slice(0, 3)).toEqual(['npm install', 'npm start', 'npm test']);
-  dir = cleanCopy();
-  env = newcomerEnv();
-  const s = await startAsReadmeSays(dir, env);
-  start = s.terminal;
-  router = s.printed('GraphQL \\+ Apollo Sandbox');
+  const s = (copy = await startCleanCopy());
+  ({ dir, terminal: start, router, env } = s);
   for (const [key, label] of Object.entries({
     receiver: 'Demo webhook receiver',
     admin: 'platform admin',
@@ -49,15 +47,10 @@ beforeAll(async () => {
     member: 'member',
   }))
     printed[key] = s.printed(label);
-  // The clients find the router through ROUTER_URL (the test's router is not on port 4000).
-  env = { ...env, ROUTER_URL: router };
   console.log(`npm start ready in ${s.readyMs} ms (includes tsx start-up)`);
 }, 130_000);
 
-afterAll(() => {
-  start?.kill();
-  removeCopy(dir);
-});
+afterAll(() => stopCleanCopy(copy));
 
 describe('the README quick start, to the letter', () => {
   it('the quick start names the commands a newcomer runs', () => {

@@ -1,6 +1,6 @@
 // The router process's configuration: every variable with its parser, default and meaning.
 // index.ts loads it from process.env; tests check deployment files (docker-compose.yml) against it.
-import { commonConfig, int, str, url } from '@lt/config';
+import { commonConfig, int, optionalUrl, str } from '@lt/config';
 
 export const routerConfigSpec = {
   ...commonConfig,
@@ -10,41 +10,26 @@ export const routerConfigSpec = {
     default: new URL('../supergraph.graphql', import.meta.url).pathname,
     description: 'composed supergraph SDL',
   }),
-  DATABASE_URL: url({
-    protocols: ['postgresql', 'postgres'],
-    optional: true,
-    description: 'services role (lt_app); membership lookups by Cognito sub (required with COGNITO_USER_POOL_ID)',
-  }),
-  REDIS_URL: url({
-    protocols: ['redis', 'rediss'],
-    optional: true,
-    description: 'shared membership cache, revocations and identity events; without it: in process only',
-  }),
+  DATABASE_URL: optionalUrl(
+    'postgres',
+    'services role (lt_app); membership lookups by Cognito sub (required with COGNITO_USER_POOL_ID)',
+  ),
+  REDIS_URL: optionalUrl(
+    'redis',
+    'shared membership cache, revocations and identity events; without it: in process only',
+  ),
   COGNITO_USER_POOL_ID: str({ optional: true, description: 'Cognito pool; unset = every caller anonymous' }),
   COGNITO_CLIENT_ID: str({ optional: true, description: 'app client whose access tokens are accepted' }),
-  COGNITO_ENDPOINT: url({
-    protocols: ['http', 'https'],
-    optional: true,
-    description: 'cognito-local (e.g. http://127.0.0.1:9229); unset = AWS Cognito',
-  }),
-  COGNITO_ISSUER: url({
-    protocols: ['http', 'https'],
-    optional: true,
-    description: 'expected iss (default <endpoint>/<pool>)',
-  }),
-  AUTH_URL: url({
-    protocols: ['http', 'https'],
-    optional: true,
-    description: 'auth subgraph URL (default: routing_url in supergraph.yaml)',
-  }),
-  TENANT_URL: url({ protocols: ['http', 'https'], optional: true, description: 'tenant subgraph URL' }),
-  LOCATION_URL: url({ protocols: ['http', 'https'], optional: true, description: 'location subgraph URL' }),
-  STREAMING_URL: url({ protocols: ['http', 'https'], optional: true, description: 'streaming subgraph URL' }),
-  MAP_STYLE_URL: url({
-    protocols: ['http', 'https'],
-    optional: true,
-    description: 'dashboard map: MapLibre style URL or raster tile template ({z}/{x}/{y}); unset = offline basemap',
-  }),
+  COGNITO_ENDPOINT: optionalUrl('http', 'cognito-local (e.g. http://127.0.0.1:9229); unset = AWS Cognito'),
+  COGNITO_ISSUER: optionalUrl('http', 'expected iss (default <endpoint>/<pool>)'),
+  AUTH_URL: optionalUrl('http', 'auth subgraph URL (default: routing_url in supergraph.yaml)'),
+  TENANT_URL: optionalUrl('http', 'tenant subgraph URL'),
+  LOCATION_URL: optionalUrl('http', 'location subgraph URL'),
+  STREAMING_URL: optionalUrl('http', 'streaming subgraph URL'),
+  MAP_STYLE_URL: optionalUrl(
+    'http',
+    'dashboard map: MapLibre style URL or raster tile template ({z}/{x}/{y}); unset = offline basemap',
+  ),
   BODY_LIMIT: str({ default: '1mb', description: 'max request body (express size string)' }),
   LIMIT_MAX_DEPTH: int({ default: 12, min: 1, description: 'max selection depth' }),
   LIMIT_MAX_ALIASES: int({ default: 30, min: 0, description: 'max aliases per operation' }),

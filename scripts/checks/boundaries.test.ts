@@ -70,6 +70,24 @@ describe('boundaries check', () => {
     ]);
   });
 
+  it("fails when a subgraph's code other than index.ts imports its composition root", () => {
+    const w = [...workspaces, ws('@lt/subgraph-x', 'subgraphs/x')];
+    expect(
+      messages(
+        [
+          file('subgraphs/x/src/index.ts', './createXSubgraph'),
+          file('subgraphs/x/test/x.int.test.ts', '../src/createXSubgraph'),
+          file('subgraphs/x/src/resolvers/Query.ts', '../createXSubgraph', '../deps'),
+          file('subgraphs/x/src/useCases/doIt.ts', '../createXSubgraph.ts'),
+        ],
+        w,
+      ),
+    ).toEqual([
+      'subgraphs/x/src/resolvers/Query.ts: imports the composition root ../createXSubgraph: take the dependency types from deps.ts',
+      'subgraphs/x/src/useCases/doIt.ts: imports the composition root ../createXSubgraph.ts: take the dependency types from deps.ts',
+    ]);
+  });
+
   it('fails on an @lt/* import the package.json does not declare', () => {
     expect(
       messages(

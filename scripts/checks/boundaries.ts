@@ -9,6 +9,8 @@
 // - a library imports or lists a service: libraries (`packages/*`, and `prisma` = @lt/db) know no
 //   service (`router`, `subgraphs/*`, `app`), not even in their tests; what a library's test needs
 //   from a service is tested in that service or in the app;
+// - a subgraph's own code imports its composition root (src/create<Name>Subgraph.ts) from any file
+//   but src/index.ts: the dependency types live in src/deps.ts, so no import cycle runs through it;
 // - the workspaces depend on each other in a cycle: the graph is the declared `dependencies` plus the
 //   actual imports of non-test code. Tests stay out of it: @lt/testing builds on @lt/db, and
 //   @lt/db's tests use @lt/testing, as a package's tests may use anything that builds on it.
@@ -79,6 +81,13 @@ function isTestPath(path: string): boolean {
   return /(^|\/)test\//.test(path) || /\.test\.ts$/.test(path) || path.startsWith('e2e/');
 }
 
+const COMPOSITION_ROOT = /^subgraphs\/[^/]+\/src\/create[A-Z]\w*Subgraph(\.ts)?$/;
+
+/** `target` is a subgraph's composition root that `path` (non-test code) must not import. */
+function importsCompositionRoot(path: string, target: string): boolean {
+  return COMPOSITION_ROOT.test(target) && !/^subgraphs\/[^/]+\/src\/index\.ts$/.test(path);
+}
+
 /** Cycles in a directed graph, each as the list of its nodes (first node repeated at the end). */
 export function findCycles(edges: Map<string, Set<string>>): string[][] {
   const cycles: string[][] = [];
@@ -119,6 +128,8 @@ export function checkBoundaries(workspaces: Workspace[], files: SourceFile[]): V
           if (from) report(`relative import of ${spec} reaches into ${where}: import it by package name`);
           else if (to) report(`relative import of ${spec} reaches into ${to.name}'s private files: import ${to.name}`);
         }
+        if (!fromTest && importsCompositionRoot(file.path, target))
+          report(`imports the composition root ${spec}: take the dependency types from deps.ts`);
         if (!fromTest && isTestPath(target)) report(`non-test code imports test file ${spec}`);
         else if (isTestPath(target) && target.startsWith('e2e/') && !file.path.startsWith('e2e/'))
           report(`imports the end-to-end suite's file ${spec}: move what is shared into a package`);

@@ -66,21 +66,13 @@ answers() {
 
 start() {
   svc_lock "$COGNITO_LOCAL_DIR/.lock"
-  local pid t0
+  local pid t0 ours=0
   t0=$(svc_now)
-  if pid=$(svc_pid_alive "$PID_FILE" "$PID_PATTERN"); then
-    if [[ $(cat "$READY_FILE" 2>/dev/null) == "$pid" ]] && svc_port_open "$COGNITO_HOST" "$COGNITO_PORT"; then
-      svc_log "already running (pid $pid) on $URL"
-      return 0
-    fi
-    svc_log "process $pid exists but was not confirmed ready yet; waiting"
-  elif svc_port_open "$COGNITO_HOST" "$COGNITO_PORT"; then
-    if answers; then
-      svc_log "something already answers on $URL with pool $COGNITO_POOL_ID (not started by this script); leaving it alone"
-      return 0
-    fi
+  pid=$(svc_ours "$PID_FILE" "$PID_PATTERN" "$READY_FILE" "$COGNITO_HOST" "$COGNITO_PORT" answers) || ours=$?
+  ((ours != 0)) || return 0
+  if ((ours == 3)); then
     svc_die "port $COGNITO_PORT is taken by something that does not serve pool $COGNITO_POOL_ID / client $COGNITO_CLIENT_ID"
-  else
+  elif ((ours == 2)); then
     command -v curl >/dev/null || svc_die "curl not found"
     [[ -x $BIN ]] || svc_die "$BIN not found: run \`npm ci\` in $REPO_ROOT first"
     rm -f "$READY_FILE"

@@ -156,19 +156,11 @@ broker_answers() {
 
 start() {
   svc_lock "$KAFKA_RUN_DIR/.lock"
-  local pid t0
+  local pid t0 ours=0
   t0=$(svc_now)
-  if pid=$(svc_pid_alive "$PID_FILE" "$PID_PATTERN"); then
-    if [[ $(cat "$READY_FILE" 2>/dev/null) == "$pid" ]] && svc_port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
-      svc_log "already running (pid $pid) on $KAFKA_HOST:$KAFKA_PORT"
-      return 0
-    fi
-    # Started earlier but never confirmed ready (or start was interrupted): wait for it.
-    svc_log "process $pid exists but was not confirmed ready yet; waiting"
-  elif svc_port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
-    svc_log "something already answers on $KAFKA_HOST:$KAFKA_PORT (not started by this script); leaving it alone"
-    return 0
-  else
+  pid=$(svc_ours "$PID_FILE" "$PID_PATTERN" "$READY_FILE" "$KAFKA_HOST" "$KAFKA_PORT" true) || ours=$?
+  ((ours != 0)) || return 0
+  if ((ours == 2)); then
     need_java
     fetch
     rm -f "$READY_FILE"

@@ -30,6 +30,30 @@ svc_pid_alive() {
   return 1
 }
 
+# svc_ours PIDFILE PATTERN READYFILE HOST PORT FOREIGN_OK -> what runs on HOST:PORT, logged:
+#   0  nothing to do: our process (see svc_pid_alive) passed the readiness probe (READYFILE holds
+#      its pid) and the port is open, or another process holds the port and the command
+#      FOREIGN_OK accepts it (e.g. it serves our pool)
+#   1  our process runs but was never confirmed ready: its pid is printed, the caller waits for it
+#   2  nothing: the caller starts one
+#   3  another process holds the port and FOREIGN_OK refuses it
+svc_ours() {
+  local pid
+  if pid=$(svc_pid_alive "$1" "$2"); then
+    printf '%s\n' "$pid"
+    if [[ $(cat "$3" 2>/dev/null) == "$pid" ]] && svc_port_open "$4" "$5"; then
+      svc_log "already running (pid $pid) on $4:$5"
+      return 0
+    fi
+    # Started earlier but never confirmed ready (or start was interrupted): wait for it.
+    svc_log "process $pid exists but was not confirmed ready yet; waiting"
+    return 1
+  fi
+  svc_port_open "$4" "$5" || return 2
+  "$6" || return 3
+  svc_log "something already answers on $4:$5 (not started by this script); leaving it alone"
+}
+
 # svc_running PID -> 0 while PID exists and is not a zombie (an orphaned daemon is reaped by
 # whatever PID 1 is, which in containers can take a while or never happen).
 svc_running() {

@@ -10,6 +10,7 @@ export {
   int,
   bool,
   url,
+  optionalUrl,
   secret,
   oneOf,
   list,

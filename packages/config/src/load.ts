@@ -84,6 +84,16 @@ export const url = (o: Opts<string> & { protocols?: string[] }): VarSpec<string>
   },
 });
 
+const URL_PROTOCOLS = {
+  postgres: ['postgresql', 'postgres'],
+  redis: ['redis', 'rediss'],
+  http: ['http', 'https'],
+} as const;
+
+/** An optional URL of one kind (`postgres`, `redis` or `http`, TLS variants included). */
+export const optionalUrl = (kind: keyof typeof URL_PROTOCOLS, description: string): VarSpec<string> =>
+  url({ protocols: [...URL_PROTOCOLS[kind]], optional: true, description });
+
 /** A secret: at least `minLength` characters, never echoed in errors or logs. */
 export const secret = (o: Opts<string> & { minLength?: number }): VarSpec<string> => ({
   ...o,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, bool, int, loadConfig, secret, str, url } from '../src/index';
+import { ConfigError, bool, int, loadConfig, optionalUrl, secret, str, url } from '../src/index';
 
 const spec = {
   PORT: int({ default: 4000, min: 0, max: 65535, description: 'port' }),
@@ -33,5 +33,28 @@ describe('loadConfig', () => {
     expect((err as ConfigError).problems.map((p) => p.variable)).toEqual(['PORT', 'DATABASE_URL', 'KEY']);
     expect(msg).toMatch(/PORT: invalid value: 70000 is above 65535/);
     expect(msg).not.toContain('short-secret-value');
+  });
+});
+
+describe('optionalUrl', () => {
+  const s = {
+    DB: optionalUrl('postgres', 'db'),
+    CACHE: optionalUrl('redis', 'cache'),
+    API: optionalUrl('http', 'api'),
+  };
+
+  it('is undefined when unset and accepts its kind, TLS variants included', () => {
+    expect(loadConfig(s, {})).toEqual({ DB: undefined, CACHE: undefined, API: undefined });
+    expect(loadConfig(s, { DB: 'postgres://h/db', CACHE: 'rediss://h:6380', API: 'https://h/x' })).toEqual({
+      DB: 'postgres://h/db',
+      CACHE: 'rediss://h:6380',
+      API: 'https://h/x',
+    });
+  });
+
+  it('refuses another kind of URL, naming the variable', () => {
+    expect(() => loadConfig(s, { DB: 'redis://h', API: 'ftp://h' })).toThrow(
+      /DB: invalid value: protocol must be one of postgresql, postgres\n\s+API: invalid value: protocol must be one of http, https/,
+    );
   });
 });

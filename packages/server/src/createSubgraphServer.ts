@@ -20,6 +20,7 @@ import { listen, stopServer } from './http';
 import { guardArguments } from './inputGuard';
 import { logUnexpectedErrors } from './logErrors';
 import { processMetrics } from './processMetrics';
+import { probe } from './probe';
 
 /** Dependency failures answered SERVICE_UNAVAILABLE: Postgres unavailable or overloaded, Redis unreachable. */
 const isTransient = (err: unknown): boolean => isTransientDatabaseError(err) || isRedisUnavailableError(err);
@@ -43,24 +44,6 @@ export interface SubgraphServerOptions<TExtra extends object> {
    * fails; each bounded by 2 s). `/healthz` (liveness) answers as soon as the server listens.
    */
   readiness?: Record<string, () => Promise<void>>;
-}
-
-/** Runs one readiness probe with a deadline: 'ok' or why not. */
-async function probe(check: () => Promise<void>, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return 'ok';
-  } catch (err) {
-    return err instanceof Error ? err.message.slice(0, 200) : 'failed';
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export interface SubgraphServer {

@@ -14,3 +14,4 @@ export { runUntilSignal } from './run';
 export { logUnexpectedErrors } from './logErrors';
 export { loadBatched, byId } from './batch';
 export { processMetrics } from './processMetrics';
+export { probe } from './probe';

@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { probe } from '@lt/server';
 import type { RouterMetrics } from './metrics';
 
 /** A named readiness probe; rejects (or times out) when the dependency is not usable. */
@@ -12,23 +13,6 @@ export interface OpsOptions {
   checkTimeoutMs?: number;
 }
 
-async function run(check: ReadinessCheck, timeoutMs: number): Promise<'ok' | string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return 'ok';
-  } catch (err) {
-    return err instanceof Error ? err.message.slice(0, 200) : 'failed';
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * `/healthz` (the process answers), `/readyz` (supergraph loaded + every dependency check passes;
  * 503 naming the failing ones otherwise), `/metrics` (Prometheus text: the router's metrics and prom-client's process metrics).
@@ -40,7 +24,7 @@ export function mountOps(app: Express, o: OpsOptions): void {
   });
   app.get('/readyz', async (_req, res) => {
     const names = Object.keys(o.checks);
-    const results = await Promise.all(names.map((n) => run(o.checks[n]!, timeoutMs)));
+    const results = await Promise.all(names.map((n) => probe(o.checks[n]!, timeoutMs)));
     const checks: Record<string, string> = { supergraph: 'ok' };
     names.forEach((n, i) => (checks[n] = results[i]!));
     const ready = results.every((r) => r === 'ok');

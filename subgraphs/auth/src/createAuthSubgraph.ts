@@ -1,36 +1,12 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
-import type { Db } from '@lt/db';
-import { createMemoryIdentityBus, type IdentityInvalidation } from '@lt/identity';
-import type { Logger } from '@lt/logger';
+import { createMemoryIdentityBus } from '@lt/identity';
 import { createSubgraphServer, type SubgraphServer } from '@lt/server';
-import type { Cognito } from './cognito';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './data/rateLimit';
+import type { AuthServices, AuthSubgraphDeps } from './deps';
 import { createResolvers } from './resolvers';
-import type { AuthServices, SagaStep } from './services';
 
 /** The auth subgraph's SDL, composed via supergraph.yaml. */
 export const authTypeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
-
-export interface AuthSubgraphDeps {
-  db: Db;
-  log: Logger;
-  /** Shared with the router (ROUTER_CONTEXT_SECRET). */
-  contextSecret: string;
-  /** Cognito (cockatiel-wrapped). Without it, operations that need Cognito answer SERVICE_UNAVAILABLE. */
-  cognito?: Cognito;
-  /** Where role changes, removals and logouts are announced (router caches, open sockets). */
-  identity?: IdentityInvalidation;
-  /** Login rate limits are kept here; without it, in process (one replica only). */
-  redis?: Redis;
-  /** Invitation lifetime, seconds. Default 7 days. */
-  invitationTtlSeconds?: number;
-  /** Login attempts per e-mail / per client address per window. Defaults 10 / 50 per 300 s. */
-  loginLimits?: Partial<AuthServices['loginLimits']>;
-  /** Test hook: runs after each saga step; throwing injects a failure there. */
-  afterSagaStep?: (step: SagaStep) => void | Promise<void>;
-  now?: () => number;
-}
 
 /** Builds the auth subgraph from injected dependencies; `index.ts` runs it. */
 export function createAuthSubgraph(deps: AuthSubgraphDeps): SubgraphServer {
@@ -54,6 +30,6 @@ export function createAuthSubgraph(deps: AuthSubgraphDeps): SubgraphServer {
   });
 }
 
+export type { AuthSubgraphDeps, SagaStep } from './deps';
 export { Cognito, type CognitoOptions } from './cognito';
-export type { SagaStep } from './services';
-export { bootstrapPlatformAdmin, type BootstrapAdminOptions } from './bootstrap';
+export { bootstrapPlatformAdmin, type BootstrapAdminOptions } from './useCases/bootstrapPlatformAdmin';

@@ -5,7 +5,7 @@ import { createMemoryIdentityBus, createRedisIdentityBus } from '@lt/identity';
 import { createLogger, logFormat } from '@lt/logger';
 import { createRedisConnection } from '@lt/pubsub';
 import { runUntilSignal } from '@lt/server';
-import { bootstrapPlatformAdmin } from './bootstrap';
+import { bootstrapPlatformAdmin } from './useCases/bootstrapPlatformAdmin';
 import { Cognito } from './cognito';
 import { createAuthSubgraph } from './createAuthSubgraph';
 import { authConfigSpec } from './config';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDb, withPlatform, type Db } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { testEnv, uniqueName } from '@lt/testing';
-import { bootstrapPlatformAdmin } from '../src/bootstrap';
+import { bootstrapPlatformAdmin } from '../src/useCases/bootstrapPlatformAdmin';
 import { Cognito } from '../src/cognito';
 
 let db: Db;

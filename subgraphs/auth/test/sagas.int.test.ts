@@ -11,9 +11,9 @@ import { Cognito } from '../src/cognito';
 import { createMemoryRateLimiter } from '../src/data/rateLimit';
 import { insertInvitation, newInvitationCode } from '../src/data/invitations';
 import { insertUser } from '../src/data/users';
-import { registerSaga } from '../src/sagas/register';
-import { removeUserSaga } from '../src/sagas/removeUser';
-import type { AuthServices, SagaStep } from '../src/services';
+import { registerSaga } from '../src/useCases/register';
+import { removeUserSaga } from '../src/useCases/removeUser';
+import type { AuthServices, SagaStep } from '../src/deps';
 
 let db: Db;
 let cognito: Cognito;

@@ -6,12 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership } from '@lt/context';
 import { createDb, withTenant, type Db } from '@lt/db';
-import { createLogger } from '@lt/logger';
 import { parseLiveEvent, type LiveEvent } from '@lt/events';
 import { createMemoryPubSub, tenantChannel } from '@lt/pubsub';
-import { Cleanup, createTestTenant, testEnv, waitFor } from '@lt/testing';
-import { createLocationSubgraph } from '../src/createLocationSubgraph';
-import { createUser, firstError, subgraphClient } from './fixtures';
+import { Cleanup, testEnv, waitFor } from '@lt/testing';
+import { createTestMembers, firstError, startLocationServer, type subgraphClient } from './fixtures';
 
 const cleanup = new Cleanup();
 let db: Db;
@@ -20,36 +18,19 @@ let call: ReturnType<typeof subgraphClient>;
 let later: ReturnType<typeof subgraphClient>;
 const pubsub = createMemoryPubSub();
 let t1: string;
-let t2: string;
-let admin: Membership;
-let alice: Membership;
-let bob: Membership;
-let other: Membership;
+let admin: Membership, alice: Membership, bob: Membership, other: Membership;
 
 beforeAll(async () => {
   const env = testEnv();
   db = createDb({ url: env.databaseUrl, max: 4 });
   cleanup.add(() => db.$disconnect());
-  const log = createLogger({ level: 'silent' });
-  const server = createLocationSubgraph({ db, log, contextSecret: env.contextSecret, pubsub });
-  const port = await server.start(0);
-  cleanup.add(() => server.stop());
-  call = subgraphClient(`http://127.0.0.1:${port}/graphql`, env.contextSecret);
-  const ahead = createLocationSubgraph({
+  call = await startLocationServer(cleanup, { db, contextSecret: env.contextSecret, pubsub });
+  later = await startLocationServer(cleanup, {
     db,
-    log,
     contextSecret: env.contextSecret,
     now: () => new Date(Date.now() + 601_000),
   });
-  const aheadPort = await ahead.start(0);
-  cleanup.add(() => ahead.stop());
-  later = subgraphClient(`http://127.0.0.1:${aheadPort}/graphql`, env.contextSecret);
-  t1 = (await createTestTenant(db, 'fleet')).id;
-  t2 = (await createTestTenant(db, 'fleet')).id;
-  admin = await createUser(db, t1, 'TENANT_ADMIN');
-  alice = await createUser(db, t1, 'MEMBER');
-  bob = await createUser(db, t1, 'MEMBER');
-  other = await createUser(db, t2, 'TENANT_ADMIN');
+  ({ t1, admin, alice, bob, other } = await createTestMembers(db, 'fleet'));
 });
 afterAll(() => cleanup.run());
 

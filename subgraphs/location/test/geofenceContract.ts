@@ -10,12 +10,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership } from '@lt/context';
 import { createDb, withTenant, type Db } from '@lt/db';
-import { createLogger } from '@lt/logger';
 import { parseLiveEvent, type LiveEvent } from '@lt/events';
 import { createMemoryPubSub, tenantChannel } from '@lt/pubsub';
 import { Cleanup, createTestTenant } from '@lt/testing';
-import { createLocationSubgraph } from '../src/createLocationSubgraph';
-import { createUser, firstError, subgraphClient } from './fixtures';
+import { createTestMembers, createUser, firstError, startLocationServer, type subgraphClient } from './fixtures';
 
 export interface GeofenceContractEnv {
   /** The services role (lt_app). */
@@ -33,38 +31,23 @@ export function geofenceContract(env: () => GeofenceContractEnv, o: { concurrent
   /** A second server on the same database: a restarted process / another replica (cold index). */
   let call2: ReturnType<typeof subgraphClient>;
   const pubsub = createMemoryPubSub();
-  let t1: string;
-  let t2: string;
-  let admin: Membership;
-  let alice: Membership;
-  let bob: Membership;
-  let other: Membership;
+  let t1: string, t2: string;
+  let admin: Membership, alice: Membership, bob: Membership, other: Membership;
 
-  async function startServer(maxGeofencesPerTenant?: number) {
-    const e = env();
-    const server = createLocationSubgraph({
+  const startServer = (maxGeofencesPerTenant?: number) =>
+    startLocationServer(cleanup, {
       db,
-      log: createLogger({ level: 'silent' }),
-      contextSecret: e.contextSecret,
+      contextSecret: env().contextSecret,
       pubsub,
       ...(maxGeofencesPerTenant ? { maxGeofencesPerTenant } : {}),
     });
-    const port = await server.start(0);
-    cleanup.add(() => server.stop());
-    return subgraphClient(`http://127.0.0.1:${port}/graphql`, e.contextSecret);
-  }
 
   beforeAll(async () => {
     db = createDb({ url: env().appUrl, max: 4 });
     cleanup.add(() => db.$disconnect());
     call = await startServer();
     call2 = await startServer();
-    t1 = (await createTestTenant(db, 'geo')).id;
-    t2 = (await createTestTenant(db, 'geo')).id;
-    admin = await createUser(db, t1, 'TENANT_ADMIN');
-    alice = await createUser(db, t1, 'MEMBER');
-    bob = await createUser(db, t1, 'MEMBER');
-    other = await createUser(db, t2, 'TENANT_ADMIN');
+    ({ t1, t2, admin, alice, bob, other } = await createTestMembers(db, 'geo'));
   });
   afterAll(() => cleanup.run());
 

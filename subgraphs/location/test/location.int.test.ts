@@ -5,43 +5,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership } from '@lt/context';
 import { createDb, withTenant, type Db } from '@lt/db';
-import { createLogger } from '@lt/logger';
 import { LIVE_PAYLOAD_MAX_POINTS, parseLiveEvent, type LiveEvent } from '@lt/events';
 import { createMemoryPubSub, tenantChannel } from '@lt/pubsub';
-import { Cleanup, createTestTenant, testEnv, waitFor } from '@lt/testing';
-import { createLocationSubgraph } from '../src/createLocationSubgraph';
-import { createUser, firstError, subgraphClient } from './fixtures';
+import { Cleanup, testEnv, waitFor } from '@lt/testing';
+import { createTestMembers, firstError, startLocationServer, type subgraphClient } from './fixtures';
 
 const cleanup = new Cleanup();
 let db: Db;
 let call: ReturnType<typeof subgraphClient>;
 const pubsub = createMemoryPubSub();
-let t1: string;
-let t2: string;
-let admin: Membership;
-let alice: Membership;
-let bob: Membership;
-let other: Membership;
+let t1: string, t2: string;
+let admin: Membership, alice: Membership, bob: Membership, other: Membership;
 
 beforeAll(async () => {
   const env = testEnv();
   db = createDb({ url: env.databaseUrl, max: 4 });
   cleanup.add(() => db.$disconnect());
-  const server = createLocationSubgraph({
-    db,
-    log: createLogger({ level: 'silent' }),
-    contextSecret: env.contextSecret,
-    pubsub,
-  });
-  const port = await server.start(0);
-  cleanup.add(() => server.stop());
-  call = subgraphClient(`http://127.0.0.1:${port}/graphql`, env.contextSecret);
-  t1 = (await createTestTenant(db, 'loc')).id;
-  t2 = (await createTestTenant(db, 'loc')).id;
-  admin = await createUser(db, t1, 'TENANT_ADMIN');
-  alice = await createUser(db, t1, 'MEMBER');
-  bob = await createUser(db, t1, 'MEMBER');
-  other = await createUser(db, t2, 'TENANT_ADMIN');
+  call = await startLocationServer(cleanup, { db, contextSecret: env.contextSecret, pubsub });
+  ({ t1, t2, admin, alice, bob, other } = await createTestMembers(db, 'loc'));
 });
 afterAll(() => cleanup.run());
 

@@ -12,11 +12,10 @@ import { Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
 import { createLocationSubgraph } from '@lt/subgraph-location';
 import { createUser } from '@lt/subgraph-location/testing';
-import { Cleanup, createTestTenant, subgraphClient, testEnv, uniqueName, waitFor } from '@lt/testing';
+import { Cleanup, createTestTenant, subgraphClient, testEnv, waitFor } from '@lt/testing';
 import { WEBHOOK_CONSUMER } from '../src/consumers/eventConsumer';
-import { createMemoryEventLog, type EventLog } from '../src/eventLog';
-import { startStreamingPipeline } from '../src/pipeline';
 import { createSink, testSecretKey } from './support/fixtures';
+import { eventLogImplementations, startTestPipeline } from './support/pipeline';
 import { startReceiver } from './support/receiver';
 
 const log = createLogger({ level: 'silent' });
@@ -35,10 +34,7 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup.run());
 
-const implementations: { name: string; on: () => { brokers: string[] } | { eventLog: EventLog } }[] = [
-  { name: 'Kafka', on: () => ({ brokers: testEnv().kafkaBrokers }) },
-  { name: 'the memory event log', on: () => ({ eventLog: createMemoryEventLog({ log }) }) },
-];
+const implementations = eventLogImplementations(log);
 
 async function gql<T>(m: Membership, query: string, variables?: Record<string, unknown>): Promise<T> {
   const r = await call<T>(m, query, variables);
@@ -65,23 +61,13 @@ describe.each(implementations)('GEOFENCE_EVENTS sinks on $name', ({ on }) => {
       const [a, b] = [await createTestTenant(db, 'geosink'), await createTestTenant(db, 'geosink')];
       const where = on();
       if ('eventLog' in where) stops.add(() => where.eventLog.stop());
-      const pipeline = await startStreamingPipeline({
+      const pipeline = await startTestPipeline({
         db,
         log,
-        ...where,
-        groupId: uniqueName('geowebhooks'),
-        topicPrefix: uniqueName('geo') + '.',
+        on: where,
+        prefix: 'geo',
         secretKey: key,
-        urlPolicy: { allowLoopback: true },
-        delivery: {
-          retryScheduleMs: [30, 60],
-          attemptTimeoutMs: 2_000,
-          breakerThreshold: 4,
-          breakerHalfOpenAfterMs: 60_000,
-          maxInFlightPerSink: 4,
-        },
-        relayPollIntervalMs: 20,
-        dispatcherPollIntervalMs: 50,
+        attemptTimeoutMs: 2_000,
         tenantIds: [a.id, b.id],
       });
       stops.add(() => pipeline.stop());

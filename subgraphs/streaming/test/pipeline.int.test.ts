@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor, type TestTenant } from '@lt/testing';
+import { Cleanup, createTestTenant, testEnv, waitFor, type TestTenant } from '@lt/testing';
 import { requeueDead } from '../src/data/deliveries';
-import { createMemoryEventLog, type EventLog } from '../src/eventLog';
-import { startStreamingPipeline, type StreamingPipeline } from '../src/pipeline';
+import type { StreamingPipeline } from '../src/pipeline';
 import { collectTopics } from './support/logCollector';
 import { createSink, emit, testSecretKey } from './support/fixtures';
+import { eventLogImplementations, startTestPipeline, type PipelineLog } from './support/pipeline';
 import { startReceiver, type Behaviour } from './support/receiver';
 
 const log = createLogger({ level: 'silent' });
@@ -24,37 +24,23 @@ beforeAll(() => {
 afterAll(() => cleanup.run());
 
 /** Starts the pipeline on `on` for 8 fresh tenants (own topics and group), stopped after the block. */
-async function startOn(on: { brokers: string[] } | { eventLog: EventLog }, stops: Cleanup) {
+async function startOn(on: PipelineLog, stops: Cleanup) {
   t = [];
   for (let i = 0; i < 8; i++) t.push(await createTestTenant(db, `pipe${i}`));
-  pipeline = await startStreamingPipeline({
+  pipeline = await startTestPipeline({
     db,
     log,
-    ...on,
-    groupId: uniqueName('webhooks'),
-    topicPrefix: uniqueName('pipe') + '.',
+    on,
+    prefix: 'pipe',
     secretKey: key,
-    urlPolicy: { allowLoopback: true },
-    delivery: {
-      retryScheduleMs: [30, 60],
-      attemptTimeoutMs: 500,
-      breakerThreshold: 4,
-      breakerHalfOpenAfterMs: 60_000,
-      maxInFlightPerSink: 4,
-    },
-    relayPollIntervalMs: 20,
-    dispatcherPollIntervalMs: 50,
+    attemptTimeoutMs: 500,
     tenantIds: t.map((x) => x.id),
   });
   const running = pipeline;
   stops.add(() => running.stop());
 }
 
-// The same suite on Kafka and on the in-process event log of `npm start`.
-const implementations: { name: string; on: () => { brokers: string[] } | { eventLog: EventLog } }[] = [
-  { name: 'Kafka', on: () => ({ brokers: testEnv().kafkaBrokers }) },
-  { name: 'the memory event log', on: () => ({ eventLog: createMemoryEventLog({ log }) }) },
-];
+const implementations = eventLogImplementations(log);
 
 async function receiver(behaviour?: Behaviour) {
   const r = await startReceiver(behaviour);

@@ -1,15 +1,17 @@
 import { DateTimeScalar } from '@lt/server';
-import type { AuthServices } from '../services';
-import { sessionResolvers } from './session';
-import { userResolvers } from './users';
+import type { AuthServices } from '../deps';
+import { createMutationResolvers } from './Mutation';
+import { createQueryResolvers } from './Query';
+import { createTenantResolvers } from './Tenant';
+import { createUserResolvers } from './User';
 
+/** The auth subgraph's resolvers, one file per GraphQL type. */
 export function createResolvers(s: AuthServices) {
-  const users = userResolvers(s);
   return {
     DateTime: DateTimeScalar,
-    Query: users.Query,
-    Mutation: { ...sessionResolvers(s), ...users.Mutation },
-    User: users.User,
-    Tenant: users.Tenant,
+    Query: createQueryResolvers(s),
+    Mutation: createMutationResolvers(s),
+    User: createUserResolvers(s),
+    Tenant: createTenantResolvers(s),
   };
 }

@@ -5,6 +5,8 @@
  * previous point implies more than `maxSpeedMetersPerSecond`. "Previous" is the newest accepted
  * point recorded before it (stored or earlier in the same batch). Unset settings filter nothing.
  */
+import { badUserInput } from '@lt/errors';
+import type { RecordResult } from '../data/points';
 import { haversineMeters } from './geo';
 import type { FoldPoint } from './summary';
 
@@ -46,4 +48,18 @@ export function filterReason(s: FilterSettings, p: FoldPoint, prev: FoldPoint | 
     if (speed > s.maxSpeedMetersPerSecond) return 'SPEED';
   }
   return null;
+}
+
+/** `recordLocations`' `filtered`: counts by reason, in a fixed order. */
+export function filteredCounts(r: Pick<RecordResult, 'filtered'>): { reason: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const f of r.filtered) counts.set(f.reason, (counts.get(f.reason) ?? 0) + 1);
+  return ['ACCURACY', 'SPEED', 'DUPLICATE'].flatMap((reason) =>
+    counts.has(reason) ? [{ reason, count: counts.get(reason)! }] : [],
+  );
+}
+
+/** `recordLocation` of a filtered point: BAD_USER_INPUT naming the reason (a client must not retry it). */
+export function filteredError(reason: string) {
+  return badUserInput(`The point was dropped by the tenant's ingest filters (${reason})`, 'location', { reason });
 }

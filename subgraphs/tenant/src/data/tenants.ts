@@ -1,5 +1,6 @@
 import type { TenantStatus } from '@lt/context';
-import type { Tx } from '@lt/db';
+import { isUniqueViolation, type Tx } from '@lt/db';
+import { conflict } from '@lt/errors';
 import type { TenantChanges } from '../validation';
 
 /** The columns the API exposes (and the events carry). */
@@ -80,4 +81,10 @@ export function updateTenantFields(tx: Tx, id: string, data: TenantChanges): Pro
 export async function transitionStatus(tx: Tx, id: string, from: TenantStatus, to: TenantStatus): Promise<boolean> {
   const { count } = await tx.tenant.updateMany({ where: { id, status: from }, data: { status: to } });
   return count === 1;
+}
+
+/** Translates the unique index on `tenants.slug` into the API's CONFLICT; rethrows the rest. */
+export function slugConflict(err: unknown): never {
+  if (isUniqueViolation(err)) throw conflict('This slug is already taken', 'slug');
+  throw err;
 }

@@ -1,29 +1,13 @@
 /** GraphQL resolvers of the fleet capability: devices, session summaries, the subscription snapshot. */
-import { badUserInput } from '@lt/errors';
 import { clampFirst, decodeTimeIdCursor, encodeCursor, requireTenantMember, type SubgraphContext } from '@lt/server';
-import type { LocationSubgraphDeps } from '../createLocationSubgraph';
+import type { LocationSubgraphDeps } from '../deps';
 import { scopeOf } from '../data/scope';
 import type { SessionRow } from '../data/sessions';
-import type { RecordResult } from '../data/points';
-import { latestPointIds, listDevices, sessionSummary, type DeviceRow } from './read';
-import { fleetRules } from './state';
+import { latestPointIds, listDevices, sessionSummary, type DeviceRow } from '../fleet/read';
+import { fleetRules } from '../fleet/state';
 
 /** Snapshot ids answered at most (the router re-reads them 500 at a time). */
 export const SNAPSHOT_MAX = 1_000;
-
-/** `recordLocations`' `filtered`: counts by reason, in a fixed order. */
-export function filteredCounts(r: Pick<RecordResult, 'filtered'>): { reason: string; count: number }[] {
-  const counts = new Map<string, number>();
-  for (const f of r.filtered) counts.set(f.reason, (counts.get(f.reason) ?? 0) + 1);
-  return ['ACCURACY', 'SPEED', 'DUPLICATE'].flatMap((reason) =>
-    counts.has(reason) ? [{ reason, count: counts.get(reason)! }] : [],
-  );
-}
-
-/** `recordLocation` of a filtered point: BAD_USER_INPUT naming the reason (a client must not retry it). */
-export function filteredError(reason: string) {
-  return badUserInput(`The point was dropped by the tenant's ingest filters (${reason})`, 'location', { reason });
-}
 
 export function createFleetResolvers(deps: LocationSubgraphDeps) {
   const rules = fleetRules(deps.fleet);

@@ -2,7 +2,7 @@ import { isUuid } from '@lt/context';
 import { withTenant, type Db } from '@lt/db';
 import { badUserInput, notFound } from '@lt/errors';
 import { clampFirst, decodeCursor, requireRole, requireTenantMember, type SubgraphContext } from '@lt/server';
-import type { LocationSubgraphDeps } from '../createLocationSubgraph';
+import type { LocationSubgraphDeps } from '../deps';
 import {
   createGeofence,
   deleteGeofence,

@@ -8,7 +8,7 @@ import {
   type SubgraphContext,
 } from '@lt/server';
 import { sortKey } from './connection';
-import type { LocationSubgraphDeps } from '../createLocationSubgraph';
+import type { LocationSubgraphDeps } from '../deps';
 import { listPoints, type PointRow } from '../data/points';
 import { findSessions, getSession, type SessionRow } from '../data/sessions';
 import { scopeOf } from '../data/scope';

@@ -2,7 +2,7 @@ import { withTenant } from '@lt/db';
 import { badUserInput, notFound } from '@lt/errors';
 import { clampFirst, decodeTimeIdCursor, requireTenantMember, type SubgraphContext } from '@lt/server';
 import { sortKey } from './connection';
-import type { LocationSubgraphDeps } from '../createLocationSubgraph';
+import type { LocationSubgraphDeps } from '../deps';
 import { findPoints } from '../data/points';
 import { scopeOf } from '../data/scope';
 import { findSessions, getSession, listSessions } from '../data/sessions';

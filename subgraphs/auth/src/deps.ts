@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Db } from '@lt/db';
 import type { IdentityInvalidation } from '@lt/identity';
 import type { Logger } from '@lt/logger';
@@ -13,7 +14,7 @@ export type SagaStep =
   | 'removeUser.user_deleted'
   | 'removeUser.cognito_deleted';
 
-/** What resolvers use, built once by `createAuthSubgraph`. */
+/** What resolvers and use cases use, built once by `createAuthSubgraph`. */
 export interface AuthServices {
   db: Db;
   log: Logger;
@@ -29,4 +30,24 @@ export interface AuthServices {
    */
   loginLimits: { perEmail: number; perAddress: number; windowSeconds: number };
   afterStep: (step: SagaStep) => void | Promise<void>;
+}
+
+export interface AuthSubgraphDeps {
+  db: Db;
+  log: Logger;
+  /** Shared with the router (ROUTER_CONTEXT_SECRET). */
+  contextSecret: string;
+  /** Cognito (cockatiel-wrapped). Without it, operations that need Cognito answer SERVICE_UNAVAILABLE. */
+  cognito?: Cognito;
+  /** Where role changes, removals and logouts are announced (router caches, open sockets). */
+  identity?: IdentityInvalidation;
+  /** Login rate limits are kept here; without it, in process (one replica only). */
+  redis?: Redis;
+  /** Invitation lifetime, seconds. Default 7 days. */
+  invitationTtlSeconds?: number;
+  /** Login attempts per e-mail / per client address per window. Defaults 10 / 50 per 300 s. */
+  loginLimits?: Partial<AuthServices['loginLimits']>;
+  /** Test hook: runs after each saga step; throwing injects a failure there. */
+  afterSagaStep?: (step: SagaStep) => void | Promise<void>;
+  now?: () => number;
 }

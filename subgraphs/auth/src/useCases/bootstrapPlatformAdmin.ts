@@ -1,8 +1,8 @@
 import { withPlatform, type Db } from '@lt/db';
 import type { IdentityInvalidation } from '@lt/identity';
 import type { Logger } from '@lt/logger';
-import type { Cognito } from './cognito';
-import { insertUser } from './data/users';
+import type { Cognito } from '../cognito';
+import { insertUser } from '../data/users';
 
 export interface BootstrapAdminOptions {
   db: Db;

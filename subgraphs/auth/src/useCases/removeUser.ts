@@ -4,7 +4,7 @@ import { badUserInput, notFound, serviceUnavailable } from '@lt/errors';
 import type { TenantMembership } from '@lt/server';
 import { signOutEverywhere } from '../data/revocations';
 import { deleteUser, findUser } from '../data/users';
-import type { AuthServices } from '../services';
+import type { AuthServices } from '../deps';
 
 /**
  * removeUser = delete the row and, inside the same still-open transaction, delete the Cognito user:

@@ -1,7 +1,8 @@
 import { isUuid, type Membership } from '@lt/context';
-import { scopeFor } from './scope';
-import type { TenantStore } from './store';
-import type { TenantRow } from './tenants';
+import type { Db } from '@lt/db';
+import { scopeFor } from '../data/scope';
+import type { TenantRow } from '../data/tenants';
+import { getTenants } from './readTenants';
 
 /** Resolves `Tenant` entity references for one request. */
 export interface TenantReferenceLoader {
@@ -15,7 +16,7 @@ export interface TenantReferenceLoader {
  * resolves them in one synchronous pass, so ids asked for in the same tick become one query;
  * repeated ids are answered once. Ids the caller may not see are null without touching the database.
  */
-export function createTenantReferenceLoader(store: TenantStore, membership: Membership | null): TenantReferenceLoader {
+export function createTenantReferenceLoader(db: Db, membership: Membership | null): TenantReferenceLoader {
   const cache = new Map<string, Promise<TenantRow | null>>();
   let batch: { id: string; resolve: (row: TenantRow | null) => void; reject: (err: unknown) => void }[] = [];
 
@@ -24,7 +25,7 @@ export function createTenantReferenceLoader(store: TenantStore, membership: Memb
     batch = [];
     if (!membership) return;
     const ids = [...new Set(current.map((b) => b.id))];
-    store.getMany(scopeFor(membership), ids).then(
+    getTenants(db, scopeFor(membership), ids).then(
       (rows) => {
         const byId = new Map(rows.map((r) => [r.id, r]));
         for (const b of current) b.resolve(byId.get(b.id) ?? null);

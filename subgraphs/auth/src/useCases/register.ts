@@ -4,7 +4,7 @@ import { badUserInput, conflict, serviceUnavailable } from '@lt/errors';
 import type { CognitoTokens } from '../cognito';
 import { consumeInvitation, findInvitationByCode, releaseInvitation } from '../data/invitations';
 import { deleteUser, insertUser, type UserRow } from '../data/users';
-import type { AuthServices } from '../services';
+import type { AuthServices } from '../deps';
 
 export interface RegisterInput {
   invitationCode: string;
