@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { createDb, type Db } from '@lt/db';
+import { closeRawPool, createDb, type Db } from '@lt/db';
 import {
   createMemoryIdentityBus,
   createRedisIdentityBus,
@@ -278,6 +278,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         await ownedIdentity?.bus.close();
         ownedIdentity?.subscriber.disconnect();
         await db.$disconnect();
+        await closeRawPool(db);
       },
     };
   } catch (err) {
