@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRawPool, createDb, rawPool, withTenant, type Db } from '@lt/db';
 import { Cleanup, createTestTenant, testEnv } from '@lt/testing';
+import { recordPoints } from '../src/data/points';
 import { withTenantRaw } from '../src/data/raw';
 import { createUser } from './fixtures';
 
@@ -17,8 +18,10 @@ let t2: string;
 let s1: string;
 let s2: string;
 
+let u1: string;
 async function startSession(tenantId: string): Promise<string> {
   const m = await createUser(db, tenantId, 'MEMBER');
+  u1 ??= m.userId;
   const s = await withTenant(db, tenantId, (tx) => tx.locationSession.create({ data: { tenantId, userId: m.userId } }));
   return s.id;
 }
@@ -120,5 +123,58 @@ describe('withTenantRaw', () => {
     }
     const other = await withTenantRaw(db, t2, (tx) => tx.prepared<{ id: string }>('lt_test_named', text, [s1]));
     expect(other).toEqual([]);
+  });
+});
+
+describe('recordPoints parameters', () => {
+  it('stores every float exactly as sent (array literals), nulls as NULL, and skips a re-sent point', async () => {
+    const at = Date.now() + 1_000;
+    const inputs = [
+      {
+        latitude: 1e-7,
+        longitude: -179.99999999999997,
+        accuracy: 0,
+        altitude: -1.5e-300,
+        speed: 0,
+        heading: 359.9999999999999,
+        recordedAt: new Date(at),
+      },
+      {
+        latitude: 52.123456789012344,
+        longitude: 13.4,
+        accuracy: null,
+        altitude: null,
+        speed: null,
+        heading: null,
+        recordedAt: new Date(at + 1),
+        idempotencyKey: 'a,"b"{c} NULL',
+      },
+      { latitude: -90, longitude: 180, recordedAt: new Date(at + 2) },
+    ];
+    const scope = { tenantId: t1, userId: u1, ownOnly: false };
+    const r = await recordPoints(db, scope, s1, inputs, (i) => `locations[${i}]`);
+    expect(r.inserted).toHaveLength(3);
+    const again = await recordPoints(db, scope, s1, [inputs[1]!], () => 'location');
+    expect(again.inserted).toHaveLength(0);
+    expect(again.duplicates).toBe(1);
+    const rows = await withTenant(db, t1, (tx) =>
+      tx.$queryRawUnsafe<Record<string, unknown>[]>(
+        `SELECT latitude, longitude, accuracy, altitude, speed, heading, recorded_at, idempotency_key
+         FROM location_points WHERE session_id = $1::uuid ORDER BY recorded_at`,
+        s1,
+      ),
+    );
+    expect(rows).toEqual(
+      inputs.map((p) => ({
+        latitude: p.latitude,
+        longitude: p.longitude,
+        accuracy: p.accuracy ?? null,
+        altitude: p.altitude ?? null,
+        speed: p.speed ?? null,
+        heading: p.heading ?? null,
+        recorded_at: p.recordedAt,
+        idempotency_key: p.idempotencyKey ?? null,
+      })),
+    );
   });
 });

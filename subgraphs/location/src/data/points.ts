@@ -286,12 +286,15 @@ async function writePoints(
   inputs: LocationInput[],
 ): Promise<{ session: WriteRow | null; points: PointRow[] }> {
   const n = inputs.length;
+  // Array parameters as literals built here: node-postgres would prepare and escape every element.
+  // Numbers print as JS's shortest exact form (Postgres reads them back to the same float8; the
+  // validation let only finite ones through), null as NULL; ISO timestamps need no quoting.
   const lat = new Array<number>(n);
   const lng = new Array<number>(n);
-  const acc = new Array<number | null>(n);
-  const alt = new Array<number | null>(n);
-  const spd = new Array<number | null>(n);
-  const hdg = new Array<number | null>(n);
+  const acc = new Array<number | string>(n);
+  const alt = new Array<number | string>(n);
+  const spd = new Array<number | string>(n);
+  const hdg = new Array<number | string>(n);
   const rec = new Array<string>(n);
   const key = new Array<string | null>(n);
   let earliest = Infinity;
@@ -299,15 +302,16 @@ async function writePoints(
     const p = inputs[i]!;
     lat[i] = p.latitude;
     lng[i] = p.longitude;
-    acc[i] = p.accuracy ?? null;
-    alt[i] = p.altitude ?? null;
-    spd[i] = p.speed ?? null;
-    hdg[i] = p.heading ?? null;
+    acc[i] = p.accuracy ?? 'NULL';
+    alt[i] = p.altitude ?? 'NULL';
+    spd[i] = p.speed ?? 'NULL';
+    hdg[i] = p.heading ?? 'NULL';
     const t = p.recordedAt.getTime();
     rec[i] = p.recordedAt.toISOString();
     key[i] = p.idempotencyKey ?? null;
     if (t < earliest) earliest = t;
   }
+  const literal = (xs: unknown[]): string => `{${xs.join(',')}}`;
   // A large batch answers with ids only: reading back 1,000 full rows would cost more than writing
   // them. Small ones (≤ LIVE_PAYLOAD_MAX_POINTS) return full rows for the live event's payload.
   const full = n <= LIVE_PAYLOAD_MAX_POINTS;
@@ -317,13 +321,13 @@ async function writePoints(
     [
       scope.tenantId,
       sessionId,
-      lat,
-      lng,
-      acc,
-      alt,
-      spd,
-      hdg,
-      rec,
+      literal(lat),
+      literal(lng),
+      literal(acc),
+      literal(alt),
+      literal(spd),
+      literal(hdg),
+      literal(rec),
       key,
       Topic.LOCATION_UPDATES,
       eventKey(scope.tenantId, sessionId),
