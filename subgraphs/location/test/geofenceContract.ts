@@ -53,6 +53,9 @@ export function geofenceContract(env: () => GeofenceContractEnv, o: { concurrent
     return subgraphClient(`http://127.0.0.1:${port}/graphql`, e.contextSecret);
   }
 
+  // Points lie between their session's start and now + 5 min: the clock starts 1 min ahead, counted
+  // from the end of the setup (starting an embedded database can take over a minute on a busy box).
+  let tick = Date.now() + 60_000;
   beforeAll(async () => {
     db = createDb({ url: env().appUrl, max: 4 });
     cleanup.add(() => db.$disconnect());
@@ -64,6 +67,7 @@ export function geofenceContract(env: () => GeofenceContractEnv, o: { concurrent
     alice = await createUser(db, t1, 'MEMBER');
     bob = await createUser(db, t1, 'MEMBER');
     other = await createUser(db, t2, 'TENANT_ADMIN');
+    tick = Date.now() + 60_000;
   });
   afterAll(() => cleanup.run());
 
@@ -88,7 +92,6 @@ export function geofenceContract(env: () => GeofenceContractEnv, o: { concurrent
     expect(r.errors).toBeUndefined();
     return r.data!.startLocationSession.id;
   }
-  let tick = Date.now() + 60_000;
   const at = (ms: number) => new Date(ms).toISOString();
   const pt = (latitude: number, longitude: number, over: Record<string, unknown> = {}) => ({
     latitude,
