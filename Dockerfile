@@ -8,6 +8,7 @@ COPY packages ./packages
 COPY prisma ./prisma
 COPY prisma.config.ts ./
 COPY router/package.json ./router/
+COPY app/package.json ./app/
 COPY subgraphs/auth/package.json ./subgraphs/auth/
 COPY subgraphs/tenant/package.json ./subgraphs/tenant/
 COPY subgraphs/location/package.json ./subgraphs/location/

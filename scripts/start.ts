@@ -7,12 +7,19 @@ import { join, relative, resolve } from 'node:path';
 import { bool, commonConfig, int, list, loadConfig, oneOf, secret, str, url } from '@lt/config';
 import { createLogger, logFormat, prettyLine } from '@lt/logger';
 import { runUntilSignal } from '@lt/server';
-import { startApp } from '@lt/stack';
+import { startApp } from '@lt/app';
+import { locationConfigSpec } from '@lt/subgraph-location/config';
 
 const port = (def: number, what: string) => int({ default: def, min: 0, max: 65535, description: what });
 const config = loadConfig(
   {
     ...commonConfig,
+    // Fleet history: the same variables, defaults and bounds as the deployed location subgraph.
+    POINT_RETENTION_MAX_DAYS: locationConfigSpec.POINT_RETENTION_MAX_DAYS,
+    RETENTION_INTERVAL_SECONDS: locationConfigSpec.RETENTION_INTERVAL_SECONDS,
+    DEVICE_OFFLINE_AFTER_SECONDS: locationConfigSpec.DEVICE_OFFLINE_AFTER_SECONDS,
+    STOP_MIN_SECONDS: locationConfigSpec.STOP_MIN_SECONDS,
+    STOP_RADIUS_METERS: locationConfigSpec.STOP_RADIUS_METERS,
     ROUTER_CONTEXT_SECRET: { ...commonConfig.ROUTER_CONTEXT_SECRET, optional: true },
     HOST: str({ default: '127.0.0.1', description: 'interface every server listens on' }),
     PORT: port(4000, 'router port (/graphql, /dashboard, /healthz, /readyz, /metrics)'),
@@ -171,6 +178,12 @@ const app = await startApp(
     demoReceiverPort: config.DEMO_RECEIVER_PORT,
     ...(config.MAP_STYLE_URL ? { mapStyleUrl: config.MAP_STYLE_URL } : {}),
     allowEmbeddedPublic: config.ALLOW_EMBEDDED_PUBLIC,
+    retention: { maxDays: config.POINT_RETENTION_MAX_DAYS, intervalMs: config.RETENTION_INTERVAL_SECONDS * 1000 },
+    fleet: {
+      offlineAfterSeconds: config.DEVICE_OFFLINE_AFTER_SECONDS,
+      stopMinSeconds: config.STOP_MIN_SECONDS,
+      stopRadiusMeters: config.STOP_RADIUS_METERS,
+    },
   },
   log,
 );

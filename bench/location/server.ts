@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { createLogger } from '@lt/logger';
 import { createRedisPubSub } from '@lt/pubsub';
-import { startStack } from '@lt/stack';
+import { startStack } from '@lt/app';
 
 const env = process.env;
 const redis = new Redis(env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });

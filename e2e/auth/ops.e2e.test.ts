@@ -1,7 +1,7 @@
 /** /healthz, /readyz and /metrics on the router. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@lt/logger';
-import { startStack } from '@lt/stack';
+import { startStack } from '@lt/app';
 import { createTestTenant, testEnv, uniqueName, waitFor } from '@lt/testing';
 import { LiveSocket } from '../location/liveSocket';
 import { gql } from '../support/graphql';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signContext } from '@lt/context';
 import { createLogger } from '@lt/logger';
-import { startStack, type Stack } from '@lt/stack';
+import { startStack, type Stack } from '@lt/app';
 import { testEnv } from '@lt/testing';
 import { codes, gql } from '../support/graphql';
 

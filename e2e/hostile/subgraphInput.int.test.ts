@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership } from '@lt/context';
 import { withTenant } from '@lt/db';
 import { createLogger } from '@lt/logger';
-import { startStack, type Stack } from '@lt/stack';
+import { startStack, type Stack } from '@lt/app';
 import { createTestTenant, subgraphClient, testEnv, type TestTenant } from '@lt/testing';
 
 let stack: Stack;

@@ -5,7 +5,7 @@
  * selections and large batches keep the re-read.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LIVE_PAYLOAD_MAX_POINTS } from '@lt/pubsub';
+import { LIVE_PAYLOAD_MAX_POINTS } from '@lt/events';
 import { createTestTenant, waitFor, type TestTenant } from '@lt/testing';
 import { gql } from '../support/graphql';
 import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type TestUser } from '../support/identity';

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { IdentityWatch } from '@lt/identity';
 import { createLogger } from '@lt/logger';
 import type { PubSub } from '@lt/pubsub';
-import { assembleRouter } from '@lt/router/assemble';
+import type { Stack } from '@lt/app';
+import { createRouterApp } from '@lt/router';
 import type { Authenticator } from '@lt/router/auth';
 import type { AttachedEngine, SubscriptionLimits } from '@lt/router/subscriptions';
-import type { Stack } from '@lt/stack';
 import { testEnv } from '@lt/testing';
 
 export interface Replica {
@@ -25,17 +25,17 @@ export async function startRouterReplica(
     now?: () => number;
   },
 ): Promise<Replica> {
-  const { router, subscriptions } = assembleRouter({
+  const app = await createRouterApp({
     supergraphSdl: readFileSync(new URL('../../router/supergraph.graphql', import.meta.url), 'utf8'),
     subgraphUrls: stack.subgraphUrls,
     contextSecret: testEnv().contextSecret,
     authenticator: o.authenticator,
     log: createLogger({ level: 'silent' }),
     pubsub: o.pubsub,
-    ...(o.identityWatch ? { identityWatch: o.identityWatch } : {}),
+    ...(o.identityWatch ? { identityBus: o.identityWatch } : {}),
     ...(o.limits ? { subscriptionLimits: o.limits } : {}),
     ...(o.now ? { now: o.now } : {}),
   });
-  const port = await router.start(0, '127.0.0.1');
-  return { url: `http://127.0.0.1:${port}/graphql`, engine: subscriptions, stop: () => router.stop() };
+  const port = await app.start(0, '127.0.0.1');
+  return { url: `http://127.0.0.1:${port}/graphql`, engine: app.subscriptions, stop: () => app.stop() };
 }

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { withTenant } from '@lt/db';
 import { startEmbeddedCognito, type EmbeddedCognito } from '@lt/embedded';
 import { createLogger } from '@lt/logger';
-import { startStack } from '@lt/stack';
+import { startStack } from '@lt/app';
 import { Cognito } from '@lt/subgraph-auth/cognito';
 import { Cleanup, createTestTenant, testEnv, waitFor } from '@lt/testing';
 import { codes, gql } from '../support/graphql';

@@ -78,7 +78,7 @@ describe('Redis down', () => {
     );
     expect(w.errors).toBeUndefined();
     const stored = await withTenant(stack.db, tenant.id, (tx) =>
-      tx.locationPoint.findUnique({ where: { id: w.data!.recordLocation.id } }),
+      tx.locationPoint.findFirst({ where: { id: w.data!.recordLocation.id } }),
     );
     expect(stored?.sessionId).toBe(sessionId);
 

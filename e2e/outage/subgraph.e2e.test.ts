@@ -6,9 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@lt/logger';
-import { createRouter } from '@lt/router';
-import { anonymousAuthenticator } from '@lt/router/auth';
-import { addSubgraphChecks, createRouterOps, type ReadinessCheck } from '@lt/router/ops';
+import { createMemoryPubSub } from '@lt/pubsub';
+import { createRouterApp } from '@lt/router';
 import { Cleanup, freePort, listenOnFreePort, testEnv } from '@lt/testing';
 import { codes, gql } from '../support/graphql';
 
@@ -35,18 +34,13 @@ describe('a subgraph down', () => {
     // Login is public and planned to the auth subgraph: each router has it down in one way.
     const routerWithAuthAt = async (auth: string, tenant: string): Promise<string> => {
       const subgraphUrls = { auth, tenant, location: alive.url, streaming: alive.url };
-      const checks: Record<string, ReadinessCheck> = {};
-      addSubgraphChecks(checks, supergraphSdl, subgraphUrls);
-      const ops = createRouterOps(checks);
-      const router = createRouter({
+      const router = await createRouterApp({
         supergraphSdl,
         subgraphUrls,
         contextSecret: testEnv().contextSecret,
-        authenticator: anonymousAuthenticator,
         log: createLogger({ level: 'silent' }),
         subgraphTimeoutMs: 300,
-        plugins: [ops.plugin],
-        extendApp: (app) => ops.mount(app),
+        pubsub: createMemoryPubSub(),
       });
       const port = await router.start(0, '127.0.0.1');
       cleanup.add(() => router.stop());

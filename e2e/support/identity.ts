@@ -13,7 +13,7 @@ import type { Role } from '@lt/context';
 import { withPlatform, withTenant, type Db } from '@lt/db';
 import { createLogger } from '@lt/logger';
 import { createRedisConnection } from '@lt/pubsub';
-import { startStack, type Stack, type StackOptions } from '@lt/stack';
+import { startStack, type Stack, type StackOptions } from '@lt/app';
 import { Cognito } from '@lt/subgraph-auth/cognito';
 import { testEnv, uniqueName } from '@lt/testing';
 

@@ -83,6 +83,9 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
     data: { tenantId, userId: user.id, deviceId: 'd', lastSessionId: session.id },
   });
   const summary = await tx.sessionSummary.create({ data: { tenantId, sessionId: session.id } });
+  const pointKey = await tx.locationPointKey.create({
+    data: { tenantId, sessionId: session.id, idempotencyKey: 'k', recordedAt: point.recordedAt },
+  });
   return {
     tenants: tenantId,
     users: user.id,
@@ -99,6 +102,7 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
     geofence_events: fenceEvent.id,
     devices: device.id,
     session_summaries: summary.sessionId,
+    location_point_keys: pointKey.sessionId,
   };
 }
 
@@ -118,11 +122,13 @@ const TABLES = [
   'geofence_events',
   'devices',
   'session_summaries',
+  'location_point_keys',
 ];
 const ID_COLUMNS: Record<string, string> = {
   processed_events: 'event_id',
   geofence_tenant_state: 'tenant_id',
   session_summaries: 'session_id',
+  location_point_keys: 'session_id',
 };
 const idColumn = (t: string): string => ID_COLUMNS[t] ?? 'id';
 
@@ -169,7 +175,8 @@ export function rlsContract(env: () => RlsContractEnv): void {
         });
 
         it("tenant A can neither update nor delete tenant B's row", async () => {
-          const col = table === 'tenants' ? 'updated_at' : 'created_at';
+          const col =
+            table === 'tenants' ? 'updated_at' : table === 'location_point_keys' ? 'recorded_at' : 'created_at';
           const updated = await withTenant(db, a.id, (tx) =>
             tx.$executeRawUnsafe(
               `UPDATE "${table}" SET ${col} = now() WHERE ${idColumn(table)} = $1::uuid`,
@@ -268,6 +275,15 @@ export function rlsContract(env: () => RlsContractEnv): void {
          AND c.relkind IN ('r', 'p')
          AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
        ORDER BY 1, 2`;
+    /** Every partition (any depth) of a table, with its top-level parent. */
+    const PARTITIONS = `
+      WITH RECURSIVE t(part, parent) AS (
+        SELECT i.inhrelid, i.inhparent FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent WHERE c.relkind = 'p'
+        UNION ALL SELECT i.inhrelid, t.parent FROM pg_inherits i JOIN t ON i.inhparent = t.part)
+      SELECT p.relname::text AS part, q.relname::text AS parent, p.relrowsecurity AS enabled,
+             p.relforcerowsecurity AS forced, p.relacl::text AS acl,
+             (SELECT count(*)::int FROM pg_policy x WHERE x.polrelid = p.oid) AS policies
+        FROM t JOIN pg_class p ON p.oid = t.part JOIN pg_class q ON q.oid = t.parent ORDER BY 1`;
     // The only policy expressions allowed (pg_get_expr's text, whitespace and column aliases removed).
     // app_current_tenant() is current_setting('app.tenant_id', true); app_is_platform() is the
     // documented platform path (app.platform = on), for the tenants table and platform-admin users only.
@@ -316,6 +332,29 @@ export function rlsContract(env: () => RlsContractEnv): void {
       expect(tenantTables.filter((r) => !r.enabled || !r.forced).map((r) => `${r.schema}.${r.table}`)).toEqual([]);
     });
 
+    it('every partition of an RLS table has RLS enabled and forced, one policy, and no grant (reached through its parent only)', async () => {
+      const parts = await catalogue<{
+        part: string;
+        parent: string;
+        enabled: boolean;
+        forced: boolean;
+        acl: string | null;
+        policies: number;
+      }>(PARTITIONS);
+      // The points table is partitioned (weekly and a default partition).
+      expect(parts.filter((p) => p.parent === 'location_points').map((p) => p.part)).toContain(
+        'location_points_default',
+      );
+      expect(parts.filter((p) => p.parent === 'location_points').length).toBeGreaterThan(1);
+      expect(parts.filter((p) => !p.enabled || !p.forced || p.acl !== null || p.policies !== 1)).toEqual([]);
+      const role = await appRole();
+      for (const p of parts)
+        await expect(
+          withSystem(db, (tx) => tx.$queryRawUnsafe(`SELECT 1 FROM "${p.part}" LIMIT 1`)),
+          `${role} reads ${p.part} directly`,
+        ).rejects.toThrow(/permission denied/i);
+    });
+
     it("every policy on them says only the tenant check on current_setting('app.tenant_id', true) (or the platform path)", async () => {
       const policies = await catalogue<{
         schema: string;
@@ -329,10 +368,19 @@ export function rlsContract(env: () => RlsContractEnv): void {
       }>(`
         SELECT schemaname AS schema, tablename AS table, policyname AS name, permissive, cmd, roles::text[] AS roles, qual, with_check
           FROM pg_policies WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2, 3`);
+      // Partitions (of the points table) carry their parent's policy: checked below like any other.
+      const parents = new Map(
+        (await catalogue<{ part: string; parent: string }>(PARTITIONS)).map((r) => [r.part, r.parent]),
+      );
       // One policy per tenant table, for every command and role: nothing else can widen what a statement sees.
-      expect(policies.map((p) => p.table).sort()).toEqual([...TABLES].sort());
+      expect(
+        policies
+          .filter((p) => !parents.has(p.table))
+          .map((p) => p.table)
+          .sort(),
+      ).toEqual([...TABLES].sort());
       for (const p of policies) {
-        const expected = ALLOWED[p.table] ?? TENANT;
+        const expected = ALLOWED[parents.get(p.table) ?? p.table] ?? TENANT;
         expect({
           table: p.table,
           permissive: p.permissive,

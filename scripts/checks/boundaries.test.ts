@@ -100,6 +100,39 @@ describe('boundaries check', () => {
     ).toEqual(['package.json: workspace dependency cycle: @lt/a -> @lt/b -> @lt/a']);
   });
 
+  it('fails when a library imports or lists a service (router, subgraphs, app), also from its tests', () => {
+    const repo = [
+      ws('@lt/lib', 'packages/lib', ['@lt/router'], ['@lt/app']),
+      ws('@lt/db', 'prisma', [], ['@lt/subgraph-x']),
+      ws('@lt/router', 'router', ['@lt/lib']),
+      ws('@lt/subgraph-x', 'subgraphs/x', ['@lt/lib']),
+      ws('@lt/app', 'app', ['@lt/router', '@lt/subgraph-x', '@lt/lib']),
+    ];
+    expect(
+      messages(
+        [
+          file('packages/lib/src/index.ts', '@lt/router'),
+          file('packages/lib/test/lib.test.ts', '@lt/app'),
+          file('prisma/test/db.test.ts', '@lt/subgraph-x'),
+          // Services may use each other and every library; the app runs them all.
+          file('router/src/index.ts', '@lt/lib'),
+          file('subgraphs/x/src/index.ts', '@lt/lib'),
+          file('app/src/index.ts', '@lt/router', '@lt/subgraph-x', '@lt/lib'),
+          file('e2e/x/x.e2e.test.ts', '@lt/app', '@lt/router'),
+        ],
+        repo,
+      ),
+    ).toEqual([
+      'packages/lib/src/index.ts: library @lt/lib imports service @lt/router: libraries know no service (move the code into the service or the app, or what is shared into a library)',
+      'packages/lib/test/lib.test.ts: library @lt/lib imports service @lt/app: libraries know no service (move the code into the service or the app, or what is shared into a library)',
+      'prisma/test/db.test.ts: library @lt/db imports service @lt/subgraph-x: libraries know no service (move the code into the service or the app, or what is shared into a library)',
+      'packages/lib/package.json: library @lt/lib lists service @lt/router: libraries know no service',
+      'packages/lib/package.json: library @lt/lib lists service @lt/app: libraries know no service',
+      'prisma/package.json: library @lt/db lists service @lt/subgraph-x: libraries know no service',
+      'package.json: workspace dependency cycle: @lt/lib -> @lt/router -> @lt/lib',
+    ]);
+  });
+
   it('finds every cycle once and none in a DAG', () => {
     const g = (edges: Record<string, string[]>) => new Map(Object.entries(edges).map(([k, v]) => [k, new Set(v)]));
     expect(findCycles(g({ a: ['b', 'c'], b: ['c'], c: [] }))).toEqual([]);

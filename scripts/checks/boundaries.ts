@@ -6,6 +6,9 @@
 //   test file of another workspace or of the end-to-end suite;
 // - a workspace imports an `@lt/*` package it does not list in its package.json: `dependencies` for
 //   its own code, `dependencies` or `devDependencies` for its tests;
+// - a library imports or lists a service: libraries (`packages/*`, and `prisma` = @lt/db) know no
+//   service (`router`, `subgraphs/*`, `app`), not even in their tests; what a library's test needs
+//   from a service is tested in that service or in the app;
 // - the workspaces depend on each other in a cycle: the graph is the declared `dependencies` plus the
 //   actual imports of non-test code. Tests stay out of it: @lt/testing builds on @lt/db, and
 //   @lt/db's tests use @lt/testing, as a package's tests may use anything that builds on it.
@@ -57,6 +60,19 @@ const toPosix = (p: string) => p.split(sep).join('/');
 function owner(workspaces: Workspace[], path: string): Workspace | undefined {
   return workspaces.find((w) => path === w.dir || path.startsWith(`${w.dir}/`));
 }
+
+/** Shared libraries: the workspaces under `packages/`, and `prisma` (@lt/db). */
+export function isLibrary(w: Workspace): boolean {
+  return w.dir.startsWith('packages/') || w.dir === 'prisma';
+}
+
+/** Services: the router, the subgraphs and the one-process app that runs them all. */
+export function isService(w: Workspace): boolean {
+  return w.dir === 'router' || w.dir === 'app' || w.dir.startsWith('subgraphs/');
+}
+
+const knowsNoService = (from: Workspace, to: Workspace) =>
+  `library ${from.name} imports service ${to.name}: libraries know no service (move the code into the service or the app, or what is shared into a library)`;
 
 /** Test code: files named `*.test.ts` anywhere and anything under a `test/` folder or the e2e suite. */
 function isTestPath(path: string): boolean {
@@ -117,6 +133,7 @@ export function checkBoundaries(workspaces: Workspace[], files: SourceFile[]): V
       }
       const sub = pkg[2] ? `.${pkg[2]}` : '.';
       if (!to.exports.includes(sub)) report(`imports ${spec}, which ${to.name} does not export`);
+      if (from && isLibrary(from) && isService(to)) report(knowsNoService(from, to));
       if (from && from !== to) {
         if (fromTest) {
           if (!from.deps.includes(to.name) && !from.devDeps.includes(to.name))
@@ -127,6 +144,18 @@ export function checkBoundaries(workspaces: Workspace[], files: SourceFile[]): V
           edges.get(from.name)!.add(to.name);
         }
       }
+    }
+  }
+
+  for (const w of workspaces.filter(isLibrary)) {
+    for (const dep of [...w.deps, ...w.devDeps]) {
+      const to = byName.get(dep);
+      if (to && isService(to))
+        violations.push({
+          file: `${w.dir}/package.json`,
+          line: 0,
+          message: `library ${w.name} lists service ${to.name}: libraries know no service`,
+        });
     }
   }
 
@@ -184,5 +213,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error(`\n${violations.length} boundary violation(s): see README, "Layout"`);
     process.exit(1);
   }
-  console.log('workspace boundaries hold: no private imports, all @lt/* dependencies declared, no cycles');
+  console.log(
+    'workspace boundaries hold: no private imports, all @lt/* dependencies declared, no library imports a service, no cycles',
+  );
 }

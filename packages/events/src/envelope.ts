@@ -1,29 +1,6 @@
-/** Kafka topics of the original system, plus the dead-letter topic for exhausted deliveries. */
-export const Topic = {
-  LOCATION_UPDATES: 'location-updates',
-  SESSION_EVENTS: 'session-events',
-  TENANT_EVENTS: 'tenant-events',
-  /** ENTER / EXIT / DWELL transitions, key `tenantId:sessionId`. */
-  GEOFENCE_EVENTS: 'geofence-events',
-  DEAD_LETTERS: 'webhook-dead-letters',
-} as const;
-export type TopicName = (typeof Topic)[keyof typeof Topic];
-
-/** Versioned event types. A breaking payload change gets a new version, never an edit. */
-export type EventType =
-  | 'location.recorded.v1'
-  | 'session.started.v1'
-  | 'session.ended.v1'
-  | 'geofence.entered.v1'
-  | 'geofence.exited.v1'
-  | 'geofence.dwelled.v1'
-  | 'tenant.created.v1'
-  | 'tenant.updated.v1'
-  | 'tenant.suspended.v1'
-  | 'tenant.reactivated.v1'
-  | 'webhook.test.v1'
-  /** A delivery exhausted its retries (`webhook-dead-letters`, key `tenantId:sinkId`). */
-  | 'webhook.dead-lettered.v1';
+import { isUuid } from '@lt/context';
+import type { EventType } from './registry';
+import { invalid, obj, valid, type Validation } from './validate';
 
 /** The JSON message on every topic. `id` is unique; consumers deduplicate by it. */
 export interface EventEnvelope<T = Record<string, unknown>> {
@@ -41,4 +18,19 @@ export interface EventEnvelope<T = Record<string, unknown>> {
  */
 export function eventKey(tenantId: string, entityId?: string): string {
   return entityId ? `${tenantId}:${entityId}` : tenantId;
+}
+
+/**
+ * The envelope's own fields (uuid id and tenant, ISO time, object data); `type` is only checked to
+ * be a string here; the registry checks it names a known event.
+ */
+export function validateEnvelopeShape(v: unknown): Validation<EventEnvelope<Record<string, unknown>>> {
+  if (!obj(v)) return invalid('envelope: not an object');
+  if (typeof v['id'] !== 'string' || !isUuid(v['id'])) return invalid('envelope.id: expected a uuid');
+  if (typeof v['tenantId'] !== 'string' || !isUuid(v['tenantId'])) return invalid('envelope.tenantId: expected a uuid');
+  if (typeof v['type'] !== 'string') return invalid('envelope.type: expected a string');
+  if (typeof v['occurredAt'] !== 'string' || Number.isNaN(Date.parse(v['occurredAt'])))
+    return invalid('envelope.occurredAt: expected ISO-8601');
+  if (!obj(v['data'])) return invalid('envelope.data: expected an object');
+  return valid(v as unknown as EventEnvelope<Record<string, unknown>>);
 }

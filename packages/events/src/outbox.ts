@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Tx } from '@lt/db';
-import type { EventEnvelope, EventType, TopicName } from './envelope';
+import type { EventEnvelope } from './envelope';
 import { eventKey } from './envelope';
+import type { EventType, TopicName } from './registry';
 
 export interface OutboxEvent<T extends Record<string, unknown> = Record<string, unknown>> {
   topic: TopicName;

@@ -13,5 +13,6 @@ export {
   type RedisIdentityBus,
   type RedisIdentityBusOptions,
 } from './redis';
+export { openIdentityBus, type OpenedIdentityBus, type OpenIdentityBusOptions } from './open';
 export { identityKeys } from './keys';
 export { parseIdentityEvent } from './event';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { testEnv } from '@lt/testing';
-import { createMemoryIdentityBus, createRedisIdentityBus, identityKeys } from '../src';
+import { createMemoryIdentityBus, createRedisIdentityBus, identityKeys, openIdentityBus } from '../src';
 import { identityBusContract } from './contract';
 
 const connect = (): Redis => new Redis(testEnv().redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
@@ -27,6 +27,53 @@ identityBusContract('redis', async () => {
       for (const c of conns) c.disconnect();
     },
   };
+});
+
+identityBusContract('opened on redis (openIdentityBus, two processes)', async () => {
+  const [cmdA, cmdB] = [connect(), connect()];
+  const a = await openIdentityBus({ redis: cmdA });
+  const b = await openIdentityBus({ redis: cmdB });
+  return {
+    publisher: a,
+    watchers: [a, b],
+    stop: async () => {
+      await a.close();
+      await b.close();
+      cmdA.disconnect();
+      cmdB.disconnect();
+    },
+  };
+});
+
+identityBusContract('opened in memory (openIdentityBus without redis)', async () => {
+  const bus = await openIdentityBus();
+  return { publisher: bus, watchers: [bus], stop: () => bus.close() };
+});
+
+describe('openIdentityBus', () => {
+  it("closes the SUBSCRIBE connection it opened and leaves the caller's connection open", async () => {
+    // The duplicate keeps the connection name, so this test counts only its own connections.
+    const name = `identity-open-${randomUUID()}`;
+    const redis = new Redis(testEnv().redisUrl, {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+      connectionName: name,
+    });
+    const named = async () =>
+      String(await redis.client('LIST'))
+        .split('\n')
+        .filter((line) => line.includes(` name=${name} `)).length;
+    try {
+      expect(await named()).toBe(1);
+      const bus = await openIdentityBus({ redis });
+      expect(await named()).toBe(2);
+      await bus.close();
+      await expect.poll(named).toBe(1);
+      expect(await redis.ping()).toBe('PONG');
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
 
 describe('redis identity bus: durable effects', () => {

@@ -1,19 +1,12 @@
 /**
- * Cross-process pub/sub behind one interface (memory for one process, Redis for replicas), the
- * one helper that names per-tenant channels, and the live-event contract carried on them.
+ * Cross-process pub/sub behind one interface (memory for one process, Redis for replicas) and the
+ * one helper that names per-tenant channels. A generic transport of strings: what the channels
+ * carry (the live-event contract) is @lt/events'.
  */
 export type { PubSub } from './types';
 export { createMemoryPubSub } from './memory';
 export { createRedisPubSub, type RedisPubSubOptions } from './redis';
 export { tenantChannel, type ChannelKind } from './channels';
-export {
-  encodeLiveEvent,
-  parseLiveEvent,
-  LIVE_PAYLOAD_MAX_POINTS,
-  type LiveEvent,
-  type LivePoint,
-  type LiveSessionState,
-} from './live';
 export {
   createRedisConnection,
   createRedisSubscriber,

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeLiveEvent, LIVE_PAYLOAD_MAX_POINTS, parseLiveEvent, type LiveEvent } from '@lt/events';
 import { waitFor } from '@lt/testing';
 import { tenantChannel } from '../src/channels';
-import { encodeLiveEvent, LIVE_PAYLOAD_MAX_POINTS, parseLiveEvent, type LiveEvent } from '../src/live';
 import type { PubSub } from '../src/types';
 
 export interface PubSubPair {

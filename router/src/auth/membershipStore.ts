@@ -54,7 +54,8 @@ export function createRedisMembershipStore(redis: Redis, watch?: IdentityWatch):
   // Applies every identity event again (idempotent). The Redis bus already wrote these effects
   // before announcing; re-applying narrows the window in which a replica that read the database
   // just before the change writes a stale entry back. Use this store with the Redis bus only
-  // (startStack does): with an in-memory bus the deletes race the resolver's refill.
+  // (createRouterApp opens it on Redis when given Redis): with an in-memory bus the deletes race
+  // the resolver's refill.
   const apply = async (e: IdentityEvent): Promise<void> => {
     switch (e.type) {
       case 'user.changed':

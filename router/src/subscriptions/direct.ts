@@ -10,7 +10,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { LiveEvent } from '@lt/pubsub';
+import { POINT_FIELD_NAMES, type LiveEvent } from '@lt/events';
 import { eventVariables, type LiveOperation } from './operation';
 
 /**
@@ -21,17 +21,7 @@ import { eventVariables, type LiveOperation } from './operation';
 const CARRIED: Record<string, ReadonlySet<string>> = {
   LocationUpdate: new Set(['session', 'point']),
   LocationSession: new Set(['id', 'user', 'tenant', 'status', 'deviceId', 'startedAt', 'endedAt', 'pointCount']),
-  LocationPoint: new Set([
-    'id',
-    'latitude',
-    'longitude',
-    'accuracy',
-    'altitude',
-    'speed',
-    'heading',
-    'recordedAt',
-    'receivedAt',
-  ]),
+  LocationPoint: new Set(POINT_FIELD_NAMES),
   User: new Set(['id']),
   Tenant: new Set(['id']),
 };

@@ -3,7 +3,8 @@ import type { ExecutionResult, FormattedExecutionResult, GraphQLSchema } from 'g
 import type { Caller } from '@lt/context';
 import { ErrorCode, serviceUnavailable } from '@lt/errors';
 import type { Logger } from '@lt/logger';
-import { parseLiveEvent, tenantChannel, type LiveEvent, type PubSub } from '@lt/pubsub';
+import { parseLiveEvent, type LiveEvent } from '@lt/events';
+import { tenantChannel, type PubSub } from '@lt/pubsub';
 import type { RouterInternals } from '../createRouter';
 import { resolveFromEvent, servableFromEvent } from './direct';
 import { eventVariables, type LiveOperation } from './operation';

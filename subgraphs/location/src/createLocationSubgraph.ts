@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Db } from '@lt/db';
 import type { Logger } from '@lt/logger';
-import type { LiveEvent, PubSub } from '@lt/pubsub';
+import type { LiveEvent } from '@lt/events';
+import type { PubSub } from '@lt/pubsub';
 import { createSubgraphServer, type SubgraphServer } from '@lt/server';
 import type { FenceIndexCache } from './geofence/fenceIndex';
 import { createResolvers } from './resolvers';

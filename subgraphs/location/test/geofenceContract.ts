@@ -1,6 +1,6 @@
 /**
  * The geofence contract, run on real Postgres (geofence.int.test.ts) and on the embedded PGlite
- * database (packages/embedded/test/geofence.embedded.int.test.ts): one implementation, both
+ * database (app/test/embedded/geofence.embedded.int.test.ts): one implementation, both
  * databases. Geofences on a real server (RLS on): CRUD and validation, enter/exit/dwell
  * evaluated in the points' transaction (outbox + history), hysteresis, out-of-order and retried
  * points, restart mid-visit, fence changes during a visit, tenant isolation, live events, and a
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Membership } from '@lt/context';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { createLogger } from '@lt/logger';
-import { createMemoryPubSub, parseLiveEvent, tenantChannel, type LiveEvent } from '@lt/pubsub';
+import { parseLiveEvent, type LiveEvent } from '@lt/events';
+import { createMemoryPubSub, tenantChannel } from '@lt/pubsub';
 import { Cleanup, createTestTenant } from '@lt/testing';
 import { createLocationSubgraph } from '../src/createLocationSubgraph';
 import { createUser, firstError, subgraphClient } from './fixtures';

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@lt/logger';
-import { createMemoryPubSub, parseLiveEvent, tenantChannel, type LiveEvent, type PubSub } from '@lt/pubsub';
+import { parseLiveEvent, type LiveEvent } from '@lt/events';
+import { createMemoryPubSub, tenantChannel, type PubSub } from '@lt/pubsub';
 import { waitFor } from '@lt/testing';
 import { publishLive } from '../src/events/live';
 

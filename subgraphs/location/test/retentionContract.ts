@@ -1,6 +1,6 @@
 /**
  * Point retention as a contract any Postgres must pass: the real server (retention.int.test.ts)
- * and the embedded PGlite (packages/embedded/test/retention.embedded.int.test.ts). Points are
+ * and the embedded PGlite (app/test/embedded/retention.embedded.int.test.ts). Points are
  * written through the subgraph's own record path (summaries and devices maintained), then the
  * retention pass must delete exactly the expired points of each tenant and nothing else.
  */

@@ -2,7 +2,7 @@ import { isUuid } from '@lt/context';
 import { randomUUID } from 'node:crypto';
 import { withTenant, type Db, type Tx } from '@lt/db';
 import { conflict } from '@lt/errors';
-import { Topic, eventKey, type EventType } from '@lt/events';
+import { geofenceEvents } from '@lt/events';
 import { compileFence, type FenceShape } from '../geofence/geometry';
 import { evaluatePoints, type EvalPoint, type GeofenceEventType, type Visit } from '../geofence/evaluate';
 import { FenceIndex, type FenceIndexCache } from '../geofence/fenceIndex';
@@ -232,12 +232,6 @@ export interface GeofenceEventRow {
   seq: bigint;
 }
 
-const EVENT_TYPES: Record<GeofenceEventType, EventType> = {
-  ENTER: 'geofence.entered.v1',
-  EXIT: 'geofence.exited.v1',
-  DWELL: 'geofence.dwelled.v1',
-};
-
 /** What one point transaction produced: the events (also in the outbox), oldest first. */
 export interface FenceOutcome {
   events: { id: string; type: GeofenceEventType; geofenceId: string; pointId: string }[];
@@ -354,22 +348,10 @@ export async function evaluateFences(tx: Sql, cache: FenceIndexCache, input: Eva
     events.map((e) => e.point.id),
     events.map((e) => e.type),
     events.map((e) => iso(e.point.recordedAt)),
-    Topic.GEOFENCE_EVENTS,
-    eventKey(tenantId, sessionId),
-    events.map((e) => EVENT_TYPES[e.type]),
-    events.map((e) =>
-      JSON.stringify({
-        geofenceId: e.geofenceId,
-        sessionId,
-        userId,
-        pointId: e.point.id,
-        type: e.type,
-        latitude: e.point.latitude,
-        longitude: e.point.longitude,
-        accuracy: e.point.accuracy,
-        at: iso(e.point.recordedAt),
-      }),
-    ),
+    geofenceEvents.name,
+    geofenceEvents.key(tenantId, sessionId),
+    events.map((e) => geofenceEvents.typeOf[e.type]),
+    events.map((e) => JSON.stringify(geofenceEvents.payload(sessionId, userId, e))),
   );
   return { events: events.map((e) => ({ id: e.id, type: e.type, geofenceId: e.geofenceId, pointId: e.point.id })) };
 }

@@ -1,38 +1,25 @@
 import { isUuid } from '@lt/context';
 import { withTenant, type Db, type Tx } from '@lt/db';
-import { withTenantRaw, type RawTx, type Sql } from './raw';
-import { LIVE_PAYLOAD_MAX_POINTS } from '@lt/pubsub';
-import { Topic, eventKey, type EventType } from '@lt/events';
+import {
+  LIVE_PAYLOAD_MAX_POINTS,
+  POINT_FIELD_NAMES,
+  POINT_FIELDS,
+  locationUpdates,
+  pointColumnsSql,
+  pointSelect as pointFieldsSelect,
+  type PointRecord,
+} from '@lt/events';
 import { conflict, notFound } from '@lt/errors';
 import { checkNotBeforeStart, type LocationInput } from '../validation';
 import type { FenceIndexCache } from '../geofence/fenceIndex';
 import { evaluateFences, type FenceOutcome } from './geofences';
+import { withTenantRaw, type RawTx, type Sql } from './raw';
 import { type Scope } from './scope';
 
-/** The columns of a point the API exposes (LocationPoint). */
-export const pointSelect = {
-  id: true,
-  latitude: true,
-  longitude: true,
-  accuracy: true,
-  altitude: true,
-  speed: true,
-  heading: true,
-  recordedAt: true,
-  receivedAt: true,
-} as const;
+/** The columns of a point the API exposes (LocationPoint): the fields @lt/events declares. */
+export const pointSelect = pointFieldsSelect;
 
-export interface PointRow {
-  id: string;
-  latitude: number;
-  longitude: number;
-  accuracy: number | null;
-  altitude: number | null;
-  speed: number | null;
-  heading: number | null;
-  recordedAt: Date;
-  receivedAt: Date;
-}
+export type PointRow = PointRecord;
 
 export interface RecordResult {
   /** Points written by this call, oldest first. */
@@ -99,16 +86,20 @@ export interface WriteRow {
 /** The write statement's rows: the session row (`s_user_id` set) and one row per written point (`id` set). */
 type WriteResultRow = (WriteRow & { id: null }) | (PointRow & { s_user_id: null });
 
-/** The point columns as the API reads them (`PointRow`), in one place for every statement. */
-const RETURNING = `id, latitude, longitude, accuracy, altitude, speed, heading,
-  recorded_at AS "recordedAt", received_at AS "receivedAt"`;
+/** The point columns as the API reads them (`PointRow`), from the contract in @lt/events. */
+const RETURNING = pointColumnsSql;
+/** Each written point's `location.recorded.v1` payload, built from the `ins` row `i`. */
+const RECORDED_PAYLOAD = locationUpdates.payloadSql('$2::text', 'ok.user_id::text', 'i');
+/** The session row's point columns: NULLs typed like `RETURNING` (one per contract field, same order). */
+const SQL_NULL = { id: 'uuid', number: 'float8', 'number?': 'float8', time: 'timestamptz' } as const;
+const NULL_POINT = POINT_FIELD_NAMES.map((f) => `NULL::${SQL_NULL[POINT_FIELDS[f].kind]} AS "${f}"`).join(', ');
 
 /**
  * Records points into a session, all or nothing, in one transaction and ONE statement: it locks
  * the session row (a concurrent stop or batch serialises with this one), writes only if the
  * session may take them (visible, the caller's own for MEMBERs, ACTIVE, not after any point),
- * inserts every point (skipping retries: `ON CONFLICT DO NOTHING` on (session, recordedAt) and
- * (session, idempotencyKey)), writes one `location.recorded.v1` outbox row per new point and bumps
+ * inserts every point (skipping retries: `ON CONFLICT DO NOTHING` on (session, recordedAt), and a key already
+ * claimed in location_point_keys), writes one `location.recorded.v1` outbox row per new point and bumps
  * the denormalised counters. The session comes back with the rows, so a refusal names its reason
  * (nothing was written). Three round trips for 1 or 1,000 points (BEGIN with the tenant, write,
  * COMMIT), and the session lock is held for one statement and the commit only. In a tenant with
@@ -191,16 +182,16 @@ function evalPoints(inputs: LocationInput[], inserted: { id: string; recordedAt:
   });
 }
 
-const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-
 /**
  * The session lock, the checks, the points, their outbox rows and the session counters in one
  * data-modifying statement (`full`: the points come back with all their columns, else id and
  * recordedAt only). The outbox rows have exactly the shape `appendOutbox` (@lt/events) writes —
- * same topic, key (`eventKey`), type and payload as `LocationRecordedV1` (events/outbox.ts) — but
- * built in SQL from the inserted rows. The session's columns come back once, on a row of their own
- * (`s_…`, `g_…`), the points on one row each; no row at all when the session is not visible (RLS,
- * or no such id). Nothing here depends on `id` being the points' only key.
+ * same topic, key, type and payload as `locationUpdates` builds (@lt/events) — but built in SQL
+ * from the inserted rows. Idempotency keys are claimed in `location_point_keys` before a keyed
+ * point is written (a key repeated in the batch writes one point; a retry writes none). The
+ * session's columns come back once, on a row of their own (`s_…`, `g_…`), the points on one row
+ * each; no row at all when the session is not visible (RLS, or no such id). Nothing here depends
+ * on `id` being the points' only key (the table is partitioned by week of recorded_at).
  */
 const writeStatement = (full: boolean): string =>
   `WITH s AS (
@@ -220,7 +211,7 @@ const writeStatement = (full: boolean): string =>
      SELECT g.version::text AS version,
        (SELECT json_agg(json_build_object('g', v.geofence_id, 'e', v.entered_at, 'd', v.dwelled))
         FROM geofence_visits v WHERE v.tenant_id = $1::uuid AND v.session_id = $2::uuid) AS visits,
-       (SELECT p.recorded_at FROM location_points p WHERE p.id = s.last_point_id) AS last,
+       (SELECT max(p.recorded_at) FROM location_points p WHERE p.tenant_id = $1::uuid AND p.session_id = $2::uuid) AS last,
        s.point_count = (SELECT x.point_count FROM location_sessions x WHERE x.id = $2::uuid) AS fresh,
        s.last_point_id
      FROM g CROSS JOIN s
@@ -228,6 +219,15 @@ const writeStatement = (full: boolean): string =>
    ok AS (
      SELECT user_id FROM s
      WHERE status = 'ACTIVE' AND ($14::uuid IS NULL OR user_id = $14::uuid) AND started_at <= $15::timestamptz
+   ),
+   -- Idempotency keys are claimed first (unique per session across the points' partitions): a
+   -- keyed point is written only if its key is new, once per key in the batch.
+   keys AS (
+     INSERT INTO location_point_keys (tenant_id, session_id, idempotency_key, recorded_at)
+     SELECT $1::uuid, $2::uuid, u.ikey, u.rec FROM unnest($9::timestamptz[], $10::text[]) AS u(rec, ikey)
+     CROSS JOIN ok WHERE u.ikey IS NOT NULL
+     ON CONFLICT DO NOTHING
+     RETURNING idempotency_key, recorded_at
    ),
    ins AS (
      INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, accuracy, altitude, speed,
@@ -237,6 +237,7 @@ const writeStatement = (full: boolean): string =>
      FROM unnest($3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
        $9::timestamptz[], $10::text[]) AS u(lat, lng, acc, alt, spd, hdg, rec, ikey)
      CROSS JOIN ok
+     WHERE u.ikey IS NULL OR (u.ikey, u.rec) IN (SELECT k.idempotency_key, k.recorded_at FROM keys k)
      ON CONFLICT DO NOTHING
      RETURNING ${RETURNING}
    ),
@@ -246,29 +247,24 @@ const writeStatement = (full: boolean): string =>
        point_count = ls.point_count + (SELECT count(*) FROM ins),
        last_point_id = CASE
          WHEN ls.last_point_id IS NULL
-           OR n."recordedAt" >= (SELECT p.recorded_at FROM location_points p WHERE p.id = ls.last_point_id)
+           OR n."recordedAt" >= (SELECT max(p.recorded_at) FROM location_points p WHERE p.tenant_id = $1::uuid AND p.session_id = $2::uuid)
          THEN n.id ELSE ls.last_point_id END,
        updated_at = now()
      FROM newest n
      WHERE ls.id = $2::uuid
    ),
-   -- received_at is now() for every row: formatted once.
-   rcv AS (SELECT to_char(now() AT TIME ZONE 'UTC', ${ISO}) AS at),
    events AS (
      INSERT INTO outbox (id, tenant_id, topic, key, type, payload, occurred_at, created_at, updated_at)
      SELECT gen_random_uuid(), $1::uuid, $11, $12, $13,
-       jsonb_build_object('sessionId', $2::text, 'userId', ok.user_id::text, 'pointId', i.id,
-         'latitude', i.latitude, 'longitude', i.longitude, 'accuracy', i.accuracy, 'altitude', i.altitude,
-         'speed', i.speed, 'heading', i.heading,
-         'recordedAt', to_char(i."recordedAt" AT TIME ZONE 'UTC', ${ISO}), 'receivedAt', rcv.at),
+       ${RECORDED_PAYLOAD},
        i."receivedAt", now(), now()
-     FROM ins i CROSS JOIN ok CROSS JOIN rcv ORDER BY i."recordedAt", i.id
+     FROM ins i CROSS JOIN ok ORDER BY i."recordedAt", i.id
    )
    SELECT s.user_id AS s_user_id, s.status::text AS s_status, s.started_at AS s_started_at,
      s.device_id AS s_device_id, s.point_count AS s_point_count,
      gs.version AS g_version, gs.visits AS g_visits, gs.last AS g_last, gs.fresh AS g_fresh,
      gs.last_point_id AS g_last_point_id,
-     ${full ? `NULL::uuid AS id, NULL::float8 AS latitude, NULL::float8 AS longitude, NULL::float8 AS accuracy, NULL::float8 AS altitude, NULL::float8 AS speed, NULL::float8 AS heading, NULL::timestamptz AS "recordedAt", NULL::timestamptz AS "receivedAt"` : `NULL::uuid AS id, NULL::timestamptz AS "recordedAt"`}
+     ${full ? NULL_POINT : `NULL::uuid AS id, NULL::timestamptz AS "recordedAt"`}
    FROM s LEFT JOIN gs ON true
    UNION ALL
    SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -329,9 +325,9 @@ async function writePoints(
       literal(hdg),
       literal(rec),
       key,
-      Topic.LOCATION_UPDATES,
-      eventKey(scope.tenantId, sessionId),
-      'location.recorded.v1' satisfies EventType,
+      locationUpdates.name,
+      locationUpdates.key(scope.tenantId, sessionId),
+      'location.recorded.v1' satisfies locationUpdates.LocationUpdatesType,
       scope.ownOnly ? scope.userId : null,
       new Date(earliest).toISOString(),
     ],
@@ -356,7 +352,9 @@ export async function findRetriedPoint(
   return withTenant(db, scope.tenantId, async (tx) => {
     const rows = await tx.$queryRawUnsafe<PointRow[]>(
       `SELECT ${RETURNING} FROM location_points
-       WHERE session_id = $1::uuid AND (recorded_at = $2::timestamptz OR ($3::text IS NOT NULL AND idempotency_key = $3))
+       WHERE session_id = $1::uuid AND (recorded_at = $2::timestamptz OR recorded_at = (
+         SELECT k.recorded_at FROM location_point_keys k
+          WHERE k.tenant_id = app_current_tenant() AND k.session_id = $1::uuid AND k.idempotency_key = $3))
        ORDER BY (idempotency_key IS NOT DISTINCT FROM $3) DESC LIMIT 1`,
       sessionId,
       input.recordedAt.toISOString(),

@@ -1,5 +1,6 @@
 import type { Logger } from '@lt/logger';
-import { encodeLiveEvent, tenantChannel, type LiveEvent, type PubSub } from '@lt/pubsub';
+import { encodeLiveEvent, type LiveEvent } from '@lt/events';
+import { tenantChannel, type PubSub } from '@lt/pubsub';
 
 /** Sessions whose lost events are remembered per pub/sub at most (then the oldest is forgotten). */
 const MAX_PENDING_GAPS = 10_000;

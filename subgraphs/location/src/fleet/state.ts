@@ -5,6 +5,7 @@
  * device upserts); a late point (older than the session's newest) re-runs the summary's fold from
  * the latest anchor before it, reading at most `REFOLD_MAX_POINTS` stored points.
  */
+import { pointJsonArgsSql, type PointField } from '@lt/events';
 import type { RecordHooks, WriteRow } from '../data/points';
 import type { Sql } from '../data/raw';
 import type { LocationInput } from '../validation';
@@ -45,6 +46,19 @@ export const fleetRules = (o: FleetOptions = {}): FleetRules => ({
  * pointCount, first/last time and maxSpeed, but the distance and stops after them are left as they
  * were (the error is bounded by the detour through those points) — see the README.
  */
+/** The device's `last_point` (a point's wire shape): the SQL value of each field in the upsert below. */
+const LAST_POINT_SQL: Record<PointField, string> = {
+  id: '$5::text',
+  latitude: '$6::float8',
+  longitude: '$7::float8',
+  accuracy: '$8::float8',
+  altitude: '$9::float8',
+  speed: '$10::float8',
+  heading: '$11::float8',
+  recordedAt: '$12::timestamptz',
+  receivedAt: 'now()',
+};
+
 export const REFOLD_MAX_POINTS = 50_000;
 const PAGE = 10_000;
 
@@ -290,10 +304,7 @@ export function fleetHooks(rules: FleetRules): RecordHooks {
         `INSERT INTO devices AS d (tenant_id, user_id, device_id, active_session_id, last_session_id, last_point,
            last_recorded_at, last_seen_at)
          VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $4::uuid,
-           jsonb_build_object('id', $5::text, 'latitude', $6::float8, 'longitude', $7::float8, 'accuracy', $8::float8,
-             'altitude', $9::float8, 'speed', $10::float8, 'heading', $11::float8,
-             'recordedAt', to_char($12::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-             'receivedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+           jsonb_build_object(${pointJsonArgsSql((f) => LAST_POINT_SQL[f])}),
            $12::timestamptz, now())
          ON CONFLICT (tenant_id, user_id, device_id) DO UPDATE SET
            last_point = CASE WHEN d.last_recorded_at IS NULL OR EXCLUDED.last_recorded_at >= d.last_recorded_at

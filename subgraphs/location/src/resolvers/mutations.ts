@@ -1,4 +1,5 @@
 import { badUserInput, notFound } from '@lt/errors';
+import { liveSessionState, pointPayload } from '@lt/events';
 import { requireTenantMember, type SubgraphContext } from '@lt/server';
 import type { LocationSubgraphDeps } from '../createLocationSubgraph';
 import { findRetriedPoint, recordPoints, type PointRow, type RecordResult } from '../data/points';
@@ -13,26 +14,8 @@ import { fleetHooks, fleetRules } from '../fleet/state';
 /** The live event's payload: the committed points' public fields and the session after the commit. */
 function livePayload(r: RecordResult, rows: PointRow[]) {
   return {
-    session: {
-      id: r.sessionId,
-      userId: r.userId,
-      status: 'ACTIVE' as const,
-      deviceId: r.session.deviceId,
-      startedAt: r.session.startedAt.toISOString(),
-      endedAt: null,
-      pointCount: r.session.pointCount,
-    },
-    points: rows.map((p) => ({
-      id: p.id,
-      latitude: p.latitude,
-      longitude: p.longitude,
-      accuracy: p.accuracy,
-      altitude: p.altitude,
-      speed: p.speed,
-      heading: p.heading,
-      recordedAt: p.recordedAt.toISOString(),
-      receivedAt: p.receivedAt.toISOString(),
-    })),
+    session: liveSessionState({ id: r.sessionId, userId: r.userId, ...r.session }),
+    points: rows.map(pointPayload),
   };
 }
 

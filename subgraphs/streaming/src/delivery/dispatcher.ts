@@ -7,6 +7,7 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { withTenant, type Db, type DeliveryModel, type StreamSinkModel } from '@lt/db';
+import type { DeadLetterV1 } from '@lt/events';
 import { rawQuery } from '../data/raw';
 import { createDeliveredRecorder, type DeliveredRecorder } from './deliveredRecorder';
 import type { Logger } from '@lt/logger';
@@ -23,16 +24,7 @@ import { createIdler } from '../util/idler';
  * written to the outbox in the transaction that marks the delivery DEAD (recordOutcome), so the
  * relay publishes it to the dead-letter topic exactly when the DEAD row exists.
  */
-export interface DeadLetter {
-  deliveryId: string;
-  sinkId: string;
-  tenantId: string;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  deadAt: string;
-  event: unknown;
-}
+export type DeadLetter = Omit<DeadLetterV1, 'batchId'>;
 
 export interface DispatcherOptions {
   db: Db;

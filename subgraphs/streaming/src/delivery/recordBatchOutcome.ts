@@ -1,5 +1,5 @@
 import { withTenant, type Db, type StreamSinkModel as StreamSink } from '@lt/db';
-import { Topic, appendOutbox } from '@lt/events';
+import { appendOutbox, deadLetters } from '@lt/events';
 import type { AttemptOutcome } from './httpPost';
 import type { DeadLetter } from './dispatcher';
 import { afterFailure, type DeliveryPolicy } from './schedule';
@@ -105,14 +105,7 @@ export async function recordBatchOutcome(
                 event: JSON.parse(r.payload) as unknown,
                 batchId: batch.batchId,
               };
-              return {
-                topic: Topic.DEAD_LETTERS,
-                type: 'webhook.dead-lettered.v1' as const,
-                tenantId: batch.tenantId,
-                entityId: sink.id,
-                data: { ...letter },
-                occurredAt: now,
-              };
+              return deadLetters.event(letter, now);
             }),
           );
         return { ...(dead ? { dead: batch.rows.length } : {}), ...(disabled ? { disabled } : {}) };

@@ -1,5 +1,5 @@
 import { withTenant, type Db, type DeliveryModel as Delivery, type StreamSinkModel as StreamSink } from '@lt/db';
-import { Topic, appendOutbox } from '@lt/events';
+import { appendOutbox, deadLetters } from '@lt/events';
 import type { AttemptOutcome } from './httpPost';
 import type { DeadLetter } from './dispatcher';
 import type { DeliveryPolicy, afterFailure as AfterFailure } from './schedule';
@@ -96,17 +96,7 @@ export async function recordOutcome(
             }
           : undefined;
         // Same transaction as the DEAD row: the relay publishes it to the dead-letter topic.
-        if (deadLetter)
-          await appendOutbox(tx, [
-            {
-              topic: Topic.DEAD_LETTERS,
-              type: 'webhook.dead-lettered.v1',
-              tenantId: d.tenantId,
-              entityId: sink.id,
-              data: { ...deadLetter },
-              occurredAt: now,
-            },
-          ]);
+        if (deadLetter) await appendOutbox(tx, [deadLetters.event(deadLetter, now)]);
         return { ...(deadLetter ? { deadLetter } : {}), ...(disabled ? { disabled } : {}) };
       }
     }

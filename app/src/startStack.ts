@@ -1,25 +1,23 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { closeRawPool, createDb, type Db } from '@lt/db';
-import {
-  createMemoryIdentityBus,
-  createRedisIdentityBus,
-  type IdentityInvalidation,
-  type IdentityWatch,
-  type RedisIdentityBus,
-} from '@lt/identity';
+import { openIdentityBus, type IdentityInvalidation, type IdentityWatch, type OpenedIdentityBus } from '@lt/identity';
 import type { Logger } from '@lt/logger';
 import type { SubgraphServer } from '@lt/server';
-import { createMemoryPubSub, REDIS_SUBSCRIBE_TIMEOUT_MS, type PubSub } from '@lt/pubsub';
-import type { Router } from '@lt/router';
-import { assembleRouter } from '@lt/router/assemble';
+import { createMemoryPubSub, type PubSub } from '@lt/pubsub';
+import { createRouterApp, type Router, type RouterApp } from '@lt/router';
 import type { AttachedEngine, SubscriptionLimits } from '@lt/router/subscriptions';
-import { anonymousAuthenticator, createIdentity, type Authenticator, type Identity } from '@lt/router/auth';
-import { createRouterOps, type ReadinessCheck, type RouterOps } from '@lt/router/ops';
+import type { Authenticator, Identity } from '@lt/router/auth';
+import type { RouterOps } from '@lt/router/ops';
 import { bootstrapPlatformAdmin, createAuthSubgraph, type AuthSubgraphDeps } from '@lt/subgraph-auth';
 import { Cognito, type CognitoOptions } from '@lt/subgraph-auth/cognito';
 import { createTenantSubgraph } from '@lt/subgraph-tenant';
-import { createLocationSubgraph, startRetentionJob, type RetentionJob } from '@lt/subgraph-location';
+import {
+  createLocationSubgraph,
+  startRetentionJob,
+  type LocationSubgraphDeps,
+  type RetentionJob,
+} from '@lt/subgraph-location';
 import {
   createStreamingSubgraph,
   parseEncryptionKey,
@@ -40,13 +38,15 @@ export interface StackOptions {
   /** Subgraph ports by name; 0 (default) = any free port. */
   subgraphPorts?: Partial<Record<SubgraphName, number>>;
   host?: string;
+  /** Verifies the router's callers instead of the Cognito path of `auth` (tests). */
   authenticator?: Authenticator;
   production?: boolean;
   /** Dashboard map style (MAP_STYLE_URL); unset: the built-in offline basemap. */
   mapStyleUrl?: string;
   /**
    * Identity changes (tenant suspension, user removal, logout) from subgraphs to the router.
-   * Default: one in-memory bus shared by everything in this process.
+   * Default: one bus shared by everything in this process, on `auth.redis` when given (other
+   * replicas hear it too), else in memory.
    */
   identity?: IdentityInvalidation & IdentityWatch;
   /**
@@ -64,8 +64,13 @@ export interface StackOptions {
   subscriptionLimits?: SubscriptionLimits;
   /** Streaming: sink secrets, SSRF policy, and the Kafka pipeline when brokers are given. */
   streaming?: StackStreamingOptions;
-  /** Point retention job (POINT_RETENTION_MAX_DAYS, default 365; every 10 min). `false`: not run. */
+  /**
+   * Point retention job (POINT_RETENTION_MAX_DAYS, default 365; every 10 min). `false`: not run.
+   * `maxDays` is also the longest `retentionDays` the tenant subgraph accepts.
+   */
   retention?: { maxDays?: number; intervalMs?: number } | false;
+  /** Fleet rules of the location subgraph (DEVICE_OFFLINE_AFTER_SECONDS, STOP_MIN_SECONDS, STOP_RADIUS_METERS). */
+  fleet?: LocationSubgraphDeps['fleet'];
 }
 
 export interface StackStreamingOptions {
@@ -124,69 +129,47 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const supergraphSdl = (): string =>
-  readFileSync(new URL('../../../router/supergraph.graphql', import.meta.url), 'utf8');
+const supergraphSdl = (): string => readFileSync(new URL('../../router/supergraph.graphql', import.meta.url), 'utf8');
 
 /** Starts four subgraphs and a router wired to them, all in this process. */
 export async function startStack(o: StackOptions): Promise<Stack> {
   const host = o.host ?? '127.0.0.1';
   const db = createDb({ url: o.databaseUrl });
   const deps = { db, contextSecret: o.contextSecret };
-  // With a shared Redis the identity bus must be the Redis one: its publish writes the durable
-  // effects (cache drops, revocations) before announcing, which an in-memory bus cannot do for
-  // other replicas or for the Redis membership cache. Without Redis: one in-process bus.
-  let ownedIdentity: { bus: RedisIdentityBus; subscriber: Redis } | undefined;
-  if (!o.identity && o.auth?.redis) {
-    // SUBSCRIBE connection: same settings, a longer command deadline (createRedisSubscriber).
-    const subscriber = o.auth.redis.duplicate({ commandTimeout: REDIS_SUBSCRIBE_TIMEOUT_MS });
-    subscriber.on('error', () => undefined);
-    ownedIdentity = { bus: await createRedisIdentityBus({ redis: o.auth.redis, subscriber }), subscriber };
+  // One identity bus for the whole process: the subgraphs publish on it, the router watches it.
+  let ownedIdentity: OpenedIdentityBus | undefined;
+  try {
+    if (!o.identity) ownedIdentity = await openIdentityBus(o.auth?.redis ? { redis: o.auth.redis } : {});
+  } catch (err) {
+    await db.$disconnect();
+    throw err;
   }
-  const identity = o.identity ?? ownedIdentity?.bus ?? createMemoryIdentityBus();
+  const identity = o.identity ?? ownedIdentity!;
   const pubsub = o.pubsub ?? createMemoryPubSub();
   const cognito = o.auth ? new Cognito(o.auth.cognito) : undefined;
-  // /healthz, /readyz, /metrics on the router.
-  const checks: Record<string, ReadinessCheck> = { postgres: async () => void (await db.$queryRaw`SELECT 1`) };
-  const ops = createRouterOps(checks);
-  const routerIdentity = o.auth
-    ? createIdentity({
-        db,
-        cognito: o.auth.cognito,
-        watch: identity,
-        ...(o.auth.redis ? { redis: o.auth.redis } : {}),
-        onFailure: (reason) => ops.metrics.authFailures.inc(reason),
-        log: o.log.child({ service: 'router', component: 'identity' }),
-      })
-    : undefined;
-  // The JWKS is loaded now and kept; if the identity provider is down, requests answer
-  // SERVICE_UNAVAILABLE until a download succeeds.
-  await routerIdentity?.verifier
-    .hydrate()
-    .catch((err: unknown) =>
-      o.log.warn('JWKS not loaded at start; retried on demand', { err: (err as Error).message }),
-    );
+  const closeOwned = async (): Promise<void> => {
+    await ownedIdentity?.close();
+    await db.$disconnect();
+    await closeRawPool(db);
+  };
   if (cognito && o.auth?.bootstrapAdmin) {
     try {
       await bootstrapPlatformAdmin({ db, cognito, log: o.log.child({ service: 'auth' }), ...o.auth.bootstrapAdmin });
     } catch (err) {
-      await db.$disconnect();
+      await closeOwned();
       throw err;
     }
   }
-  if (routerIdentity) {
-    ops.watchIdentity(routerIdentity);
-    checks['cognito'] = () => routerIdentity.verifier.probe();
-  }
-  const authRedis = o.auth?.redis;
-  if (authRedis) checks['redis'] = async () => void (await authRedis.ping());
   const authDeps = {
     identity,
     ...(o.auth?.loginLimits ? { loginLimits: o.auth.loginLimits } : {}),
     ...(cognito ? { cognito } : {}),
     ...(o.auth?.redis ? { redis: o.auth.redis } : {}),
   };
-  if (o.production && !o.streaming?.secretKey)
+  if (o.production && !o.streaming?.secretKey) {
+    await closeOwned();
     throw new Error('startStack: streaming.secretKey is required in production');
+  }
   const streamingKey = o.streaming?.secretKey ? parseEncryptionKey(o.streaming.secretKey) : randomBytes(32);
   const urlPolicy = {
     allowLoopback: o.streaming?.allowLoopbackSinks ?? !o.production,
@@ -207,15 +190,24 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         urlPolicy,
       });
     } catch (err) {
-      await routerIdentity?.stop();
-      await db.$disconnect();
+      await closeOwned();
       throw err;
     }
   }
   const subgraphs: Record<SubgraphName, SubgraphServer> = {
     auth: createAuthSubgraph({ ...deps, ...authDeps, log: o.log.child({ service: 'auth' }) }),
-    tenant: createTenantSubgraph({ ...deps, identity, log: o.log.child({ service: 'tenant' }) }),
-    location: createLocationSubgraph({ ...deps, pubsub, log: o.log.child({ service: 'location' }) }),
+    tenant: createTenantSubgraph({
+      ...deps,
+      identity,
+      ...(o.retention && o.retention.maxDays ? { maxRetentionDays: o.retention.maxDays } : {}),
+      log: o.log.child({ service: 'tenant' }),
+    }),
+    location: createLocationSubgraph({
+      ...deps,
+      pubsub,
+      ...(o.fleet ? { fleet: o.fleet } : {}),
+      log: o.log.child({ service: 'location' }),
+    }),
     streaming: createStreamingSubgraph({
       ...deps,
       log: streamingLog,
@@ -234,61 +226,57 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           ...(o.retention?.intervalMs ? { intervalMs: o.retention.intervalMs } : {}),
           log: o.log.child({ service: 'location' }),
         });
+  let routerApp: RouterApp | undefined;
   try {
     for (const [name, server] of Object.entries(subgraphs) as [SubgraphName, SubgraphServer][]) {
       const port = await server.start(o.subgraphPorts?.[name] ?? 0, host);
       started.push(server);
       subgraphUrls[name] = `http://${host}:${port}/graphql`;
     }
-    const authenticator = o.authenticator ?? routerIdentity?.authenticator ?? anonymousAuthenticator;
-    const assembled = assembleRouter({
+    routerApp = await createRouterApp({
       supergraphSdl: supergraphSdl(),
       subgraphUrls,
       contextSecret: o.contextSecret,
-      authenticator,
       log: o.log.child({ service: 'router' }),
       production: o.production ?? false,
       pubsub,
-      identityWatch: identity,
+      db,
+      identityBus: identity,
+      ...(o.auth ? { cognito: o.auth.cognito } : {}),
+      ...(o.auth?.redis ? { redis: o.auth.redis } : {}),
+      ...(o.authenticator ? { authenticator: o.authenticator } : {}),
       subscriptionLog: o.log.child({ service: 'router-subscriptions' }),
       ...(o.subscriptionLimits ? { subscriptionLimits: o.subscriptionLimits } : {}),
-      ops: { ops, checks },
       dashboard: o.mapStyleUrl ? { mapStyleUrl: o.mapStyleUrl } : {},
     });
-    const router = assembled.router;
-    const port = await router.start(o.routerPort ?? 0, host);
+    const app = routerApp;
+    const port = await app.start(o.routerPort ?? 0, host);
     return {
       db,
-      router,
+      router: app.router,
       routerUrl: `http://${host}:${port}/graphql`,
       subgraphUrls,
       pubsub,
       identity,
-      subscriptions: assembled.subscriptions,
-      ...(routerIdentity ? { routerIdentity } : {}),
+      subscriptions: app.subscriptions,
+      ...(app.identity ? { routerIdentity: app.identity } : {}),
       ...(cognito ? { cognito } : {}),
-      ops,
+      ops: app.ops,
       ...(pipeline ? { streaming: pipeline } : {}),
       async stop() {
-        await router.stop();
+        await app.stop();
         await retention?.stop();
         await pipeline?.stop();
         await Promise.all(started.map((s) => s.stop()));
-        await routerIdentity?.stop();
-        await ownedIdentity?.bus.close();
-        ownedIdentity?.subscriber.disconnect();
-        await db.$disconnect();
-        await closeRawPool(db);
+        await closeOwned();
       },
     };
   } catch (err) {
+    await routerApp?.stop().catch(() => undefined);
     await retention?.stop();
     await pipeline?.stop().catch(() => undefined);
     await Promise.allSettled(started.map((s) => s.stop()));
-    await routerIdentity?.stop();
-    await ownedIdentity?.bus.close();
-    ownedIdentity?.subscriber.disconnect();
-    await db.$disconnect();
+    await closeOwned();
     throw err;
   }
 }

@@ -49,6 +49,10 @@ export interface AppConfig {
    * (ALLOW_EMBEDDED_PUBLIC). Off: such a start is refused.
    */
   allowEmbeddedPublic?: boolean;
+  /** Point retention (POINT_RETENTION_MAX_DAYS, RETENTION_INTERVAL_SECONDS as ms). Default 365 days, 10 min. */
+  retention?: { maxDays?: number; intervalMs?: number };
+  /** Fleet rules (DEVICE_OFFLINE_AFTER_SECONDS, STOP_MIN_SECONDS, STOP_RADIUS_METERS). */
+  fleet?: { offlineAfterSeconds?: number; stopMinSeconds?: number; stopRadiusMeters?: number };
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -232,6 +236,8 @@ export async function startApp(c: AppConfig, log: Logger): Promise<App> {
       },
       ...(redis && pubsubConn ? { pubsub: createRedisPubSub({ publisher: redis, subscriber: pubsubConn }) } : {}),
       streaming,
+      ...(c.retention ? { retention: c.retention } : {}),
+      ...(c.fleet ? { fleet: c.fleet } : {}),
     });
     stops.push(() => stack.stop());
 

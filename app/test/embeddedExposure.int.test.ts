@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkEmbeddedExposure, isLoopbackHost } from '@lt/stack';
+import { checkEmbeddedExposure, isLoopbackHost } from '@lt/app';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const repo = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'lt-exposure-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

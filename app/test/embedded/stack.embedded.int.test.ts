@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '@lt/db';
 import { startEmbeddedCognito, startEmbeddedPostgres, type EmbeddedCognito, type EmbeddedPostgres } from '@lt/embedded';
 import { createLogger } from '@lt/logger';
-import { startStack, type Stack } from '@lt/stack';
+import { startStack, type Stack } from '@lt/app';
 import { Cognito } from '@lt/subgraph-auth/cognito';
 import { codes, createTestTenant, gql, uniqueName } from '@lt/testing';
 

@@ -1,3 +1,6 @@
+import { validatePoint, type PointPayload } from './point';
+import { iso, obj, str } from './validate';
+
 /**
  * The live-event contract on each tenant's `live` channel: what the location subgraph publishes
  * after a commit and what router replicas fan out to subscribers. Events carry ids; a small
@@ -6,18 +9,8 @@
  * supergraph. Everything else is re-read as the subscriber (visibility re-checked upstream).
  */
 
-/** A recorded point's public fields (LocationPoint), DateTimes as ISO-8601. */
-export interface LivePoint {
-  id: string;
-  latitude: number;
-  longitude: number;
-  accuracy: number | null;
-  altitude: number | null;
-  speed: number | null;
-  heading: number | null;
-  recordedAt: string;
-  receivedAt: string;
-}
+/** A recorded point's public fields (LocationPoint), DateTimes as ISO-8601: declared in `POINT_FIELDS`. */
+export type LivePoint = PointPayload;
 
 /** The session's state right after the commit (LocationSession's own scalar fields + owner). */
 export interface LiveSessionState {
@@ -86,22 +79,32 @@ export type LiveEvent =
       publishedAt: number;
     };
 
+/** Builder: the session right after a point commit (points are only taken while it is ACTIVE). */
+export function liveSessionState(s: {
+  id: string;
+  userId: string;
+  deviceId: string | null;
+  startedAt: Date;
+  pointCount: number;
+}): LiveSessionState {
+  return {
+    id: s.id,
+    userId: s.userId,
+    status: 'ACTIVE',
+    deviceId: s.deviceId,
+    startedAt: s.startedAt.toISOString(),
+    endedAt: null,
+    pointCount: s.pointCount,
+  };
+}
+
 export function encodeLiveEvent(event: LiveEvent): string {
   return JSON.stringify(event);
 }
 
-const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
-const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const optNum = (v: unknown): v is number | null => v === null || num(v);
-const iso = (v: unknown): v is string => str(v) && !Number.isNaN(Date.parse(v));
-const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function livePoint(v: unknown): LivePoint | null {
-  if (!obj(v)) return null;
-  const { id, latitude, longitude, accuracy, altitude, speed, heading, recordedAt, receivedAt } = v;
-  if (!str(id) || !num(latitude) || !num(longitude) || !iso(recordedAt) || !iso(receivedAt)) return null;
-  if (!optNum(accuracy) || !optNum(altitude) || !optNum(speed) || !optNum(heading)) return null;
-  return { id, latitude, longitude, accuracy, altitude, speed, heading, recordedAt, receivedAt };
+  const p = validatePoint(v);
+  return p.ok ? p.value : null;
 }
 
 function liveSession(v: unknown): LiveSessionState | null {

@@ -1,0 +1,20 @@
+/** The weekly point partitions contract (subgraphs/location/test/partitionContract.ts) on the embedded PGlite database. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@lt/embedded';
+import { partitionContract } from '@lt/subgraph-location/testing';
+
+let pg: EmbeddedPostgres;
+const dataDir = mkdtempSync(join(tmpdir(), 'lt-embedded-partitions-'));
+
+beforeAll(async () => {
+  pg = await startEmbeddedPostgres({ dataDir });
+});
+afterAll(async () => {
+  await pg?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+partitionContract(() => pg.appUrl);
