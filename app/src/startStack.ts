@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { createDb, type Db } from '@lt/db';
+import { closeRawPool, createDb, type Db } from '@lt/db';
 import { openIdentityBus, type IdentityInvalidation, type IdentityWatch, type OpenedIdentityBus } from '@lt/identity';
 import type { Logger } from '@lt/logger';
 import type { SubgraphServer } from '@lt/server';
@@ -150,6 +150,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const closeOwned = async (): Promise<void> => {
     await ownedIdentity?.close();
     await db.$disconnect();
+    await closeRawPool(db);
   };
   if (cognito && o.auth?.bootstrapAdmin) {
     try {

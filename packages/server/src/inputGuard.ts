@@ -20,18 +20,36 @@ const fieldName = (path: (string | number)[]): string =>
  * `locations[3].idempotencyKey`). Nothing has been read or written when it throws.
  */
 export function checkArguments(args: Record<string, unknown>): void {
-  const walk = (value: unknown, path: (string | number)[]): void => {
+  // One path stack for the whole walk (a batch of 1,000 points has ~10,000 values): the path is
+  // only turned into a name when a value is refused.
+  const path: (string | number)[] = [];
+  const walk = (value: unknown): void => {
     if (typeof value === 'string') {
       if (value.includes('\u0000')) throw badUserInput('Text must not contain NUL characters', fieldName(path));
+    } else if (value === null || typeof value !== 'object' || value instanceof Date) {
+      return;
     } else if (value instanceof InvalidInput) {
       throw badUserInput(value.message, fieldName(path));
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => walk(v, [...path, i]));
-    } else if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-      for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        walk(value[i]);
+        path.pop();
+      }
+    } else {
+      for (const k in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+        path.push(k);
+        walk((value as Record<string, unknown>)[k]);
+        path.pop();
+      }
     }
   };
-  for (const [k, v] of Object.entries(args)) walk(v, [k]);
+  for (const k of Object.keys(args)) {
+    path.push(k);
+    walk(args[k]);
+    path.pop();
+  }
 }
 
 /**

@@ -11,8 +11,8 @@ const MAX = Date.parse('9999-12-31T23:59:59.999Z');
 const MESSAGE = 'DateTime must be an RFC 3339 date-time with a time zone, years 0001–9999, e.g. 2026-01-31T12:00:00Z';
 
 const leap = (y: number): boolean => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-const daysIn = (year: number, month: number): number =>
-  [31, leap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (year: number, month: number): number => (month === 2 && leap(year) ? 29 : DAYS[month - 1]!);
 
 /**
  * The instant `value` names, or why it names none: not a string, not RFC 3339, a field out of
@@ -22,9 +22,12 @@ export function parseDateTime(value: unknown): Date | string {
   if (typeof value !== 'string') return MESSAGE;
   const m = ISO.exec(value);
   if (!m) return MESSAGE;
-  const [year, month, day, hour, minute, second, offH, offM] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
-  if (year! < 1 || month! < 1 || month! > 12 || day! < 1 || day! > daysIn(year!, month!)) return MESSAGE;
-  if (hour! > 23 || minute! > 59 || second! > 59 || offH! > 23 || offM! > 59) return MESSAGE;
+  const n = (x: string | undefined): number => (x === undefined ? 0 : Number(x));
+  const year = n(m[1]);
+  const month = n(m[2]);
+  const day = n(m[3]);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return MESSAGE;
+  if (n(m[4]) > 23 || n(m[5]) > 59 || n(m[6]) > 59 || n(m[7]) > 23 || n(m[8]) > 59) return MESSAGE;
   const d = new Date(value);
   const t = d.getTime();
   if (!Number.isFinite(t) || t < MIN || t > MAX) return MESSAGE;

@@ -1,6 +1,6 @@
 // Runs the location subgraph alone: reads config, starts, stops on SIGTERM. The only file that does.
 import { loadConfig } from '@lt/config';
-import { createDb } from '@lt/db';
+import { closeRawPool, createDb } from '@lt/db';
 import { createLogger, logFormat } from '@lt/logger';
 import { createRedisConnection, createRedisPubSub, createRedisSubscriber } from '@lt/pubsub';
 import { runUntilSignal } from '@lt/server';
@@ -51,4 +51,5 @@ runUntilSignal(async () => {
   await pubsub?.close();
   redis?.disconnect();
   await db.$disconnect();
+  await closeRawPool(db);
 }, log);

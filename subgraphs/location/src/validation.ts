@@ -21,6 +21,14 @@ export const MAX_DEVICE_ID_LENGTH = 128;
 
 const finite = (v: number): boolean => typeof v === 'number' && Number.isFinite(v);
 
+/** The optional numeric fields and their rules (one table, not one per point). */
+const OPTIONAL: readonly (readonly [keyof LocationInput, (v: number) => boolean, string])[] = [
+  ['accuracy', (v) => v >= 0, 'accuracy must be a finite number ≥ 0'],
+  ['altitude', () => true, 'altitude must be a finite number'],
+  ['speed', (v) => v >= 0, 'speed must be a finite number ≥ 0'],
+  ['heading', (v) => v >= 0 && v < 360, 'heading must be a number in [0, 360)'],
+];
+
 /**
  * Checks one point against the rules that need no database (ranges, finiteness, clock). `field`
  * is the input path used in errors (`location` or `locations[3]`). Throws BAD_USER_INPUT naming
@@ -34,13 +42,7 @@ export function validateLocation(input: LocationInput, field: string, now: Date)
     bad('latitude', 'latitude must be a number between -90 and 90');
   if (!finite(input.longitude) || input.longitude < -180 || input.longitude > 180)
     bad('longitude', 'longitude must be a number between -180 and 180');
-  const optional: [keyof LocationInput, (v: number) => boolean, string][] = [
-    ['accuracy', (v) => v >= 0, 'accuracy must be a finite number ≥ 0'],
-    ['altitude', () => true, 'altitude must be a finite number'],
-    ['speed', (v) => v >= 0, 'speed must be a finite number ≥ 0'],
-    ['heading', (v) => v >= 0 && v < 360, 'heading must be a number in [0, 360)'],
-  ];
-  for (const [name, ok, message] of optional) {
+  for (const [name, ok, message] of OPTIONAL) {
     const v = input[name] as number | null | undefined;
     if (v === null || v === undefined) continue;
     if (!finite(v) || !ok(v)) bad(name, message);
@@ -57,7 +59,7 @@ export function validateLocation(input: LocationInput, field: string, now: Date)
 export function validateBatch(inputs: LocationInput[], now: Date): void {
   if (inputs.length === 0) throw badUserInput('locations must contain at least one point', 'locations');
   if (inputs.length > MAX_BATCH) throw badUserInput(`At most ${MAX_BATCH} locations per call`, 'locations');
-  inputs.forEach((p, i) => validateLocation(p, `locations[${i}]`, now));
+  for (let i = 0; i < inputs.length; i++) validateLocation(inputs[i]!, `locations[${i}]`, now);
 }
 
 /** The session-dependent rule, checked inside the transaction once the session is loaded. */

@@ -42,12 +42,16 @@ export function geofenceContract(env: () => GeofenceContractEnv, o: { concurrent
       ...(maxGeofencesPerTenant ? { maxGeofencesPerTenant } : {}),
     });
 
+  // Points lie between their session's start and now + 5 min: the clock starts 1 min ahead, counted
+  // from the end of the setup (starting an embedded database can take over a minute on a busy box).
+  let tick = Date.now() + 60_000;
   beforeAll(async () => {
     db = createDb({ url: env().appUrl, max: 4 });
     cleanup.add(() => db.$disconnect());
     call = await startServer();
     call2 = await startServer();
     ({ t1, t2, admin, alice, bob, other } = await createTestMembers(db, 'geo'));
+    tick = Date.now() + 60_000;
   });
   afterAll(() => cleanup.run());
 
@@ -72,7 +76,6 @@ export function geofenceContract(env: () => GeofenceContractEnv, o: { concurrent
     expect(r.errors).toBeUndefined();
     return r.data!.startLocationSession.id;
   }
-  let tick = Date.now() + 60_000;
   const at = (ms: number) => new Date(ms).toISOString();
   const pt = (latitude: number, longitude: number, over: Record<string, unknown> = {}) => ({
     latitude,

@@ -7,6 +7,7 @@ import { compileFence, type FenceShape } from '../geofence/geometry';
 import { evaluatePoints, type EvalPoint, type GeofenceEventType, type Visit } from '../geofence/evaluate';
 import { FenceIndex, type FenceIndexCache } from '../geofence/fenceIndex';
 import type { GeofenceChange } from '../geofence/validate';
+import type { Sql } from './raw';
 import { type Scope } from './scope';
 
 export interface GeofenceRow {
@@ -237,7 +238,7 @@ export interface FenceOutcome {
 }
 
 /** The tenant's index at the version this transaction holds (loaded in it when the cache is stale). */
-async function indexFor(tx: Tx, cache: FenceIndexCache, tenantId: string, version: bigint): Promise<FenceIndex> {
+async function indexFor(tx: Sql, cache: FenceIndexCache, tenantId: string, version: bigint): Promise<FenceIndex> {
   const cached = cache.get(tenantId, version);
   if (cached) return cached;
   const rows = await tx.$queryRawUnsafe<
@@ -282,7 +283,7 @@ export interface EvaluationInput {
  * plus a fence load when the version changed, and a state read in the rare case the write
  * statement's snapshot was older than its session lock.
  */
-export async function evaluateFences(tx: Tx, cache: FenceIndexCache, input: EvaluationInput): Promise<FenceOutcome> {
+export async function evaluateFences(tx: Sql, cache: FenceIndexCache, input: EvaluationInput): Promise<FenceOutcome> {
   const { tenantId, sessionId, userId, points } = input;
   const empty: FenceOutcome = { events: [] };
   if (points.length === 0) return empty;

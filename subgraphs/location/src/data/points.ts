@@ -2,6 +2,8 @@ import { isUuid } from '@lt/context';
 import { withTenant, type Db, type Tx } from '@lt/db';
 import {
   LIVE_PAYLOAD_MAX_POINTS,
+  POINT_FIELD_NAMES,
+  POINT_FIELDS,
   locationUpdates,
   pointColumnsSql,
   pointSelect as pointFieldsSelect,
@@ -11,6 +13,7 @@ import { conflict, notFound } from '@lt/errors';
 import { checkNotBeforeStart, type LocationInput } from '../validation';
 import type { FenceIndexCache } from '../geofence/fenceIndex';
 import { evaluateFences, type FenceOutcome } from './geofences';
+import { withTenantRaw, type RawTx, type Sql } from './raw';
 import { type Scope } from './scope';
 
 /** The columns of a point the API exposes (LocationPoint): the fields @lt/events declares. */
@@ -47,13 +50,13 @@ export interface RecordResult {
  */
 export interface RecordHooks {
   before(
-    tx: Tx,
+    tx: Sql,
     scope: Scope,
     sessionId: string,
     inputs: LocationInput[],
   ): Promise<{ session: WriteRow | null; write: LocationInput[]; filtered: { index: number; reason: string }[] }>;
   after(
-    tx: Tx,
+    tx: Sql,
     scope: Scope,
     sessionId: string,
     session: WriteRow,
@@ -61,40 +64,35 @@ export interface RecordHooks {
   ): Promise<void>;
 }
 
-/** One row of the write statement: the locked session, and one written point (nulls if none). */
+/** The write statement's session row: the locked session, and what the fence evaluation starts from. */
 export interface WriteRow {
   s_user_id: string;
   s_status: 'ACTIVE' | 'ENDED';
   s_started_at: Date;
   s_device_id: string | null;
   s_point_count: number | bigint;
-  /**
-   * The tenant's fence version (its row locked FOR SHARE), or null when it has no fences. Set on
-   * one row only (the newest written point's), like the other `g_` columns.
-   */
-  g_version: string | null;
+  /** The tenant's fence version (its row locked FOR SHARE), or null when it has no fences. */
+  g_version?: string | null;
   /** The session's visits before this batch, as the statement's snapshot saw them. */
-  g_visits: { g: string; e: string; d: boolean }[] | null;
+  g_visits?: { g: string; e: string; d: boolean }[] | null;
   /** recordedAt of the session's newest point before this batch (null: none, or not in the snapshot). */
-  g_last: Date | null;
+  g_last?: Date | null;
   /** The locked session row is the one the snapshot saw (no batch committed in between). */
-  g_fresh: boolean | null;
+  g_fresh?: boolean | null;
   /** The session's newest point before this batch (from the locked row). */
-  g_last_point_id: string | null;
-  id: string | null;
-  latitude?: number;
-  longitude?: number;
-  accuracy?: number | null;
-  altitude?: number | null;
-  speed?: number | null;
-  heading?: number | null;
-  recordedAt: Date | null;
-  receivedAt?: Date;
+  g_last_point_id?: string | null;
 }
 
+/** The write statement's rows: the session row (`s_user_id` set) and one row per written point (`id` set). */
+type WriteResultRow = (WriteRow & { id: null }) | (PointRow & { s_user_id: null });
+
+/** The point columns as the API reads them (`PointRow`), from the contract in @lt/events. */
 const RETURNING = pointColumnsSql;
 /** Each written point's `location.recorded.v1` payload, built from the `ins` row `i`. */
 const RECORDED_PAYLOAD = locationUpdates.payloadSql('$2::text', 'ok.user_id::text', 'i');
+/** The session row's point columns: NULLs typed like `RETURNING` (one per contract field, same order). */
+const SQL_NULL = { id: 'uuid', number: 'float8', 'number?': 'float8', time: 'timestamptz' } as const;
+const NULL_POINT = POINT_FIELD_NAMES.map((f) => `NULL::${SQL_NULL[POINT_FIELDS[f].kind]} AS "${f}"`).join(', ');
 
 /**
  * Records points into a session, all or nothing, in one transaction and ONE statement: it locks
@@ -103,11 +101,12 @@ const RECORDED_PAYLOAD = locationUpdates.payloadSql('$2::text', 'ok.user_id::tex
  * inserts every point (skipping retries: `ON CONFLICT DO NOTHING` on (session, recordedAt), and a key already
  * claimed in location_point_keys), writes one `location.recorded.v1` outbox row per new point and bumps
  * the denormalised counters. The session comes back with the rows, so a refusal names its reason
- * (nothing was written). Four round trips for 1 or 1,000 points (BEGIN, tenant, write, COMMIT),
- * and the session lock is held for one statement and the commit only. In a tenant with geofences
- * the same statement also returns what their evaluation starts from (fence version, the session's
- * visits and newest point before the batch); a fifth round trip writes the transitions, only when
- * there are any.
+ * (nothing was written). Three round trips for 1 or 1,000 points (BEGIN with the tenant, write,
+ * COMMIT), and the session lock is held for one statement and the commit only. In a tenant with
+ * geofences the same statement also returns what their evaluation starts from (fence version, the
+ * session's visits and newest point before the batch); one more round trip writes the
+ * transitions, only when there are any. Runs on node-postgres (`withTenantRaw`): row-level
+ * security as with `withTenant`, without Prisma's per-value cost.
  */
 export async function recordPoints(
   db: Db,
@@ -119,75 +118,52 @@ export async function recordPoints(
   hooks?: RecordHooks,
 ): Promise<RecordResult> {
   if (!isUuid(sessionId)) throw notFound('Location session', 'sessionId');
-  return withTenant(
-    db,
-    scope.tenantId,
-    async (tx) => {
-      const prepared = hooks ? await hooks.before(tx, scope, sessionId, inputs) : null;
-      const write = prepared?.write ?? inputs;
-      const rows =
-        write.length > 0 || !prepared
-          ? await writePoints(tx, scope, sessionId, write)
-          : prepared.session
-            ? [prepared.session]
-            : [];
-      const session = rows[0];
-      if (!session || (scope.ownOnly && session.s_user_id !== scope.userId))
-        throw notFound('Location session', 'sessionId');
-      if (session.s_status === 'ENDED') throw conflict('The session has ended', 'sessionId');
-      // The statement wrote nothing if a point precedes the start: name the first such point.
-      checkNotBeforeStart(inputs, session.s_started_at, fieldOf);
-      const inserted = rows
-        .filter((r) => r.id !== null)
-        .map((r) => {
-          const {
-            s_user_id: _u,
-            s_status: _s,
-            s_started_at: _t,
-            s_device_id: _d,
-            s_point_count: _c,
-            g_version: _g,
-            g_visits: _v,
-            g_last: _l,
-            g_fresh: _f,
-            g_last_point_id: _p,
-            ...point
-          } = r;
-          return point as PointRow;
-        });
-      inserted.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || a.id.localeCompare(b.id));
-      const g = rows.find((r) => r.g_version !== null);
-      const geofences =
-        fences && g && inserted.length > 0
-          ? await evaluateFences(tx, fences, {
-              tenantId: scope.tenantId,
-              sessionId,
-              userId: session.s_user_id,
-              points: evalPoints(write, inserted),
-              version: BigInt(g.g_version!),
-              before: g.g_fresh ? { visits: g.g_visits ?? [], last: g.g_last } : { lastPointId: g.g_last_point_id },
-            })
-          : { events: [] };
-      if (hooks && inserted.length > 0) await hooks.after(tx, scope, sessionId, session, { inputs: write, inserted });
-      return {
-        inserted,
-        stored: inputs.length === 1 ? ((inserted[0] as PointRow | undefined) ?? null) : null,
-        duplicates: write.length - inserted.length,
-        filtered: prepared?.filtered ?? [],
-        sessionId,
-        userId: session.s_user_id,
-        rows: inputs.length <= LIVE_PAYLOAD_MAX_POINTS ? inserted : null,
-        session: {
-          deviceId: session.s_device_id,
-          startedAt: session.s_started_at,
-          // The row is locked: the count after this commit is the locked one plus what we wrote.
-          pointCount: Number(session.s_point_count) + inserted.length,
-        },
-        geofences,
-      };
-    },
-    { timeoutMs: 30_000 },
-  );
+  return withTenantRaw(db, scope.tenantId, async (tx) => {
+    const prepared = hooks ? await hooks.before(tx, scope, sessionId, inputs) : null;
+    const write = prepared?.write ?? inputs;
+    const written =
+      write.length > 0 || !prepared
+        ? await writePoints(tx, scope, sessionId, write)
+        : { session: prepared.session, points: [] };
+    const session = written.session;
+    if (!session || (scope.ownOnly && session.s_user_id !== scope.userId))
+      throw notFound('Location session', 'sessionId');
+    if (session.s_status === 'ENDED') throw conflict('The session has ended', 'sessionId');
+    // The statement wrote nothing if a point precedes the start: name the first such point.
+    checkNotBeforeStart(inputs, session.s_started_at, fieldOf);
+    const inserted = written.points;
+    inserted.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || (a.id < b.id ? -1 : 1));
+    const geofences =
+      fences && session.g_version && inserted.length > 0
+        ? await evaluateFences(tx, fences, {
+            tenantId: scope.tenantId,
+            sessionId,
+            userId: session.s_user_id,
+            points: evalPoints(write, inserted),
+            version: BigInt(session.g_version),
+            before: session.g_fresh
+              ? { visits: session.g_visits ?? [], last: session.g_last ?? null }
+              : { lastPointId: session.g_last_point_id ?? null },
+          })
+        : { events: [] };
+    if (hooks && inserted.length > 0) await hooks.after(tx, scope, sessionId, session, { inputs: write, inserted });
+    return {
+      inserted,
+      stored: inputs.length === 1 ? (inserted[0] ?? null) : null,
+      duplicates: write.length - inserted.length,
+      filtered: prepared?.filtered ?? [],
+      sessionId,
+      userId: session.s_user_id,
+      rows: inputs.length <= LIVE_PAYLOAD_MAX_POINTS ? inserted : null,
+      session: {
+        deviceId: session.s_device_id,
+        startedAt: session.s_started_at,
+        // The row is locked: the count after this commit is the locked one plus what we wrote.
+        pointCount: Number(session.s_point_count) + inserted.length,
+      },
+      geofences,
+    };
+  });
 }
 
 /** The written points with their coordinates (the input with the same recordedAt: unique per session). */
@@ -208,109 +184,162 @@ function evalPoints(inputs: LocationInput[], inserted: { id: string; recordedAt:
 
 /**
  * The session lock, the checks, the points, their outbox rows and the session counters in one
- * data-modifying statement. The outbox rows have exactly the shape `appendOutbox` (@lt/events)
- * writes — same topic, key, type and payload as `locationUpdates` builds
- * (@lt/events) — but set-based: `appendOutbox`'s Prisma `createMany` costs ~0.45 ms per row
- * (220 ms for 500), this whole statement ~15 ms for 500 points (bench/location). Returns one row
- * per written point with the session's columns (`s_…`), or one row with null point columns when
- * nothing was written, or no row when the session is not visible (RLS, or no such id).
+ * data-modifying statement (`full`: the points come back with all their columns, else id and
+ * recordedAt only). The outbox rows have exactly the shape `appendOutbox` (@lt/events) writes —
+ * same topic, key, type and payload as `locationUpdates` builds (@lt/events) — but built in SQL
+ * from the inserted rows. Idempotency keys are claimed in `location_point_keys` before a keyed
+ * point is written (a key repeated in the batch writes one point; a retry writes none). The
+ * session's columns come back once, on a row of their own (`s_…`, `g_…`), the points on one row
+ * each; no row at all when the session is not visible (RLS, or no such id). Nothing here depends
+ * on `id` being the points' only key (the table is partitioned by week of recorded_at).
  */
-async function writePoints(tx: Tx, scope: Scope, sessionId: string, inputs: LocationInput[]): Promise<WriteRow[]> {
-  const col = <T>(f: (p: LocationInput) => T): T[] => inputs.map(f);
+const writeStatement = (full: boolean): string =>
+  `WITH s AS (
+     SELECT id, user_id, status, started_at, device_id, point_count, last_point_id FROM location_sessions
+     WHERE id = $2::uuid FOR UPDATE
+   ),
+   -- The tenant's fences: the version row locked FOR SHARE (a fence change, which updates it,
+   -- waits for this transaction, and this one for a change in progress: the locked row is the
+   -- newest), so the points are evaluated wholly before or wholly after any change.
+   g AS (
+     SELECT version FROM geofence_tenant_state WHERE tenant_id = $1::uuid AND fence_count > 0 FOR SHARE
+   ),
+   -- What the evaluation starts from, read here to save a round trip. Only valid if no batch of
+   -- this session committed between this statement's snapshot and its session lock (then the
+   -- locked row's point_count differs from the snapshot's, and the caller reads it afresh).
+   gs AS (
+     SELECT g.version::text AS version,
+       (SELECT json_agg(json_build_object('g', v.geofence_id, 'e', v.entered_at, 'd', v.dwelled))
+        FROM geofence_visits v WHERE v.tenant_id = $1::uuid AND v.session_id = $2::uuid) AS visits,
+       (SELECT max(p.recorded_at) FROM location_points p WHERE p.tenant_id = $1::uuid AND p.session_id = $2::uuid) AS last,
+       s.point_count = (SELECT x.point_count FROM location_sessions x WHERE x.id = $2::uuid) AS fresh,
+       s.last_point_id
+     FROM g CROSS JOIN s
+   ),
+   ok AS (
+     SELECT user_id FROM s
+     WHERE status = 'ACTIVE' AND ($14::uuid IS NULL OR user_id = $14::uuid) AND started_at <= $15::timestamptz
+   ),
+   -- Idempotency keys are claimed first (unique per session across the points' partitions): a
+   -- keyed point is written only if its key is new, once per key in the batch.
+   keys AS (
+     INSERT INTO location_point_keys (tenant_id, session_id, idempotency_key, recorded_at)
+     SELECT $1::uuid, $2::uuid, u.ikey, u.rec FROM unnest($9::timestamptz[], $10::text[]) AS u(rec, ikey)
+     CROSS JOIN ok WHERE u.ikey IS NOT NULL
+     ON CONFLICT DO NOTHING
+     RETURNING idempotency_key, recorded_at
+   ),
+   ins AS (
+     INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, accuracy, altitude, speed,
+       heading, recorded_at, idempotency_key, received_at, created_at, updated_at)
+     SELECT gen_random_uuid(), $1::uuid, $2::uuid, u.lat, u.lng, u.acc, u.alt, u.spd, u.hdg, u.rec, u.ikey,
+       now(), now(), now()
+     FROM unnest($3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
+       $9::timestamptz[], $10::text[]) AS u(lat, lng, acc, alt, spd, hdg, rec, ikey)
+     CROSS JOIN ok
+     WHERE u.ikey IS NULL OR (u.ikey, u.rec) IN (SELECT k.idempotency_key, k.recorded_at FROM keys k)
+     ON CONFLICT DO NOTHING
+     RETURNING ${RETURNING}
+   ),
+   newest AS (SELECT id, "recordedAt" FROM ins ORDER BY "recordedAt" DESC, id DESC LIMIT 1),
+   counters AS (
+     UPDATE location_sessions ls SET
+       point_count = ls.point_count + (SELECT count(*) FROM ins),
+       last_point_id = CASE
+         WHEN ls.last_point_id IS NULL
+           OR n."recordedAt" >= (SELECT max(p.recorded_at) FROM location_points p WHERE p.tenant_id = $1::uuid AND p.session_id = $2::uuid)
+         THEN n.id ELSE ls.last_point_id END,
+       updated_at = now()
+     FROM newest n
+     WHERE ls.id = $2::uuid
+   ),
+   events AS (
+     INSERT INTO outbox (id, tenant_id, topic, key, type, payload, occurred_at, created_at, updated_at)
+     SELECT gen_random_uuid(), $1::uuid, $11, $12, $13,
+       ${RECORDED_PAYLOAD},
+       i."receivedAt", now(), now()
+     FROM ins i CROSS JOIN ok ORDER BY i."recordedAt", i.id
+   )
+   SELECT s.user_id AS s_user_id, s.status::text AS s_status, s.started_at AS s_started_at,
+     s.device_id AS s_device_id, s.point_count AS s_point_count,
+     gs.version AS g_version, gs.visits AS g_visits, gs.last AS g_last, gs.fresh AS g_fresh,
+     gs.last_point_id AS g_last_point_id,
+     ${full ? NULL_POINT : `NULL::uuid AS id, NULL::timestamptz AS "recordedAt"`}
+   FROM s LEFT JOIN gs ON true
+   UNION ALL
+   SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+     ${full ? 'i.*' : 'i.id, i."recordedAt"'}
+   FROM ins i`;
+
+/** Both variants, built once (they run as named prepared statements). */
+const WRITE_FULL = writeStatement(true);
+const WRITE_IDS = writeStatement(false);
+
+async function writePoints(
+  tx: RawTx,
+  scope: Scope,
+  sessionId: string,
+  inputs: LocationInput[],
+): Promise<{ session: WriteRow | null; points: PointRow[] }> {
+  const n = inputs.length;
+  // Array parameters as literals built here: node-postgres would prepare and escape every element.
+  // Numbers print as JS's shortest exact form (Postgres reads them back to the same float8; the
+  // validation let only finite ones through), null as NULL; ISO timestamps need no quoting.
+  const lat = new Array<number>(n);
+  const lng = new Array<number>(n);
+  const acc = new Array<number | string>(n);
+  const alt = new Array<number | string>(n);
+  const spd = new Array<number | string>(n);
+  const hdg = new Array<number | string>(n);
+  const rec = new Array<string>(n);
+  const key = new Array<string | null>(n);
+  let earliest = Infinity;
+  for (let i = 0; i < n; i++) {
+    const p = inputs[i]!;
+    lat[i] = p.latitude;
+    lng[i] = p.longitude;
+    acc[i] = p.accuracy ?? 'NULL';
+    alt[i] = p.altitude ?? 'NULL';
+    spd[i] = p.speed ?? 'NULL';
+    hdg[i] = p.heading ?? 'NULL';
+    const t = p.recordedAt.getTime();
+    rec[i] = p.recordedAt.toISOString();
+    key[i] = p.idempotencyKey ?? null;
+    if (t < earliest) earliest = t;
+  }
+  const literal = (xs: unknown[]): string => `{${xs.join(',')}}`;
   // A large batch answers with ids only: reading back 1,000 full rows would cost more than writing
   // them. Small ones (≤ LIVE_PAYLOAD_MAX_POINTS) return full rows for the live event's payload.
-  const full = inputs.length <= LIVE_PAYLOAD_MAX_POINTS;
-  const earliest = new Date(Math.min(...inputs.map((p) => p.recordedAt.getTime())));
-  return tx.$queryRawUnsafe<WriteRow[]>(
-    `WITH s AS (
-       SELECT id, user_id, status, started_at, device_id, point_count, last_point_id FROM location_sessions
-       WHERE id = $2::uuid FOR UPDATE
-     ),
-     -- The tenant's fences: the version row locked FOR SHARE (a fence change, which updates it,
-     -- waits for this transaction, and this one for a change in progress: the locked row is the
-     -- newest), so the points are evaluated wholly before or wholly after any change.
-     g AS (
-       SELECT version FROM geofence_tenant_state WHERE tenant_id = $1::uuid AND fence_count > 0 FOR SHARE
-     ),
-     -- What the evaluation starts from, read here to save a round trip. Only valid if no batch of
-     -- this session committed between this statement's snapshot and its session lock (then the
-     -- locked row's point_count differs from the snapshot's, and the caller reads it afresh).
-     gs AS (
-       SELECT g.version::text AS version,
-         (SELECT json_agg(json_build_object('g', v.geofence_id, 'e', v.entered_at, 'd', v.dwelled))
-          FROM geofence_visits v WHERE v.tenant_id = $1::uuid AND v.session_id = $2::uuid) AS visits,
-         (SELECT max(p.recorded_at) FROM location_points p WHERE p.tenant_id = $1::uuid AND p.session_id = $2::uuid) AS last,
-         s.point_count = (SELECT x.point_count FROM location_sessions x WHERE x.id = $2::uuid) AS fresh,
-         s.last_point_id
-       FROM g CROSS JOIN s
-     ),
-     ok AS (
-       SELECT user_id FROM s
-       WHERE status = 'ACTIVE' AND ($14::uuid IS NULL OR user_id = $14::uuid) AND started_at <= $15::timestamptz
-     ),
-     -- Idempotency keys are claimed first (unique per session across the points' partitions): a
-     -- keyed point is written only if its key is new, once per key in the batch.
-     keys AS (
-       INSERT INTO location_point_keys (tenant_id, session_id, idempotency_key, recorded_at)
-       SELECT $1::uuid, $2::uuid, u.ikey, u.rec FROM unnest($9::timestamptz[], $10::text[]) AS u(rec, ikey)
-       CROSS JOIN ok WHERE u.ikey IS NOT NULL
-       ON CONFLICT DO NOTHING
-       RETURNING idempotency_key, recorded_at
-     ),
-     ins AS (
-       INSERT INTO location_points (id, tenant_id, session_id, latitude, longitude, accuracy, altitude, speed,
-         heading, recorded_at, idempotency_key, received_at, created_at, updated_at)
-       SELECT gen_random_uuid(), $1::uuid, $2::uuid, u.lat, u.lng, u.acc, u.alt, u.spd, u.hdg, u.rec, u.ikey,
-         now(), now(), now()
-       FROM unnest($3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
-         $9::timestamptz[], $10::text[]) AS u(lat, lng, acc, alt, spd, hdg, rec, ikey)
-       CROSS JOIN ok
-       WHERE u.ikey IS NULL OR (u.ikey, u.rec) IN (SELECT k.idempotency_key, k.recorded_at FROM keys k)
-       ON CONFLICT DO NOTHING
-       RETURNING ${RETURNING}
-     ),
-     newest AS (SELECT id, "recordedAt" FROM ins ORDER BY "recordedAt" DESC, id DESC LIMIT 1),
-     counters AS (
-       UPDATE location_sessions ls SET
-         point_count = ls.point_count + (SELECT count(*) FROM ins),
-         last_point_id = CASE
-           WHEN ls.last_point_id IS NULL
-             OR n."recordedAt" >= (SELECT max(p.recorded_at) FROM location_points p WHERE p.tenant_id = $1::uuid AND p.session_id = $2::uuid)
-           THEN n.id ELSE ls.last_point_id END,
-         updated_at = now()
-       FROM newest n
-       WHERE ls.id = $2::uuid
-     ),
-     events AS (
-       INSERT INTO outbox (id, tenant_id, topic, key, type, payload, occurred_at, created_at, updated_at)
-       SELECT gen_random_uuid(), $1::uuid, $11, $12, $13,
-         ${RECORDED_PAYLOAD},
-         i."receivedAt", now(), now()
-       FROM ins i CROSS JOIN ok ORDER BY i."recordedAt", i.id
-     )
-     SELECT s.user_id AS s_user_id, s.status::text AS s_status, s.started_at AS s_started_at,
-       s.device_id AS s_device_id, s.point_count AS s_point_count,
-       gs.version AS g_version, gs.visits AS g_visits, gs.last AS g_last, gs.fresh AS g_fresh,
-       gs.last_point_id AS g_last_point_id,
-       ${full ? 'i.*' : 'i.id, i."recordedAt"'}
-     FROM s LEFT JOIN ins i ON true
-       LEFT JOIN gs ON i.id IS NOT DISTINCT FROM (SELECT n.id FROM newest n)`,
-    scope.tenantId,
-    sessionId,
-    col((p) => p.latitude),
-    col((p) => p.longitude),
-    col((p) => p.accuracy ?? null),
-    col((p) => p.altitude ?? null),
-    col((p) => p.speed ?? null),
-    col((p) => p.heading ?? null),
-    col((p) => p.recordedAt.toISOString()),
-    col((p) => p.idempotencyKey ?? null),
-    locationUpdates.name,
-    locationUpdates.key(scope.tenantId, sessionId),
-    'location.recorded.v1' satisfies locationUpdates.LocationUpdatesType,
-    scope.ownOnly ? scope.userId : null,
-    earliest.toISOString(),
+  const full = n <= LIVE_PAYLOAD_MAX_POINTS;
+  const rows = await tx.prepared<WriteResultRow>(
+    full ? 'lt_record_points_full' : 'lt_record_points',
+    full ? WRITE_FULL : WRITE_IDS,
+    [
+      scope.tenantId,
+      sessionId,
+      literal(lat),
+      literal(lng),
+      literal(acc),
+      literal(alt),
+      literal(spd),
+      literal(hdg),
+      literal(rec),
+      key,
+      locationUpdates.name,
+      locationUpdates.key(scope.tenantId, sessionId),
+      'location.recorded.v1' satisfies locationUpdates.LocationUpdatesType,
+      scope.ownOnly ? scope.userId : null,
+      new Date(earliest).toISOString(),
+    ],
   );
+  let session: WriteRow | null = null;
+  const points: PointRow[] = [];
+  for (const r of rows) {
+    if (r.s_user_id !== null) session = r;
+    else if (full) points.push(r);
+    else points.push({ id: r.id, recordedAt: r.recordedAt } as PointRow);
+  }
+  return { session, points };
 }
 
 /** The stored point a retried single `recordLocation` refers to (same idempotency key or recordedAt). */

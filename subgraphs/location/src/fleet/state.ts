@@ -5,9 +5,9 @@
  * device upserts); a late point (older than the session's newest) re-runs the summary's fold from
  * the latest anchor before it, reading at most `REFOLD_MAX_POINTS` stored points.
  */
-import type { Tx } from '@lt/db';
 import { pointJsonArgsSql, type PointField } from '@lt/events';
 import type { RecordHooks, WriteRow } from '../data/points';
+import type { Sql } from '../data/raw';
 import type { LocationInput } from '../validation';
 import { filterReason, filtersActive, type FilterSettings } from './filters';
 import {
@@ -119,7 +119,7 @@ interface PointColumns {
 const fromRow = (r: PointColumns): FoldPoint => ({ ...r, at: r.at.getTime() });
 
 /** Stored points of a session from `from` (ms) on, ascending, in pages; null past `limit` rows. */
-async function readPoints(tx: Tx, sessionId: string, from: number | null, limit: number): Promise<FoldPoint[] | null> {
+async function readPoints(tx: Sql, sessionId: string, from: number | null, limit: number): Promise<FoldPoint[] | null> {
   const out: FoldPoint[] = [];
   let after: Date | null = from === null ? null : new Date(from - 1);
   for (;;) {
@@ -140,7 +140,7 @@ async function readPoints(tx: Tx, sessionId: string, from: number | null, limit:
 
 /** Re-runs the fold over stored points (rebuild from scratch, or from the latest anchor before `earliest`). */
 export async function refold(
-  tx: Tx,
+  tx: Sql,
   sessionId: string,
   state: FoldState,
   totals: Totals,
@@ -167,7 +167,7 @@ export async function refold(
   };
 }
 
-export async function saveSummary(tx: Tx, tenantId: string, sessionId: string, state: FoldState, totals: Totals) {
+export async function saveSummary(tx: Sql, tenantId: string, sessionId: string, state: FoldState, totals: Totals) {
   await tx.$executeRawUnsafe(
     `INSERT INTO session_summaries (session_id, tenant_id, point_count, first_at, last_at, distance_m, max_speed, state)
      VALUES ($1::uuid, $2::uuid, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8::jsonb)
@@ -186,7 +186,7 @@ export async function saveSummary(tx: Tx, tenantId: string, sessionId: string, s
 }
 
 /** The newest stored point strictly before `at` (the filters' previous point of a late point). */
-async function storedBefore(tx: Tx, sessionId: string, at: number): Promise<FoldPoint | null> {
+async function storedBefore(tx: Sql, sessionId: string, at: number): Promise<FoldPoint | null> {
   const rows = await tx.$queryRawUnsafe<PointColumns[]>(
     `SELECT ${POINT_COLUMNS} FROM location_points
       WHERE tenant_id = app_current_tenant() AND session_id = $1::uuid AND recorded_at < $2::timestamptz
@@ -200,12 +200,12 @@ async function storedBefore(tx: Tx, sessionId: string, at: number): Promise<Fold
 /** The hooks `recordPoints` runs in its transaction. */
 export function fleetHooks(rules: FleetRules): RecordHooks {
   // The summary read by `before`, used by `after` of the same transaction.
-  const pending = new WeakMap<Tx, { state: FoldState; totals: Totals }>();
+  const pending = new WeakMap<Sql, { state: FoldState; totals: Totals }>();
   return {
     async before(tx, _scope, sessionId, inputs) {
       const rows = await tx.$queryRawUnsafe<LockRow[]>(
         `SELECT s.user_id AS s_user_id, s.status::text AS s_status, s.started_at AS s_started_at,
-           s.device_id AS s_device_id, s.point_count AS s_point_count, NULL::uuid AS id, NULL::timestamptz AS "recordedAt",
+           s.device_id AS s_device_id, s.point_count AS s_point_count,
            t.max_accuracy_meters, t.max_speed_mps, t.drop_duplicates,
            ss.point_count AS sum_count, ss.first_at, ss.last_at, ss.distance_m, ss.max_speed, ss.state
          FROM location_sessions s
@@ -331,7 +331,7 @@ export function fleetHooks(rules: FleetRules): RecordHooks {
 
 /** A session start is a device's contact: its row exists (online, active session) before the first point. */
 export async function touchDeviceOnStart(
-  tx: Tx,
+  tx: Sql,
   s: { tenantId: string; userId: string; deviceId: string | null; id: string },
 ): Promise<void> {
   if (s.deviceId === null) return;
