@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
-import { Cleanup, createTestTenant, uniqueName, testEnv, unsentOutboxCount, unsentOutboxIds, waitFor } from '@lt/testing';
+import {
+  Cleanup,
+  createTestTenant,
+  uniqueName,
+  testEnv,
+  unsentOutboxCount,
+  unsentOutboxIds,
+  waitFor,
+} from '@lt/testing';
 import { gql } from '../support/graphql';
 import { bearer, createUserWithToken, startAuthedStack, type AuthedStack, type TestUser } from '../support/identity';
 import { startReceiver } from '@lt/subgraph-streaming/testing';
@@ -107,8 +115,6 @@ describe('Kafka outage', () => {
       .map((r) => String(r.body.data['recordedAt']));
     expect(recordedAts).toHaveLength(20);
     expect(recordedAts).toEqual([...recordedAts].sort());
-    await waitFor(
-      async () => (await unsentOutboxCount(db, tenantId)) === 0,
-    );
+    await waitFor(async () => (await unsentOutboxCount(db, tenantId)) === 0);
   });
 });

@@ -74,10 +74,7 @@ describe('webhook pipeline on the memory event log and the embedded Postgres', (
     // One session's points arrive in order.
     const points = ra.accepted().filter((r) => r.body.type === 'location.recorded.v1');
     expect(points.map((r) => r.body.data['i'])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    await waitFor(
-      async () => (await unsentOutboxCount(db, a.id)) === 0,
-      { what: 'outbox drained' },
-    );
+    await waitFor(async () => (await unsentOutboxCount(db, a.id)) === 0, { what: 'outbox drained' });
     expect(await pipeline.status()).toEqual({
       brokerReachable: true,
       consumerLag: [Topic.LOCATION_UPDATES, Topic.SESSION_EVENTS, Topic.TENANT_EVENTS, Topic.GEOFENCE_EVENTS].map(

@@ -68,9 +68,10 @@ const next = async (c: pg.Client, tenantIds: string[], limit = 100) =>
       [limit, tenantIds],
     )
   ).rows[0]!;
-const idsOf = (b: Next) => (JSON.parse(b.messages ?? '[]') as [string, string, string, string, string][]).map(
-  ([, , , , value]) => (JSON.parse(value) as { id: string }).id,
-);
+const idsOf = (b: Next) =>
+  (JSON.parse(b.messages ?? '[]') as [string, string, string, string, string][]).map(
+    ([, , , , value]) => (JSON.parse(value) as { id: string }).id,
+  );
 
 describe('outbox relay cursor', () => {
   it('does not skip the rows of a transaction that took its id first and commits last', async () => {
@@ -179,7 +180,7 @@ describe('outbox relay cursor', () => {
     await c2.query('ROLLBACK');
   });
 
-  it("a tenant sees only its own unsent rows, whichever tenant it asks for", async () => {
+  it('a tenant sees only its own unsent rows, whichever tenant it asks for', async () => {
     const [a, b] = [await createTestTenant(db, 'cur-ta'), await createTestTenant(db, 'cur-tb')];
     const ea = await point(a.id, crypto.randomUUID(), 0);
     const eb = await point(b.id, crypto.randomUUID(), 0);

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, testEnv, uniqueName, unsentOutboxCount, waitFor, type TestTenant } from '@lt/testing';
+import {
+  Cleanup,
+  createTestTenant,
+  testEnv,
+  uniqueName,
+  unsentOutboxCount,
+  waitFor,
+  type TestTenant,
+} from '@lt/testing';
 import { createStreamingSubgraph } from '../src/createStreamingSubgraph';
 import { startStreamingPipeline, type StreamingPipeline } from '../src/pipeline';
 import { codeOf, fieldOf, member, subgraphClient } from './support/client';
