@@ -10,7 +10,9 @@
 -- in the relay's transaction (a crash before that commit republishes the batch: at-least-once).
 -- Rows of newer transactions that already committed while an older one is still open (the tail)
 -- are published too and marked sent one by one (sent_at), so a long transaction delays nothing but
--- its own rows; the next transaction reads on from the cursor, skipping marked rows.
+-- its own rows (it costs the per-row marks while it is open); the next transaction reads on from
+-- the cursor, skipping marked rows. Read-aheads after a tail (within one relay transaction) mark
+-- all their rows: the open transaction's rows may commit below them, so the cursor must not move.
 --
 -- A row is sent when its sent_at is set or a cursor of a scope it belongs to has passed it.
 
@@ -37,12 +39,13 @@ $$ SELECT coalesce((SELECT string_agg(t::text, ',' ORDER BY t) FROM unnest(p_ten
 
 -- The next batch after (p_after_txid, p_after_seq), or after the scope's cursor when they are NULL,
 -- as one row: the count; the last row's (txid, seq), where a read-ahead goes on; the last final
--- row's (txid, seq), where the cursor may move once the batch is sent (NULL: none is final); the
--- ids of the tail rows, to be marked sent (NULL: none); and the messages (topic, key, tenant, type,
+-- row's (txid, seq), where the cursor may move once the batch is sent (NULL: none is final, or
+-- p_mark_all); the ids of the tail rows (every row with p_mark_all), to be marked sent (NULL: none);
+-- and the messages (topic, key, tenant, type,
 -- envelope text) as one JSON array in relay order, the envelope's key order fixed (id, type,
 -- tenantId, occurredAt, data). Same advisory lock as app_outbox_claim and app_outbox_read
 -- (re-entrant within the transaction): one relay per scope; another one gets n = 0.
-CREATE FUNCTION app_outbox_next(p_limit integer, p_after_txid xid8, p_after_seq bigint,
+CREATE FUNCTION app_outbox_next(p_limit integer, p_after_txid xid8, p_after_seq bigint, p_mark_all boolean,
                                 p_tenant_ids uuid[] DEFAULT NULL)
 RETURNS TABLE (n integer, last_txid xid8, last_seq bigint, final_txid xid8, final_seq bigint, tail_ids uuid[],
                messages text)
@@ -75,10 +78,10 @@ BEGIN
        ORDER BY o.txid, o.seq
        LIMIT least(greatest(p_limit, 1), 20000)),
     last AS (SELECT b.txid, b.seq FROM b ORDER BY b.txid DESC, b.seq DESC LIMIT 1),
-    fin AS (SELECT b.txid, b.seq FROM b WHERE b.txid < v_xmin ORDER BY b.txid DESC, b.seq DESC LIMIT 1)
+    fin AS (SELECT b.txid, b.seq FROM b WHERE b.txid < v_xmin AND NOT p_mark_all ORDER BY b.txid DESC, b.seq DESC LIMIT 1)
     SELECT count(*)::integer, (SELECT last.txid FROM last), (SELECT last.seq FROM last),
            (SELECT fin.txid FROM fin), (SELECT fin.seq FROM fin),
-           array_agg(b.id ORDER BY b.txid, b.seq) FILTER (WHERE b.txid >= v_xmin),
+           array_agg(b.id ORDER BY b.txid, b.seq) FILTER (WHERE b.txid >= v_xmin OR p_mark_all),
            json_agg(json_build_array(b.topic, b.key, b.tenant_id, b.type,
              json_build_object('id', b.id, 'type', b.type, 'tenantId', b.tenant_id,
                'occurredAt', to_char(b.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
@@ -169,7 +172,7 @@ $$ SELECT o.id, o.txid::text, o.seq, o.tenant_id, o.topic, o.key, o.type, o.payl
     ORDER BY o.txid, o.seq
     LIMIT least(greatest(p_limit, 1), 1000) $$;
 
-REVOKE ALL ON FUNCTION app_outbox_next(integer, xid8, bigint, uuid[]), app_outbox_advance(xid8, bigint, uuid[]),
+REVOKE ALL ON FUNCTION app_outbox_next(integer, xid8, bigint, boolean, uuid[]), app_outbox_advance(xid8, bigint, uuid[]),
   app_outbox_unsent(uuid), app_outbox_unconsumed(text, text[], xid8, bigint, integer, uuid[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app_outbox_next(integer, xid8, bigint, uuid[]), app_outbox_advance(xid8, bigint, uuid[]),
+GRANT EXECUTE ON FUNCTION app_outbox_next(integer, xid8, bigint, boolean, uuid[]), app_outbox_advance(xid8, bigint, uuid[]),
   app_outbox_unsent(uuid), app_outbox_unconsumed(text, text[], xid8, bigint, integer, uuid[]) TO lt_app;

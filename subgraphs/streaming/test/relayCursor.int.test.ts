@@ -64,10 +64,20 @@ const next = async (c: pg.Client, tenantIds: string[], limit = 100) =>
   (
     await c.query<Next>(
       `SELECT n, final_txid::text, final_seq::text, tail_ids::text[] AS tail_ids, messages
-         FROM app_outbox_next($1, NULL, NULL, $2::uuid[])`,
+         FROM app_outbox_next($1, NULL, NULL, false, $2::uuid[])`,
       [limit, tenantIds],
     )
   ).rows[0]!;
+/** What the relay records once a batch is sent: the cursor past its final rows, its tail rows marked. */
+async function record(c: pg.Client, b: Next, tenantIds: string[]) {
+  if (b.final_txid !== null)
+    await c.query('SELECT app_outbox_advance($1::xid8, $2::bigint, $3::uuid[])', [
+      b.final_txid,
+      b.final_seq,
+      tenantIds,
+    ]);
+  if (b.tail_ids !== null) await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [b.tail_ids]);
+}
 const idsOf = (b: Next) =>
   (JSON.parse(b.messages ?? '[]') as [string, string, string, string, string][]).map(
     ([, , , , value]) => (JSON.parse(value) as { id: string }).id,
@@ -128,13 +138,8 @@ describe('outbox relay cursor', () => {
     await c.query('BEGIN');
     const batch = await next(c, [t.id]);
     expect(batch.n).toBe(5);
-    expect(batch.tail_ids).toBeNull();
     const firstIds = idsOf(batch);
-    await c.query('SELECT app_outbox_advance($1::xid8, $2::bigint, $3::uuid[])', [
-      batch.final_txid,
-      batch.final_seq,
-      [t.id],
-    ]);
+    await record(c, batch, [t.id]);
     await c.query('ROLLBACK'); // the process died before the commit
     expect(await unsentOutboxCount(db, t.id)).toBe(5);
 
@@ -159,25 +164,43 @@ describe('outbox relay cursor', () => {
     const second = await next(c2, [t.id]);
     expect(second.n).toBe(0);
     expect(second.messages).toBeNull();
-    await expect(
-      c2.query('SELECT app_outbox_advance($1::xid8, $2::bigint, $3::uuid[])', [
-        first.final_txid,
-        first.final_seq,
-        [t.id],
-      ]),
-    ).rejects.toThrow(/held by another relay/);
+    await expect(c2.query(`SELECT app_outbox_advance(pg_current_xact_id(), 1, $1::uuid[])`, [[t.id]])).rejects.toThrow(
+      /held by another relay/,
+    );
     await c2.query('ROLLBACK');
-    await c1.query('SELECT app_outbox_advance($1::xid8, $2::bigint, $3::uuid[])', [
-      first.final_txid,
-      first.final_seq,
-      [t.id],
-    ]);
+    await record(c1, first, [t.id]);
     await c1.query('COMMIT');
     expect(await unsentOutboxCount(db, t.id)).toBe(0);
     // Once the first committed, the second finds nothing left.
     await c2.query('BEGIN');
     expect((await next(c2, [t.id])).n).toBe(0);
     await c2.query('ROLLBACK');
+  });
+
+  it('a read-ahead after a tail moves no cursor: its rows are all to be marked', async () => {
+    const t = await createTestTenant(db, 'cur-ahead');
+    const s = crypto.randomUUID();
+    for (let i = 0; i < 4; i++) await point(t.id, s, i);
+    const c = await connect();
+    await c.query('BEGIN');
+    const first = (
+      await c.query<{ n: number; txid: string; seq: string }>(
+        `SELECT n, last_txid::text AS txid, last_seq::text AS seq FROM app_outbox_next(2, NULL, NULL, false, $1::uuid[])`,
+        [[t.id]],
+      )
+    ).rows[0]!;
+    expect(first.n).toBe(2);
+    const ahead = (
+      await c.query<Next>(
+        `SELECT n, final_txid::text, final_seq::text, tail_ids::text[] AS tail_ids, messages
+           FROM app_outbox_next(2, $1::xid8, $2::bigint, true, $3::uuid[])`,
+        [first.txid, first.seq, [t.id]],
+      )
+    ).rows[0]!;
+    expect(ahead.n).toBe(2);
+    expect(ahead.final_txid).toBeNull();
+    expect(ahead.tail_ids).toEqual(idsOf(ahead));
+    await c.query('ROLLBACK');
   });
 
   it('a tenant sees only its own unsent rows, whichever tenant it asks for', async () => {

@@ -42,6 +42,8 @@ export interface OutboxRelay {
   /** Deletes sent rows older than the retention; returns how many. */
   cleanup(): Promise<number>;
   readonly published: number;
+  /** Of those, rows marked sent one by one (published while an older transaction was open). */
+  readonly markedOneByOne: number;
   stop(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let loop: Promise<void> | undefined;
   const idler = createIdler();
   let published = 0;
+  let markedOneByOne = 0;
   let cleanupTimer: NodeJS.Timeout | undefined;
 
   // The port's producer is idempotent with one request in flight (Kafka), so retries keep order.
@@ -134,13 +137,16 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     messages: string | null;
   }
 
-  /** The next batch as one row (app_outbox_next): after `after`, or after the scope's cursor. */
-  async function read(c: pg.PoolClient, after?: ReadBatch): Promise<ReadBatch> {
+  /**
+   * The next batch as one row (app_outbox_next): after `after`, or after the scope's cursor.
+   * `markAll`: every row is to be marked sent (a read-ahead after a tail), none moves the cursor.
+   */
+  async function read(c: pg.PoolClient, after?: ReadBatch, markAll = false): Promise<ReadBatch> {
     const { rows } = await c.query<ReadBatch>(
       `SELECT n, last_txid::text AS txid, last_seq::text AS seq, final_txid::text AS final_txid,
               final_seq::text AS final_seq, tail_ids::text AS tail_ids, messages
-         FROM app_outbox_next($1, $2::xid8, $3::bigint, $4::uuid[])`,
-      [batchSize, after?.txid ?? null, after?.seq ?? null, scope],
+         FROM app_outbox_next($1, $2::xid8, $3::bigint, $4, $5::uuid[])`,
+      [batchSize, after?.txid ?? null, after?.seq ?? null, markAll, scope],
     );
     return (
       rows[0] ?? { n: 0, txid: null, seq: null, final_txid: null, final_seq: null, tail_ids: null, messages: null }
@@ -151,7 +157,10 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   async function recordSent(c: pg.PoolClient, b: ReadBatch): Promise<void> {
     if (b.final_txid !== null)
       await c.query('SELECT app_outbox_advance($1::xid8, $2::bigint, $3::uuid[])', [b.final_txid, b.final_seq, scope]);
-    if (b.tail_ids !== null) await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [b.tail_ids]);
+    if (b.tail_ids !== null) {
+      await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [b.tail_ids]);
+      markedOneByOne += b.tail_ids.split(',').length; // '{id,id,…}'
+    }
   }
 
   /** A read batch as event-log messages, grouped by topic, each topic's messages in seq order. */
@@ -187,6 +196,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const started = Date.now();
     const n = await withRaw(o.db, null, async (c) => {
       let sent = 0;
+      let afterTail = false;
       // A send that never returns must not hold the lock and the rows forever.
       await c.query(`SET LOCAL idle_in_transaction_session_timeout = '60s'`);
       let cur = await read(c);
@@ -196,12 +206,12 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
           () => undefined,
           (err: unknown) => err ?? new Error('send failed'),
         );
-        // Read ahead only while more rows are likely (a full batch) and the transaction is young,
-        // and not after a tail: rows of the open transaction may commit below the next batch, which
-        // the cursor must then not pass; the next transaction reads on from the cursor.
-        const more =
-          cur.n >= batchSize && cur.tail_ids === null && i + 1 < maxBatchesPerTx && Date.now() - started < maxTxMs;
-        const next = more ? read(c, cur) : undefined;
+        // Read ahead only while more rows are likely (a full batch) and the transaction is young.
+        // After a tail, rows of the open transaction may commit below the next batches, so the
+        // cursor must not pass them: their rows are marked one by one instead.
+        const more = cur.n >= batchSize && i + 1 < maxBatchesPerTx && Date.now() - started < maxTxMs;
+        afterTail ||= cur.tail_ids !== null;
+        const next = more ? read(c, cur, afterTail) : undefined;
         next?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         const err = await sending;
         if (err) {
@@ -256,6 +266,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   return {
     get published() {
       return published;
+    },
+    get markedOneByOne() {
+      return markedOneByOne;
     },
     start() {
       if (loop) return;
