@@ -10,7 +10,7 @@ import { createDb, withTenant, type Db } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
 import { Cleanup, createTestTenant, testEnv, uniqueName, unsentOutboxCount, unsentOutboxIds } from '@lt/testing';
-import { createMemoryEventLog } from '../src/eventLog';
+import { createMemoryEventLog, type EventLog } from '../src/eventLog';
 import { topicNames } from '../src/kafka/client';
 import { createOutboxRelay } from '../src/relay/outboxRelay';
 import { republishUnconsumed } from '../src/relay/recoverUnconsumed';
@@ -201,6 +201,40 @@ describe('outbox relay cursor', () => {
     expect(ahead.final_txid).toBeNull();
     expect(ahead.tail_ids).toEqual(idsOf(ahead));
     await c.query('ROLLBACK');
+  });
+
+  it("splits a batch into requests under the log's size limit, keeping each key's order", async () => {
+    const { names, eventLog, collector } = await memoryLog(uniqueName('cur-split') + '.');
+    const t = await createTestTenant(db, 'cur-split');
+    const s = crypto.randomUUID();
+    for (let i = 0; i < 12; i++) await point(t.id, s, i);
+    const requests: number[] = [];
+    const counting: EventLog = {
+      ...eventLog,
+      producer() {
+        const p = eventLog.producer();
+        return {
+          ...p,
+          sendBatch: (batch) => (requests.push(batch.reduce((n, b) => n + b.messages.length, 0)), p.sendBatch(batch)),
+        };
+      },
+    };
+    // One envelope is ~300 bytes: about three per request.
+    const relay = createOutboxRelay({
+      db,
+      eventLog: counting,
+      topics: names,
+      log,
+      tenantIds: [t.id],
+      maxRequestBytes: 1_000,
+    });
+    expect(await relay.tick()).toBe(12);
+    await relay.stop();
+    await collector.waitForCount(12);
+    expect(requests.length).toBeGreaterThanOrEqual(4);
+    expect(requests.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(Math.max(...requests)).toBeLessThanOrEqual(3);
+    expect(collector.messages.map((m) => m.value.data['i'])).toEqual([...Array(12).keys()]);
   });
 
   it('a tenant sees only its own unsent rows, whichever tenant it asks for', async () => {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { withSystem, type Db } from '@lt/db';
 import { withRaw } from '../data/raw';
 import type { Logger } from '@lt/logger';
-import type { EventLog, LogProducer, OutgoingMessage } from '../eventLog';
+import type { EventLog, LogProducer, OutgoingMessage, TopicMessages } from '../eventLog';
 import type { TopicNames } from '../kafka/client';
 import { createIdler } from '../util/idler';
 
@@ -25,6 +25,8 @@ export interface OutboxRelayOptions {
   /** Backoff after a failed publish grows from this to `maxBackoffMs`, ms. Default 200 / 5_000. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Bytes of keys, values and headers per event-log request at most. Default 768 KiB. */
+  maxRequestBytes?: number;
   /** Sent rows are deleted after this, seconds. Default 86_400 (1 day). */
   retentionSeconds?: number;
   /** How often cleanup runs, ms. Default 60_000. */
@@ -102,6 +104,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const scope = o.tenantIds ? [...o.tenantIds] : null;
   const batchSize = o.batchSize ?? 5_000;
   const maxBatchesPerTx = o.maxBatchesPerTx ?? 10;
+  const maxRequestBytes = o.maxRequestBytes ?? 768 * 1024;
   // A transaction stops reading ahead after this: its cursor moves commit, other relays get a turn.
   const maxTxMs = 2_000;
   const pollMs = o.pollIntervalMs ?? 200;
@@ -163,9 +166,21 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  /** A read batch as event-log messages, grouped by topic, each topic's messages in seq order. */
-  function toSend(b: ReadBatch): { topic: string; messages: OutgoingMessage[] }[] {
-    const byTopic = new Map<string, OutgoingMessage[]>();
+  /**
+   * A read batch as event-log requests, in relay order: each request at most `maxRequestBytes` of
+   * keys, values and headers (Kafka refuses a partition's record batch above its
+   * message.max.bytes, 1 MiB by default, so a 5,000-row batch is split), its messages grouped by
+   * topic, each topic's messages in relay order.
+   */
+  function toSend(b: ReadBatch): TopicMessages[][] {
+    const requests: TopicMessages[][] = [];
+    let byTopic = new Map<string, OutgoingMessage[]>();
+    let bytes = 0;
+    const flush = () => {
+      if (byTopic.size) requests.push([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      byTopic = new Map();
+      bytes = 0;
+    };
     for (const [topic, key, tenantId, type, value] of JSON.parse(b.messages!) as [
       string,
       string,
@@ -173,13 +188,22 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       string,
       string,
     ][]) {
+      const size = Buffer.byteLength(key) + Buffer.byteLength(value) + tenantId.length + type.length + 32;
+      if (bytes > 0 && bytes + size > maxRequestBytes) flush();
+      bytes += size;
       const name = o.topics.of(topic);
       let list = byTopic.get(name);
       if (!list) byTopic.set(name, (list = []));
       // The tenant travels in a header too: consumers can route before parsing.
       list.push({ key, value, headers: { 'tenant-id': tenantId, 'event-type': type } });
     }
-    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    flush();
+    return requests;
+  }
+
+  /** Sends the requests one after another (a key's messages stay in order across them). */
+  async function send(p: LogProducer, requests: TopicMessages[][]): Promise<void> {
+    for (const r of requests) await p.sendBatch(r);
   }
 
   /**
@@ -202,7 +226,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       let cur = await read(c);
       for (let i = 0; cur.n > 0; i++) {
         const p = ensureProducer();
-        const sending = p.sendBatch(toSend(cur)).then(
+        const sending = send(p, toSend(cur)).then(
           () => undefined,
           (err: unknown) => err ?? new Error('send failed'),
         );
