@@ -184,8 +184,9 @@ if (ONLY.has('A')) {
     const tenant = await newTenant();
     await writeOutbox(tenant.id, rows);
     const topics = topicNames(`${tag()}.`);
-    // 12 partitions: a relay that sends a 5,000-row batch as one request (before 065e040) stays under
-    // the broker's 1 MiB per partition (with 3, the busiest partition's share sometimes exceeds it).
+    // 12 partitions: a relay that sends a 5,000-row batch as one request (the relay before the cursor)
+    // stays under the broker's 1 MiB per partition (with 3, the busiest partition's share sometimes
+    // exceeds it and the send fails every time).
     await eventLog.ensureTopics([topics.of(Topic.LOCATION_UPDATES)], 12);
     const relay = createOutboxRelay({ db, eventLog, topics, log, tenantIds: [tenant.id] });
     const t0 = performance.now();

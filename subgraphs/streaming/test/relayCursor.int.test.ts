@@ -237,6 +237,27 @@ describe('outbox relay cursor', () => {
     expect(collector.messages.map((m) => m.value.data['i'])).toEqual([...Array(12).keys()]);
   });
 
+  it('cleanup deletes rows the cursor passed once they are past the retention, never unsent ones', async () => {
+    const { names, eventLog } = await memoryLog(uniqueName('cur-clean') + '.');
+    const t = await createTestTenant(db, 'cur-clean');
+    const s = crypto.randomUUID();
+    for (let i = 0; i < 3; i++) await point(t.id, s, i);
+    const relay = createOutboxRelay({ db, eventLog, topics: names, log, tenantIds: [t.id] });
+    expect(await relay.tick()).toBe(3);
+    await relay.stop();
+    const unsent = [await point(t.id, s, 3), await point(t.id, s, 4)].map((e) => e[0]!.id);
+    const c = await connect();
+    await c.query('BEGIN'); // rolled back: other tests' sent rows stay
+    for (let i = 0; i < 50; i++) {
+      const { rows } = await c.query<{ n: number }>('SELECT app_outbox_cleanup(0, 10000) AS n');
+      if (rows[0]!.n === 0) break;
+    }
+    await c.query(`SELECT set_config('app.tenant_id', $1, true)`, [t.id]);
+    const left = await c.query<{ id: string }>('SELECT id::text FROM outbox ORDER BY seq');
+    await c.query('ROLLBACK');
+    expect(left.rows.map((r) => r.id)).toEqual(unsent);
+  });
+
   it('a tenant sees only its own unsent rows, whichever tenant it asks for', async () => {
     const [a, b] = [await createTestTenant(db, 'cur-ta'), await createTestTenant(db, 'cur-tb')];
     const ea = await point(a.id, crypto.randomUUID(), 0);
