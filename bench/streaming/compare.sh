@@ -2,7 +2,8 @@
 # Runs bench/streaming/batched.bench.ts against two commits of the code, rounds interleaved
 # (base, head, base, head, …), one JSON line per scenario prefixed with the side. Each side is a
 # snapshot (`git archive`) under a temporary directory that shares this checkout's dependencies;
-# both run this checkout's copy of the benchmark, so the scenarios are identical.
+# both run this checkout's copy of the benchmark, so the scenarios are identical. Each side uses its
+# own database, BENCH_DATABASE (default lt_bench_streaming) suffixed with _base or _head.
 #
 #   bash bench/streaming/compare.sh [BASE] [HEAD]      # defaults: HEAD~ and HEAD (commits)
 #   BENCH_ONLY=B,C,D,E COMPARE_ROUNDS=2 bash bench/streaming/compare.sh ebc551d HEAD
@@ -30,7 +31,9 @@ snapshot "$head" "$work/head"
 echo "{\"base\":\"$(git rev-parse --short "$base")\",\"head\":\"$(git rev-parse --short "$head")\",\"rounds\":$rounds}"
 for ((r = 1; r <= rounds; r++)); do
   for side in base head; do
-    (cd "$work/$side" && BENCH_ROUNDS=1 npx tsx bench/streaming/batched.bench.ts 2>/dev/null) |
+    # Each side its own database: the two commits may hold different migrations.
+    (cd "$work/$side" && BENCH_ROUNDS=1 BENCH_DATABASE="${BENCH_DATABASE:-lt_bench_streaming}_$side" \
+      npx tsx bench/streaming/batched.bench.ts 2>/dev/null) |
       grep '^{' | sed "s/^/{\"side\":\"$side\",\"round\":$r,\"result\":/; s/\$/}/"
   done
 done

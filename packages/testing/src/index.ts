@@ -5,3 +5,4 @@ export { freePort, listenOnFreePort, Cleanup } from './servers';
 export { waitFor } from './waitFor';
 export { subgraphClient, type SubgraphResult } from './subgraphClient';
 export { codes, gql, type GraphQLResponse } from './graphql';
+export { unsentOutboxCount, unsentOutboxIds } from './outbox';

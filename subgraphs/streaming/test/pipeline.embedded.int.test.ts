@@ -8,7 +8,7 @@ import { createDb, withTenant, type Db } from '@lt/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@lt/embedded';
 import { Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, uniqueName, waitFor } from '@lt/testing';
+import { Cleanup, createTestTenant, uniqueName, unsentOutboxCount, waitFor } from '@lt/testing';
 import { createMemoryEventLog } from '../src/eventLog';
 import { startStreamingPipeline, type StreamingPipeline } from '../src/pipeline';
 import { createSink, emit, testSecretKey } from './support/fixtures';
@@ -74,10 +74,7 @@ describe('webhook pipeline on the memory event log and the embedded Postgres', (
     // One session's points arrive in order.
     const points = ra.accepted().filter((r) => r.body.type === 'location.recorded.v1');
     expect(points.map((r) => r.body.data['i'])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    await waitFor(
-      async () => (await withTenant(db, a.id, (tx) => tx.outbox.count({ where: { sentAt: null } }))) === 0,
-      { what: 'outbox drained' },
-    );
+    await waitFor(async () => (await unsentOutboxCount(db, a.id)) === 0, { what: 'outbox drained' });
     expect(await pipeline.status()).toEqual({
       brokerReachable: true,
       consumerLag: [Topic.LOCATION_UPDATES, Topic.SESSION_EVENTS, Topic.TENANT_EVENTS, Topic.GEOFENCE_EVENTS].map(

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, testEnv, waitFor, type TestTenant } from '@lt/testing';
+import { Cleanup, createTestTenant, testEnv, unsentOutboxIds, waitFor, type TestTenant } from '@lt/testing';
 import { requeueDead } from '../src/data/deliveries';
 import type { StreamingPipeline } from '../src/pipeline';
 import { collectTopics } from './support/logCollector';
@@ -156,10 +156,10 @@ describe.each(implementations)('webhook pipeline on $name (outbox → log → co
       data: { sinkId: s.sink.id, tenantId: tn.id, attempts: 3, event: { id: e.id } },
     });
     expect(dlq.messages[0]!.key).toBe(`${tn.id}:${s.sink.id}`);
-    // The relay marks the row sent in the transaction that published it (it may commit just after).
+    // The relay moves its cursor past the row in the transaction that published it (it may commit just after).
     const outboxRow = await waitFor(async () => {
       const row = await withTenant(db, tn.id, (tx) => tx.outbox.findUnique({ where: { id: letter.id } }));
-      return row?.sentAt ? row : undefined;
+      return row && !(await unsentOutboxIds(db, tn.id)).includes(row.id) ? row : undefined;
     });
     expect(outboxRow).toMatchObject({ topic: 'webhook-dead-letters', type: 'webhook.dead-lettered.v1' });
     const [dead] = await deliveriesOf(tn.id, s.sink.id);

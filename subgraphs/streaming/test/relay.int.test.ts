@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, freePort, testEnv, uniqueName, waitFor } from '@lt/testing';
+import { Cleanup, createTestTenant, freePort, testEnv, uniqueName, unsentOutboxCount, waitFor } from '@lt/testing';
 import { createKafkaEventLog, createMemoryEventLog, type EventLog } from '../src/eventLog';
 import { topicNames } from '../src/kafka/client';
 import { createOutboxRelay } from '../src/relay/outboxRelay';
@@ -45,8 +45,7 @@ async function writePoints(tenantId: string, sessionId: string, n: number, from 
   }
 }
 
-const unsentCount = (tenantId: string) =>
-  withTenant(db, tenantId, (tx) => tx.outbox.count({ where: { sentAt: null } }));
+const unsentCount = (tenantId: string) => unsentOutboxCount(db, tenantId);
 
 function expectOrdered(
   values: { key: string; value: { type: string; data: Record<string, unknown> } }[],

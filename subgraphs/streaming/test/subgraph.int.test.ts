@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor, type TestTenant } from '@lt/testing';
+import {
+  Cleanup,
+  createTestTenant,
+  testEnv,
+  uniqueName,
+  unsentOutboxCount,
+  waitFor,
+  type TestTenant,
+} from '@lt/testing';
 import { createStreamingSubgraph } from '../src/createStreamingSubgraph';
 import { startStreamingPipeline, type StreamingPipeline } from '../src/pipeline';
 import { codeOf, fieldOf, member, subgraphClient } from './support/client';
@@ -356,7 +364,7 @@ describe('streaming subgraph', () => {
 
   it("streamingStatus: broker reachable, lag per topic, the caller's own outbox backlog", async () => {
     // No relay runs here: earlier tests' events (a dead letter among them) are still unsent.
-    const unsentBefore = await withTenant(db, a.id, (tx) => tx.outbox.count({ where: { sentAt: null } }));
+    const unsentBefore = await unsentOutboxCount(db, a.id);
     await emit(db, a.id, Topic.TENANT_EVENTS, { n: 1 });
     await emit(db, a.id, Topic.TENANT_EVENTS, { n: 2 });
     const q = `{ streamingStatus { brokerReachable outboxBacklog oldestUnsentAt consumerLag { topic lag } } }`;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { withSystem, type Db } from '@lt/db';
 import { withRaw } from '../data/raw';
 import type { Logger } from '@lt/logger';
-import type { EventLog, LogProducer, OutgoingMessage } from '../eventLog';
+import type { EventLog, LogProducer, OutgoingMessage, TopicMessages } from '../eventLog';
 import type { TopicNames } from '../kafka/client';
 import { createIdler } from '../util/idler';
 
@@ -14,7 +14,7 @@ export interface OutboxRelayOptions {
   log: Logger;
   /** Only these tenants' rows (tests; each scope has its own lock). Default: every tenant. */
   tenantIds?: readonly string[];
-  /** Rows per batch (at most 10,000). Default 5,000. */
+  /** Rows per batch (at most 20,000). Default 5,000. */
   batchSize?: number;
   /** Batches per transaction at most (read ahead while the previous one is sent). Default 10. */
   maxBatchesPerTx?: number;
@@ -25,6 +25,8 @@ export interface OutboxRelayOptions {
   /** Backoff after a failed publish grows from this to `maxBackoffMs`, ms. Default 200 / 5_000. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Bytes of keys, values and headers per event-log request at most. Default 768 KiB. */
+  maxRequestBytes?: number;
   /** Sent rows are deleted after this, seconds. Default 86_400 (1 day). */
   retentionSeconds?: number;
   /** How often cleanup runs, ms. Default 60_000. */
@@ -42,6 +44,8 @@ export interface OutboxRelay {
   /** Deletes sent rows older than the retention; returns how many. */
   cleanup(): Promise<number>;
   readonly published: number;
+  /** Of those, rows marked sent one by one (published while an older transaction was open). */
+  readonly markedOneByOne: number;
   stop(): Promise<void>;
 }
 
@@ -85,18 +89,23 @@ export function groupByTopic(rows: readonly ClaimedRow[], topics: TopicNames): M
 }
 
 /**
- * Publishes the outbox to the event log (Kafka) in `seq` order, one batch per transaction: claim (advisory lock +
- * row locks) → send with the idempotent producer (maxInFlightRequests 1, so per-partition order
- * survives retries) → mark sent → commit. A failed send rolls the transaction back: the rows stay
- * unsent and go out when Kafka is back, so nothing is lost. A crash between send and commit
- * republishes the batch (at-least-once); consumers deduplicate by event id.
+ * Publishes the outbox to the event log (Kafka) in relay order, (txid, seq): rows of one transaction
+ * in seq order, transactions in the order they took their id, which is commit order for
+ * transactions that do not overlap, so each key's order is kept. The cursor only passes rows of
+ * transactions older than the read's snapshot xmin, so no row can commit later behind it. Per
+ * scope (advisory lock): read → send with the idempotent producer (maxInFlightRequests 1, so
+ * per-partition order survives retries) → move the scope's cursor → commit. A failed send leaves
+ * the cursor where it was: the rows stay unsent and go out when Kafka is back, so nothing is lost.
+ * A crash between send and commit republishes the batch (at-least-once); consumers deduplicate by
+ * event id.
  */
 export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const log = o.log;
   const scope = o.tenantIds ? [...o.tenantIds] : null;
   const batchSize = o.batchSize ?? 5_000;
   const maxBatchesPerTx = o.maxBatchesPerTx ?? 10;
-  // A transaction stops reading ahead after this: its marks commit, other relays get a turn.
+  const maxRequestBytes = o.maxRequestBytes ?? 768 * 1024;
+  // A transaction stops reading ahead after this: its cursor moves commit, other relays get a turn.
   const maxTxMs = 2_000;
   const pollMs = o.pollIntervalMs ?? 200;
   const busyPollMs = Math.min(o.busyPollIntervalMs ?? 10, pollMs);
@@ -107,6 +116,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let loop: Promise<void> | undefined;
   const idler = createIdler();
   let published = 0;
+  let markedOneByOne = 0;
   let cleanupTimer: NodeJS.Timeout | undefined;
 
   // The port's producer is idempotent with one request in flight (Kafka), so retries keep order.
@@ -119,25 +129,58 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
 
   interface ReadBatch {
     n: number;
-    lo: string | null;
-    hi: string | null;
-    /** The rows' ids, '{…}' (Postgres array text, passed back as is to mark them sent). */
-    ids: string | null;
+    /** The last row's (txid, seq): where a read-ahead in the same transaction goes on. */
+    txid: string | null;
+    seq: string | null;
+    /** The last final row's (txid, seq): where the scope's cursor moves once the batch is sent. */
+    final_txid: string | null;
+    final_seq: string | null;
+    /** Rows of transactions newer than an open one, '{…}' (Postgres array text): marked sent one by one. */
+    tail_ids: string | null;
     messages: string | null;
   }
 
-  /** The next batch as one row (app_outbox_read), leaving out the seq range still being sent. */
-  async function read(c: pg.PoolClient, skip?: ReadBatch): Promise<ReadBatch> {
+  /**
+   * The next batch as one row (app_outbox_next): after `after`, or after the scope's cursor.
+   * `markAll`: every row is to be marked sent (a read-ahead after a tail), none moves the cursor.
+   */
+  async function read(c: pg.PoolClient, after?: ReadBatch, markAll = false): Promise<ReadBatch> {
     const { rows } = await c.query<ReadBatch>(
-      'SELECT n, lo::text, hi::text, ids::text, messages FROM app_outbox_read($1, $2, $3, $4::uuid[])',
-      [batchSize, skip?.lo ?? null, skip?.hi ?? null, scope],
+      `SELECT n, last_txid::text AS txid, last_seq::text AS seq, final_txid::text AS final_txid,
+              final_seq::text AS final_seq, tail_ids::text AS tail_ids, messages
+         FROM app_outbox_next($1, $2::xid8, $3::bigint, $4, $5::uuid[])`,
+      [batchSize, after?.txid ?? null, after?.seq ?? null, markAll, scope],
     );
-    return rows[0] ?? { n: 0, lo: null, hi: null, ids: null, messages: null };
+    return (
+      rows[0] ?? { n: 0, txid: null, seq: null, final_txid: null, final_seq: null, tail_ids: null, messages: null }
+    );
   }
 
-  /** A read batch as event-log messages, grouped by topic, each topic's messages in seq order. */
-  function toSend(b: ReadBatch): { topic: string; messages: OutgoingMessage[] }[] {
-    const byTopic = new Map<string, OutgoingMessage[]>();
+  /** Records a sent batch: the cursor past its final rows (one row), its tail rows marked sent. */
+  async function recordSent(c: pg.PoolClient, b: ReadBatch): Promise<void> {
+    if (b.final_txid !== null)
+      await c.query('SELECT app_outbox_advance($1::xid8, $2::bigint, $3::uuid[])', [b.final_txid, b.final_seq, scope]);
+    if (b.tail_ids !== null) {
+      await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [b.tail_ids]);
+      markedOneByOne += b.tail_ids.split(',').length; // '{id,id,…}'
+    }
+  }
+
+  /**
+   * A read batch as event-log requests, in relay order: each request at most `maxRequestBytes` of
+   * keys, values and headers (Kafka refuses a partition's record batch above its
+   * message.max.bytes, 1 MiB by default, so a 5,000-row batch is split), its messages grouped by
+   * topic, each topic's messages in relay order.
+   */
+  function toSend(b: ReadBatch): TopicMessages[][] {
+    const requests: TopicMessages[][] = [];
+    let byTopic = new Map<string, OutgoingMessage[]>();
+    let bytes = 0;
+    const flush = () => {
+      if (byTopic.size) requests.push([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      byTopic = new Map();
+      bytes = 0;
+    };
     for (const [topic, key, tenantId, type, value] of JSON.parse(b.messages!) as [
       string,
       string,
@@ -145,39 +188,54 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       string,
       string,
     ][]) {
+      const size = Buffer.byteLength(key) + Buffer.byteLength(value) + tenantId.length + type.length + 32;
+      if (bytes > 0 && bytes + size > maxRequestBytes) flush();
+      bytes += size;
       const name = o.topics.of(topic);
       let list = byTopic.get(name);
       if (!list) byTopic.set(name, (list = []));
       // The tenant travels in a header too: consumers can route before parsing.
       list.push({ key, value, headers: { 'tenant-id': tenantId, 'event-type': type } });
     }
-    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    flush();
+    return requests;
+  }
+
+  /** Sends the requests one after another (a key's messages stay in order across them). */
+  async function send(p: LogProducer, requests: TopicMessages[][]): Promise<void> {
+    for (const r of requests) await p.sendBatch(r);
   }
 
   /**
    * One transaction of up to `maxBatchesPerTx` batches, pipelined: while batch N is sent, batch
-   * N+1 is read (the same transaction holds the advisory lock, so no other relay reads them); N is
-   * marked sent (one UPDATE … WHERE id = ANY) once Kafka acknowledged it, and the marks commit
-   * together. A failed send ends the transaction early: the batches acknowledged before it are
-   * committed as sent, the failed one stays unsent, and the error is thrown after the commit.
+   * N+1 is read (the same transaction holds the advisory lock, so no other relay reads them); once
+   * Kafka acknowledged N, the scope's cursor moves past its final rows (one row, no per-row mark;
+   * only tail rows, committed while an older transaction is still open, are marked one by one), and
+   * these records commit together. A failed send ends the transaction early: the batches
+   * acknowledged before it are committed as sent, the failed one stays unsent, and the error is
+   * thrown after the commit.
    */
   async function tick(): Promise<number> {
     let failure: unknown;
     const started = Date.now();
     const n = await withRaw(o.db, null, async (c) => {
       let sent = 0;
+      let afterTail = false;
       // A send that never returns must not hold the lock and the rows forever.
       await c.query(`SET LOCAL idle_in_transaction_session_timeout = '60s'`);
       let cur = await read(c);
       for (let i = 0; cur.n > 0; i++) {
         const p = ensureProducer();
-        const sending = p.sendBatch(toSend(cur)).then(
+        const sending = send(p, toSend(cur)).then(
           () => undefined,
           (err: unknown) => err ?? new Error('send failed'),
         );
         // Read ahead only while more rows are likely (a full batch) and the transaction is young.
+        // After a tail, rows of the open transaction may commit below the next batches, so the
+        // cursor must not pass them: their rows are marked one by one instead.
         const more = cur.n >= batchSize && i + 1 < maxBatchesPerTx && Date.now() - started < maxTxMs;
-        const next = more ? read(c, cur) : undefined;
+        afterTail ||= cur.tail_ids !== null;
+        const next = more ? read(c, cur, afterTail) : undefined;
         next?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         const err = await sending;
         if (err) {
@@ -185,7 +243,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
           failure = err;
           break;
         }
-        await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [cur.ids]);
+        await recordSent(c, cur);
         sent += cur.n;
         if (!next) break;
         cur = await next;
@@ -232,6 +290,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   return {
     get published() {
       return published;
+    },
+    get markedOneByOne() {
+      return markedOneByOne;
     },
     start() {
       if (loop) return;

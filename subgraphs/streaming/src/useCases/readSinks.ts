@@ -31,8 +31,12 @@ export async function outboxBacklog(
     );
     return { unsent: Number(rows[0]?.unsent ?? 0), oldestUnsentAt: rows[0]?.oldest_unsent_at ?? null };
   }
-  const agg = await withTenant(db, tenantId, (tx) =>
-    tx.outbox.aggregate({ where: { sentAt: null }, _count: { _all: true }, _min: { createdAt: true } }),
+  // The relay's cursor decides what is sent (app_outbox_unsent); the tenant is the transaction's.
+  const rows = await withTenant(
+    db,
+    tenantId,
+    (tx) => tx.$queryRaw<{ unsent: bigint; oldest_unsent_at: Date | null }[]>`
+      SELECT count(*) AS unsent, min(u.created_at) AS oldest_unsent_at FROM app_outbox_unsent(app_current_tenant()) u`,
   );
-  return { unsent: agg._count._all, oldestUnsentAt: agg._min.createdAt };
+  return { unsent: Number(rows[0]?.unsent ?? 0), oldestUnsentAt: rows[0]?.oldest_unsent_at ?? null };
 }
