@@ -1,6 +1,6 @@
 // Streaming throughput benchmark: batched vs one-event-per-request sinks, the relay alone, a steady
 // stream's latency and a backlog drain after an outage. Real Postgres and Kafka (127.0.0.1), its
-// own database (lt_bench_streaming), a fresh tenant, topic prefix and consumer group per scenario.
+// own database (BENCH_DATABASE, default lt_bench_streaming), a fresh tenant, topic prefix and consumer group per scenario.
 // Receivers verify every signature with `standardwebhooks`. Rounds of A and B are interleaved and
 // their medians printed. Knobs (env): BENCH_ROUNDS (3), BENCH_RELAY_ROWS (50000),
 // BENCH_BATCH_EVENTS (20000), BENCH_SINGLE_EVENTS (2000), BENCH_FANOUT_EVENTS (40 per tenant,
@@ -34,7 +34,7 @@ const key = randomBytes(32);
 
 const urls = await setupDatabase({
   adminUrl: process.env['ADMIN_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-  database: 'lt_bench_streaming',
+  database: process.env['BENCH_DATABASE'] ?? 'lt_bench_streaming',
   ownerPassword: process.env['DB_OWNER_PASSWORD'] ?? 'lt_owner_dev',
   appPassword: process.env['DB_APP_PASSWORD'] ?? 'lt_app_dev',
   migrationsDir: MIGRATIONS_DIR,
