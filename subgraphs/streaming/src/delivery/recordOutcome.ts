@@ -96,19 +96,17 @@ export async function recordOutcome(
       await tx.streamSink.updateMany({ where: { id: sink.id, failingSince: null }, data: { failingSince } });
     }
     if (!isDead) return disabled ? { disabled } : {};
-    const dead = o.rows.map(
-      (r): DeadLetter => ({
-        deliveryId: r.deliveryId,
-        sinkId: sink.id,
-        tenantId: sink.tenantId,
-        attempts,
-        lastStatusCode: status,
-        lastError: outcome.error,
-        deadAt: now.toISOString(),
-        event: r.event,
-        ...batch,
-      }),
-    );
+    const dead = o.rows.map((r): DeadLetter => ({
+      deliveryId: r.deliveryId,
+      sinkId: sink.id,
+      tenantId: sink.tenantId,
+      attempts,
+      lastStatusCode: status,
+      lastError: outcome.error,
+      deadAt: now.toISOString(),
+      event: r.event,
+      ...batch,
+    }));
     // Same transaction as the DEAD rows: the relay publishes them to the dead-letter topic.
     await appendOutbox(
       tx,
