@@ -139,6 +139,8 @@ async function writeOutbox(tenantId: string, count: number, sessions = 50, perTx
           data: { i: i + j, latitude: 52.52, longitude: 13.405, speed: 8.5, heading: 90 },
         })),
       ),
+      // A loaded shared machine can take longer than the default 10 s for 1,000 rows.
+      { timeoutMs: 60_000 },
     );
 }
 

@@ -31,6 +31,7 @@ echo "{\"base\":\"$(git rev-parse --short "$base")\",\"head\":\"$(git rev-parse 
 for ((r = 1; r <= rounds; r++)); do
   for side in base head; do
     (cd "$work/$side" && BENCH_ROUNDS=1 npx tsx bench/streaming/batched.bench.ts 2>/dev/null) |
-      grep '^{' | sed "s/^/{\"side\":\"$side\",\"round\":$r,\"result\":/; s/\$/}/"
+      grep '^{' | sed "s/^/{\"side\":\"$side\",\"round\":$r,\"result\":/; s/\$/}/" ||
+      echo "{\"side\":\"$side\",\"round\":$r,\"failed\":true}" # one side's crash does not end the run
   done
 done
