@@ -128,17 +128,22 @@ async function addSink(
 async function writeOutbox(tenantId: string, count: number, sessions = 50, perTx = 1_000) {
   const ss = Array.from({ length: sessions }, () => crypto.randomUUID());
   for (let i = 0; i < count; i += perTx)
-    await withTenant(db, tenantId, (tx) =>
-      appendOutbox(
-        tx,
-        Array.from({ length: Math.min(perTx, count - i) }, (_, j) => ({
-          topic: Topic.LOCATION_UPDATES,
-          type: 'location.recorded.v1' as const,
-          tenantId,
-          entityId: ss[(i + j) % sessions],
-          data: { i: i + j, latitude: 52.52, longitude: 13.405, speed: 8.5, heading: 90 },
-        })),
-      ),
+    await withTenant(
+      db,
+      tenantId,
+      (tx) =>
+        appendOutbox(
+          tx,
+          Array.from({ length: Math.min(perTx, count - i) }, (_, j) => ({
+            topic: Topic.LOCATION_UPDATES,
+            type: 'location.recorded.v1' as const,
+            tenantId,
+            entityId: ss[(i + j) % sessions],
+            data: { i: i + j, latitude: 52.52, longitude: 13.405, speed: 8.5, heading: 90 },
+          })),
+        ),
+      // A loaded shared machine can take longer than the default 10 s for 1,000 rows.
+      { timeoutMs: 60_000 },
     );
 }
 

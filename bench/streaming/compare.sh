@@ -34,6 +34,7 @@ for ((r = 1; r <= rounds; r++)); do
     # Each side its own database: the two commits may hold different migrations.
     (cd "$work/$side" && BENCH_ROUNDS=1 BENCH_DATABASE="${BENCH_DATABASE:-lt_bench_streaming}_$side" \
       npx tsx bench/streaming/batched.bench.ts 2>/dev/null) |
-      grep '^{' | sed "s/^/{\"side\":\"$side\",\"round\":$r,\"result\":/; s/\$/}/"
+      grep '^{' | sed "s/^/{\"side\":\"$side\",\"round\":$r,\"result\":/; s/\$/}/" ||
+      echo "{\"side\":\"$side\",\"round\":$r,\"failed\":true}" # one side's crash does not end the run
   done
 done

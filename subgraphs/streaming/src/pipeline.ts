@@ -81,11 +81,10 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     policy: { ...defaultDeliveryPolicy, ...o.delivery },
     ...(o.dispatcherPollIntervalMs ? { pollIntervalMs: o.dispatcherPollIntervalMs } : {}),
     ...(o.tenantIds ? { tenantIds: o.tenantIds } : {}),
-    // One recorder: the successes of both dispatchers go out in the same statements.
-    recorder: createDeliveredRecorder(o.db),
   };
-  // Unbatched sinks: one delivery per request (dispatcher); batched sinks: one batch per request.
-  const single = createDispatcher(dispatcherOptions);
+  // Unbatched sinks: one delivery per request (dispatcher), successes recorded together in one
+  // statement; batched sinks: one batch per request, each success one statement.
+  const single = createDispatcher({ ...dispatcherOptions, recorder: createDeliveredRecorder(o.db) });
   const batched = createBatchDispatcher(dispatcherOptions);
   const dispatcher: Dispatcher = {
     start() {

@@ -1,22 +1,11 @@
-import {
-  BrokenCircuitError,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  handleAll,
-  type CircuitBreakerPolicy,
-} from 'cockatiel';
-import { withTenant, type Db, type StreamSinkModel } from '@lt/db';
+import { withTenant, type Db } from '@lt/db';
 import { rawQuery } from '../data/raw';
-import { createDeliveredRecorder, type DeliveredRecorder } from './deliveredRecorder';
 import type { Logger } from '@lt/logger';
-import { decryptSecret } from '../crypto/secrets';
-import { createAgents, postWebhook, type AttemptOutcome } from './httpPost';
+import { createAttempter, sinkOf, type BreakerState, type LeasedSink } from './attempt';
+import { createLeaseLoop } from './leaseLoop';
 import type { DeliveryPolicy } from './schedule';
-import { webhookHeaders } from './signature';
 import type { UrlPolicy } from './urlPolicy';
-import { recordBatchOutcome, type LeasedBatch } from './recordBatchOutcome';
-import { createIdler } from '../util/idler';
+import { recordOutcome } from './recordOutcome';
 
 export interface BatchDispatcherOptions {
   db: Db;
@@ -30,107 +19,61 @@ export interface BatchDispatcherOptions {
   pollIntervalMs?: number;
   /** Only these tenants (tests). Default: every tenant. */
   tenantIds?: readonly string[];
-  /** Records successes (shared by the dispatchers of a pipeline). Default: its own. */
-  recorder?: DeliveredRecorder;
 }
 
 export interface BatchDispatcher {
   start(): void;
   wake(): void;
-  breakerState(sinkId: string): 'closed' | 'open' | 'half-open' | 'isolated' | undefined;
+  breakerState(sinkId: string): BreakerState | undefined;
   stop(): Promise<void>;
 }
 
-/** One leased batch (app_delivery_batches_lease_full): the events already joined in seq order. */
-interface LeaseRow {
-  tenant_id: string;
-  sink_id: string;
+/** One leased batch (app_delivery_batches_take): the events already joined in seq order. */
+interface LeaseRow extends LeasedSink {
   batch_id: string;
   attempts: number;
-  /** '{id,id,…}' in seq order. */
+  /** '{id,id,…}' in seq order; the first is the batch's head row. */
   delivery_ids: string;
   /** The JSON array of the events' envelopes, in seq order. */
   events: string;
   newest: Date;
-  url: string;
-  secret_enc: string;
-  previous_secret_enc: string | null;
-  previous_secret_expires_at: Date | null;
-  failing_since: Date | null;
 }
 
-/** The request body of a leased batch (the same text as batchBody of its rows). */
-function leasedBody(r: LeaseRow): string {
+/**
+ * The request body of a batch: `timestamp` is when the newest of its events was parked, so a retry
+ * (same events) sends the same body.
+ */
+function batchBody(r: LeaseRow): string {
   return `{"type":"batch","timestamp":${JSON.stringify(r.newest.toISOString())},"data":{"events":${r.events}}}`;
-}
-
-/** The batch as recordBatchOutcome reads it (a failure's path): one row per delivery. */
-function asLeasedBatch(r: LeaseRow): LeasedBatch {
-  const ids = r.delivery_ids.slice(1, -1).split(',');
-  const events = JSON.parse(r.events) as unknown[];
-  return {
-    tenantId: r.tenant_id,
-    sinkId: r.sink_id,
-    batchId: r.batch_id,
-    attempts: r.attempts,
-    rows: ids.map((deliveryId, i) => ({
-      deliveryId,
-      eventId: (events[i] as { id?: string } | undefined)?.id ?? '',
-      payload: JSON.stringify(events[i]),
-      createdAt: r.newest,
-    })),
-  };
-}
-
-/** The request body of a batch: the events' envelopes as stored (jsonb text), in seq order. */
-export function batchBody(batch: Pick<LeasedBatch, 'rows'>): string {
-  // The newest event's parking time: the same on every retry, so a retried body is identical.
-  const at = batch.rows.reduce((m, r) => (r.createdAt > m ? r.createdAt : m), batch.rows[0]!.createdAt);
-  return `{"type":"batch","timestamp":${JSON.stringify(at.toISOString())},"data":{"events":[${batch.rows
-    .map((r) => r.payload)
-    .join(',')}]}}`;
 }
 
 /**
  * Delivers batched sinks. Each round leases at most one batch per sink (SQL
- * app_delivery_batches_lease, oldest head first), so one sink's backlog or slowness never takes
+ * app_delivery_batches_take, oldest head first), so one sink's backlog or slowness never takes
  * another sink's turn, and a sink has one batch in flight: its events go out in seq order within
- * and across batches, retries included. The batch's rows are recorded together in one transaction.
- * A circuit breaker per sink, as for single deliveries: while open, batches are rescheduled
- * without an HTTP call.
+ * and across batches, retries included. Leasing a batch writes only its head row (batch id, member
+ * ids, lease); a success marks its rows DELIVERED in one statement, a failure is recorded for all
+ * of them in one transaction. A circuit breaker per sink, as for single deliveries: while open,
+ * batches are rescheduled without an HTTP call.
  */
 export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatcher {
-  const concurrency = o.concurrency ?? 32;
   const pollMs = o.pollIntervalMs ?? 500;
   const leaseMs = o.policy.attemptTimeoutMs * 2 + 5_000;
   const scope = o.tenantIds ? [...o.tenantIds] : null;
-  const breakers = new Map<string, CircuitBreakerPolicy>();
-  const inflight = new Set<Promise<void>>();
-  const agents = createAgents();
-  const recorder = o.recorder ?? createDeliveredRecorder(o.db);
-  const idler = createIdler({ keepWake: true });
-  let stopping = false;
-  let loop: Promise<void> | undefined;
-
-  const breakerOf = (sinkId: string): CircuitBreakerPolicy => {
-    let b = breakers.get(sinkId);
-    if (!b) {
-      b = circuitBreaker(handleAll, {
-        halfOpenAfter: o.policy.breakerHalfOpenAfterMs,
-        breaker: new ConsecutiveBreaker(o.policy.breakerThreshold),
-      });
-      breakers.set(sinkId, b);
-    }
-    return b;
-  };
-
-  async function lease(sinks: number): Promise<LeaseRow[]> {
-    return rawQuery<LeaseRow>(o.db, 'SELECT * FROM app_delivery_batches_lease_full($1, $2, $3::uuid[])', [
-      sinks,
-      leaseMs,
-      scope,
-    ]);
-  }
+  const attempter = createAttempter(o);
+  const loop = createLeaseLoop<LeaseRow>({
+    concurrency: o.concurrency ?? 32,
+    pollMs,
+    log: o.log,
+    what: 'batch',
+    lease: (sinks) =>
+      rawQuery<LeaseRow>(o.db, 'SELECT * FROM app_delivery_batches_take($1, $2, $3::uuid[])', [sinks, leaseMs, scope]),
+    attempt,
+    async crashed(r, err) {
+      o.log.error('batch attempt crashed', { batchId: r.batch_id, err: String(err) });
+    },
+    idleMs: nextDueInMs,
+  });
 
   /** Milliseconds until the next batch is due (capped by the poll interval). */
   async function nextDueInMs(): Promise<number> {
@@ -143,129 +86,57 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
     return Math.max(1, Math.min(pollMs, row.due.getTime() - Date.now() + 1));
   }
 
-  async function reschedule(batch: LeasedBatch, inMs: number, lastError: string): Promise<void> {
-    await withTenant(o.db, batch.tenantId, (tx) =>
-      tx.delivery.updateMany({
-        where: { id: { in: batch.rows.map((r) => r.deliveryId) }, status: 'PENDING' },
-        data: { nextAttemptAt: new Date(Date.now() + inMs), lastError },
-      }),
-    );
-  }
-
   async function attempt(r: LeaseRow): Promise<void> {
-    const now = Date.now();
-    const secrets = [decryptSecret(r.secret_enc, o.secretKey)];
-    if (r.previous_secret_enc && r.previous_secret_expires_at && r.previous_secret_expires_at.getTime() > now)
-      secrets.push(decryptSecret(r.previous_secret_enc, o.secretKey));
-    const body = leasedBody(r);
-    let outcome: AttemptOutcome;
-    try {
-      outcome = await breakerOf(r.sink_id).execute(async () => {
-        const headers = webhookHeaders(secrets, r.batch_id, body, Math.floor(Date.now() / 1000));
-        const res = await postWebhook(r.url, { ...headers }, body, {
-          timeoutMs: o.policy.attemptTimeoutMs,
-          policy: o.urlPolicy,
-          maxBodyBytes: o.policy.maxResponseBodyBytes,
-          agents,
-        });
-        if (res.kind === 'failed' || res.kind === 'refused') throw new AttemptFailed(res);
-        return res;
-      });
-    } catch (err) {
-      if (err instanceof AttemptFailed) outcome = err.outcome;
-      else if (err instanceof BrokenCircuitError) {
-        await reschedule(asLeasedBatch(r), o.policy.breakerHalfOpenAfterMs, 'circuit open');
-        return;
-      } else throw err;
-    }
-    if (outcome.kind === 'delivered') {
-      const { status, body: answer } = outcome;
-      await recorder.record(
-        r.delivery_ids
-          .slice(1, -1)
-          .split(',')
-          .map((deliveryId) => ({ deliveryId, tenantId: r.tenant_id, status, body: answer })),
+    const ids = r.delivery_ids.slice(1, -1).split(',');
+    const outcome = await attempter.post(r, r.batch_id, batchBody(r));
+    if (outcome.kind === 'circuit-open') {
+      // Not attempted: the head (which the lease reads) is due again when a probe may go through.
+      await withTenant(o.db, r.tenant_id, (tx) =>
+        tx.delivery.updateMany({
+          where: { id: ids[0]!, status: 'PENDING' },
+          data: { nextAttemptAt: new Date(Date.now() + o.policy.breakerHalfOpenAfterMs), lastError: 'circuit open' },
+        }),
       );
       return;
     }
-    const sink = {
-      id: r.sink_id,
-      tenantId: r.tenant_id,
-      url: r.url,
-      status: 'ACTIVE',
-      failingSince: r.failing_since,
-    } as unknown as StreamSinkModel;
-    const batch = asLeasedBatch(r);
-    const result = await recordBatchOutcome(o.db, { batch, sink, outcome, policy: o.policy });
+    if (outcome.kind === 'delivered') {
+      await rawQuery(o.db, 'SELECT app_delivery_batch_delivered($1::uuid, $2::uuid, $3::uuid[], $4, $5)', [
+        r.tenant_id,
+        r.batch_id,
+        ids,
+        outcome.status,
+        outcome.body,
+      ]);
+      return;
+    }
+    const events = JSON.parse(r.events) as unknown[];
+    const sink = sinkOf(r);
+    const result = await recordOutcome(o.db, {
+      sink,
+      rows: ids.map((deliveryId, i) => ({ deliveryId, event: events[i] })),
+      attempts: r.attempts,
+      batchId: r.batch_id,
+      outcome,
+      policy: o.policy,
+    });
     if (result.dead)
       o.log.warn('batch dead-lettered', {
-        batchId: batch.batchId,
+        batchId: r.batch_id,
         sinkId: sink.id,
         tenantId: sink.tenantId,
-        deliveries: result.dead,
+        deliveries: result.dead.length,
       });
     if (result.disabled)
       o.log.warn('sink disabled', { sinkId: sink.id, tenantId: sink.tenantId, reason: result.disabled });
   }
 
-  async function run(): Promise<void> {
-    while (!stopping) {
-      idler.clear();
-      const free = concurrency - inflight.size;
-      let leased: LeaseRow[] = [];
-      if (free > 0) {
-        try {
-          leased = await lease(free);
-        } catch (err) {
-          o.log.warn('batch lease failed', { err: String(err) });
-        }
-      }
-      for (const b of leased) {
-        const p: Promise<void> = attempt(b)
-          .catch((err: unknown) => o.log.error('batch attempt crashed', { batchId: b.batch_id, err: String(err) }))
-          .finally(() => {
-            inflight.delete(p);
-            idler.wake();
-          });
-        inflight.add(p);
-      }
-      if (inflight.size >= concurrency) await idler.idle(pollMs);
-      else if (leased.length === 0) await idler.idle(await nextDueInMs().catch(() => pollMs));
-    }
-    await Promise.allSettled([...inflight]);
-  }
-
   return {
-    start() {
-      loop ??= run();
-    },
-    wake: () => idler.wake(),
-    breakerState(sinkId) {
-      const b = breakers.get(sinkId);
-      if (!b) return undefined;
-      switch (b.state) {
-        case CircuitState.Closed:
-          return 'closed';
-        case CircuitState.Open:
-          return 'open';
-        case CircuitState.HalfOpen:
-          return 'half-open';
-        case CircuitState.Isolated:
-          return 'isolated';
-      }
-    },
+    start: () => loop.start(),
+    wake: () => loop.wake(),
+    breakerState: (sinkId) => attempter.breakerState(sinkId),
     async stop() {
-      stopping = true;
-      idler.stop();
-      await loop;
-      agents.http.destroy();
-      agents.https.destroy();
+      await loop.stop();
+      attempter.close();
     },
   };
-}
-
-class AttemptFailed extends Error {
-  constructor(readonly outcome: Extract<AttemptOutcome, { kind: 'failed' | 'refused' }>) {
-    super(outcome.error);
-  }
 }

@@ -18,7 +18,7 @@ export interface DeliveredRecorder {
  * Records successful attempts together: while one statement (app_deliveries_delivered) runs, what
  * arrives meanwhile waits and goes in the next one, so under load one statement records many
  * deliveries and an idle pipeline pays one round trip. No interactive transaction: the function
- * is one statement. Failures are recorded elsewhere (recordOutcome / recordBatchOutcome).
+ * is one statement. Failures are recorded elsewhere (recordOutcome); batches by the batch dispatcher.
  */
 export function createDeliveredRecorder(db: Db): DeliveredRecorder {
   let queue: { rows: readonly Delivered[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
