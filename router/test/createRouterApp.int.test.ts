@@ -66,18 +66,12 @@ describe('createRouterApp', () => {
 
     const ready = await fetch(`${base(port)}/readyz`);
     expect(ready.status).toBe(200);
+    const checked = ['supergraph', 'postgres', 'redis', 'cognito'].concat(
+      ['auth', 'tenant', 'location', 'streaming'].map((name) => `subgraph:${name}`),
+    );
     expect(await ready.json()).toEqual({
       status: 'ready',
-      checks: {
-        supergraph: 'ok',
-        postgres: 'ok',
-        redis: 'ok',
-        cognito: 'ok',
-        'subgraph:auth': 'ok',
-        'subgraph:tenant': 'ok',
-        'subgraph:location': 'ok',
-        'subgraph:streaming': 'ok',
-      },
+      checks: Object.fromEntries(checked.map((name) => [name, 'ok'])),
     });
 
     // Callers go through the Cognito path: a forged token is refused and counted by reason.
