@@ -76,7 +76,7 @@ describe('streaming on the memory event log', () => {
     );
     expect(recorded.errors).toBeUndefined();
 
-    await ra.until(() => ra.accepted().length >= 2, 20_000, 'session start and point at tenant A');
+    await ra.until(() => ra.accepted().length >= 2, 60_000, 'session start and point at tenant A');
     expect(ra.all.every((r) => r.verified)).toBe(true);
     // Two topics: no order between them, only within a session's chain per topic.
     const byType = new Map(ra.accepted().map((r) => [r.body.type, r.body]));
