@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { isUuid } from '@lt/context';
 import { PrismaClient } from '../generated/client';
 
 export type Db = PrismaClient;
@@ -60,4 +61,41 @@ export async function closeRawPool(db: Db): Promise<void> {
   const pool = rawPools.get(db);
   rawPools.delete(db);
   await pool?.end();
+}
+
+/**
+ * Runs `work` in one transaction on a connection of `rawPool(db)` (node-postgres, no Prisma), with
+ * `app.tenant_id` set transaction-locally when a tenant is given, exactly as `withTenant` sets it:
+ * same role, same forced row-level security. Without a tenant only the SECURITY DEFINER functions
+ * see rows (as in `withSystem`). BEGIN, the tenant and the idle-in-transaction bound go in one round
+ * trip (the id is a validated UUID, so it is safe as a literal). A connection whose ROLLBACK fails
+ * is discarded, not returned to the pool.
+ */
+export async function withRawTransaction<T>(
+  db: Db,
+  tenantId: string | null,
+  work: (c: pg.PoolClient) => Promise<T>,
+  options: { idleInTransactionMs?: number } = {},
+): Promise<T> {
+  // No default tenant from a bad id: a malformed id is a programming error, not "all tenants".
+  if (tenantId !== null && !isUuid(tenantId)) throw new TypeError('withRawTransaction: tenantId must be a UUID');
+  const c = await rawPool(db).connect();
+  let broken = false;
+  try {
+    await c.query(
+      'BEGIN' +
+        (tenantId ? `; SELECT set_config('app.tenant_id', '${tenantId}', true)` : '') +
+        (options.idleInTransactionMs
+          ? `; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(options.idleInTransactionMs)}`
+          : ''),
+    );
+    const result = await work(c);
+    await c.query('COMMIT');
+    return result;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => (broken = true));
+    throw err;
+  } finally {
+    c.release(broken);
+  }
 }

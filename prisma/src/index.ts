@@ -2,7 +2,7 @@
  * The database package: the Prisma client factory, the one helper that runs a unit of work with
  * the tenant set (every subgraph goes through it), and the offline migrator.
  */
-export { createDb, rawPool, closeRawPool, type Db, type CreateDbOptions } from './client';
+export { createDb, rawPool, closeRawPool, withRawTransaction, type Db, type CreateDbOptions } from './client';
 export { withTenant, withPlatform, withSystem, type Tx, type UnitOfWorkOptions } from './unitOfWork';
 export { applyMigrations, listMigrations, MIGRATIONS_DIR, type MigrationResult } from './migrate';
 export { setupDatabase, type SetupDatabaseOptions } from './setup';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { isUuid } from '@lt/context';
-import { rawPool, type Db } from '@lt/db';
+import { withRawTransaction, type Db } from '@lt/db';
 
 /**
  * What the data functions of the point transaction need from a transaction: a Prisma transaction
@@ -58,20 +58,5 @@ const IDLE_IN_TRANSACTION_MS = 30_000;
 export async function withTenantRaw<T>(db: Db, tenantId: string, work: (tx: RawTx) => Promise<T>): Promise<T> {
   // No default tenant, ever: a missing or malformed id is a programming error, not "all tenants".
   if (!isUuid(tenantId)) throw new TypeError('withTenantRaw: tenantId must be a UUID');
-  const c = await rawPool(db).connect();
-  let broken = false;
-  try {
-    await c.query(
-      `BEGIN; SELECT set_config('app.tenant_id', '${tenantId}', true); ` +
-        `SET LOCAL idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}`,
-    );
-    const result = await work(txOf(c));
-    await c.query('COMMIT');
-    return result;
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => (broken = true));
-    throw err;
-  } finally {
-    c.release(broken);
-  }
+  return withRawTransaction(db, tenantId, (c) => work(txOf(c)), { idleInTransactionMs: IDLE_IN_TRANSACTION_MS });
 }
