@@ -33,7 +33,10 @@ async function startOn(on: PipelineLog, stops: Cleanup) {
     on,
     prefix: 'pipe',
     secretKey: key,
-    attemptTimeoutMs: 500,
+    // Long enough that a receiver answering 200 on a loaded 2-core box is never timed out (at 500 ms
+    // a load of 18 made one attempt time out after its 200, so the event arrived twice); short
+    // enough that the hanging sink's attempts end within the tests' waits.
+    attemptTimeoutMs: 2_000,
     tenantIds: t.map((x) => x.id),
   });
   const running = pipeline;
