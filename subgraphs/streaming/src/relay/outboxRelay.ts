@@ -89,6 +89,74 @@ export function groupByTopic(rows: readonly ClaimedRow[], topics: TopicNames): M
 }
 
 /**
+ * A row of app_outbox_next_rows, as node-postgres returns it in array mode: id, txid, seq, final,
+ * tenant id, topic, key, type, occurred_at in epoch milliseconds, payload (jsonb as text).
+ */
+export type RowArray = [string, string, string, boolean, string, string, string, string, string, string];
+
+const typeJson = new Map<string, string>();
+/** A JSON string literal of an event type (few distinct values: memoised). */
+function jsonType(type: string): string {
+  let s = typeJson.get(type);
+  if (s === undefined) {
+    s = JSON.stringify(type);
+    if (typeJson.size < 1_000) typeJson.set(type, s);
+  }
+  return s;
+}
+
+/**
+ * The envelope every consumer reads, as JSON text, keys in a fixed order (id, type, tenantId,
+ * occurredAt, data): built around the payload's text (valid JSON: jsonb's output) instead of
+ * parsing and re-serialising it. Ids are uuids (nothing to escape); the type is a JSON literal.
+ */
+export function envelopeText(id: string, type: string, tenantId: string, occurredAtMs: number, payload: string): string {
+  return (
+    '{"id":"' +
+    id +
+    '","type":' +
+    jsonType(type) +
+    ',"tenantId":"' +
+    tenantId +
+    '","occurredAt":"' +
+    new Date(occurredAtMs).toISOString() +
+    '","data":' +
+    payload +
+    '}'
+  );
+}
+
+/**
+ * Rows of a batch as event-log requests, in relay order: each request at most `maxRequestBytes` of
+ * keys, values and headers (Kafka refuses a partition's record batch above its message.max.bytes,
+ * 1 MiB by default, so a 5,000-row batch is split), its messages grouped by topic, each topic's
+ * messages in relay order (so each key's order is kept across requests sent one after another).
+ */
+export function toSend(rows: readonly RowArray[], topics: TopicNames, maxRequestBytes: number): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let byTopic = new Map<string, OutgoingMessage[]>();
+  let bytes = 0;
+  const flush = () => {
+    if (byTopic.size) requests.push([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+    byTopic = new Map();
+    bytes = 0;
+  };
+  for (const [id, , , , tenantId, topic, key, type, occurredAtMs, payload] of rows) {
+    const value = envelopeText(id, type, tenantId, Number(occurredAtMs), payload);
+    const size = Buffer.byteLength(key) + Buffer.byteLength(value) + tenantId.length + Buffer.byteLength(type) + 32;
+    if (bytes > 0 && bytes + size > maxRequestBytes) flush();
+    bytes += size;
+    const name = topics.of(topic);
+    let list = byTopic.get(name);
+    if (!list) byTopic.set(name, (list = []));
+    // The tenant travels in a header too: consumers can route before parsing.
+    list.push({ key, value, headers: { 'tenant-id': tenantId, 'event-type': type } });
+  }
+  flush();
+  return requests;
+}
+
+/**
  * Publishes the outbox to the event log (Kafka) in relay order, (txid, seq): rows of one transaction
  * in seq order, transactions in the order they took their id, which is commit order for
  * transactions that do not overlap, so each key's order is kept. The cursor only passes rows of
@@ -135,70 +203,51 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     /** The last final row's (txid, seq): where the scope's cursor moves once the batch is sent. */
     final_txid: string | null;
     final_seq: string | null;
-    /** Rows of transactions newer than an open one, '{…}' (Postgres array text): marked sent one by one. */
-    tail_ids: string | null;
-    messages: string | null;
+    /** Ids of the rows of transactions newer than an open one (the tail): marked sent one by one. */
+    tailIds: string[];
+    /** The batch as event-log requests, in relay order. */
+    requests: TopicMessages[][];
   }
 
   /**
-   * The next batch as one row (app_outbox_next): after `after`, or after the scope's cursor.
-   * `markAll`: every row is to be marked sent (a read-ahead after a tail), none moves the cursor.
+   * The next batch (app_outbox_next_rows, one row per outbox row, in relay order): after `after`,
+   * or after the scope's cursor. `markAll`: every row is to be marked sent, none moves the cursor.
    */
   async function read(c: pg.PoolClient, after?: ReadBatch, markAll = false): Promise<ReadBatch> {
-    const { rows } = await c.query<ReadBatch>(
-      `SELECT n, last_txid::text AS txid, last_seq::text AS seq, final_txid::text AS final_txid,
-              final_seq::text AS final_seq, tail_ids::text AS tail_ids, messages
-         FROM app_outbox_next($1, $2::xid8, $3::bigint, $4, $5::uuid[])`,
-      [batchSize, after?.txid ?? null, after?.seq ?? null, markAll, scope],
-    );
-    return (
-      rows[0] ?? { n: 0, txid: null, seq: null, final_txid: null, final_seq: null, tail_ids: null, messages: null }
-    );
+    const { rows } = await c.query<RowArray>({
+      text: `SELECT id, txid::text, seq::text, final, tenant_id, topic, key, type, occurred_at_ms::text, payload
+               FROM app_outbox_next_rows($1, $2::xid8, $3::bigint, $4, $5::uuid[])`,
+      values: [batchSize, after?.txid ?? null, after?.seq ?? null, markAll, scope],
+      rowMode: 'array',
+    });
+    const b: ReadBatch = {
+      n: rows.length,
+      txid: null,
+      seq: null,
+      final_txid: null,
+      final_seq: null,
+      tailIds: [],
+      requests: toSend(rows, o.topics, maxRequestBytes),
+    };
+    for (const [id, txid, seq, final] of rows) {
+      if (final) {
+        b.final_txid = txid;
+        b.final_seq = seq;
+      } else b.tailIds.push(id);
+    }
+    const last = rows[rows.length - 1];
+    if (last) [, b.txid, b.seq] = last;
+    return b;
   }
 
   /** Records a sent batch: the cursor past its final rows (one row), its tail rows marked sent. */
   async function recordSent(c: pg.PoolClient, b: ReadBatch): Promise<void> {
     if (b.final_txid !== null)
       await c.query('SELECT app_outbox_advance($1::xid8, $2::bigint, $3::uuid[])', [b.final_txid, b.final_seq, scope]);
-    if (b.tail_ids !== null) {
-      await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [b.tail_ids]);
-      markedOneByOne += b.tail_ids.split(',').length; // '{id,id,…}'
+    if (b.tailIds.length > 0) {
+      await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [b.tailIds]);
+      markedOneByOne += b.tailIds.length;
     }
-  }
-
-  /**
-   * A read batch as event-log requests, in relay order: each request at most `maxRequestBytes` of
-   * keys, values and headers (Kafka refuses a partition's record batch above its
-   * message.max.bytes, 1 MiB by default, so a 5,000-row batch is split), its messages grouped by
-   * topic, each topic's messages in relay order.
-   */
-  function toSend(b: ReadBatch): TopicMessages[][] {
-    const requests: TopicMessages[][] = [];
-    let byTopic = new Map<string, OutgoingMessage[]>();
-    let bytes = 0;
-    const flush = () => {
-      if (byTopic.size) requests.push([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-      byTopic = new Map();
-      bytes = 0;
-    };
-    for (const [topic, key, tenantId, type, value] of JSON.parse(b.messages!) as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ][]) {
-      const size = Buffer.byteLength(key) + Buffer.byteLength(value) + tenantId.length + type.length + 32;
-      if (bytes > 0 && bytes + size > maxRequestBytes) flush();
-      bytes += size;
-      const name = o.topics.of(topic);
-      let list = byTopic.get(name);
-      if (!list) byTopic.set(name, (list = []));
-      // The tenant travels in a header too: consumers can route before parsing.
-      list.push({ key, value, headers: { 'tenant-id': tenantId, 'event-type': type } });
-    }
-    flush();
-    return requests;
   }
 
   /** Sends the requests one after another (a key's messages stay in order across them). */
@@ -226,7 +275,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       let cur = await read(c);
       for (let i = 0; cur.n > 0; i++) {
         const p = ensureProducer();
-        const sending = send(p, toSend(cur)).then(
+        const sending = send(p, cur.requests).then(
           () => undefined,
           (err: unknown) => err ?? new Error('send failed'),
         );
@@ -234,7 +283,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         // After a tail, rows of the open transaction may commit below the next batches, so the
         // cursor must not pass them: their rows are marked one by one instead.
         const more = cur.n >= batchSize && i + 1 < maxBatchesPerTx && Date.now() - started < maxTxMs;
-        afterTail ||= cur.tail_ids !== null;
+        afterTail ||= cur.tailIds.length > 0;
         const next = more ? read(c, cur, afterTail) : undefined;
         next?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         const err = await sending;

@@ -1,0 +1,46 @@
+-- The relay's read as plain rows instead of one JSON document.
+--
+-- app_outbox_next (kept for relays of the previous version during a rolling deploy) builds every
+-- envelope with json functions and aggregates the batch into one JSON text (2.3 MB per 5,000
+-- location rows), which the relay parses again. app_outbox_next_rows returns the same batch, in the
+-- same (txid, seq) order under the same advisory lock, as one row per outbox row with the payload
+-- as jsonb text; the relay builds the envelope around it. `final` marks the rows the cursor may pass
+-- (their transaction is older than the read's snapshot xmin, and p_mark_all is false): they are a
+-- prefix of the batch (rows are ordered by txid). The other rows are the tail, marked sent one by
+-- one. Another relay holding the scope's lock gets no rows.
+CREATE FUNCTION app_outbox_next_rows(p_limit integer, p_after_txid xid8, p_after_seq bigint, p_mark_all boolean,
+                                     p_tenant_ids uuid[] DEFAULT NULL)
+RETURNS TABLE (id uuid, txid xid8, seq bigint, final boolean, tenant_id uuid, topic text, key text, type text,
+               occurred_at_ms bigint, payload text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public AS
+$$
+DECLARE
+  v_scope text := app_outbox_scope(p_tenant_ids);
+  v_txid xid8 := p_after_txid;
+  v_seq bigint := p_after_seq;
+  v_xmin xid8;
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(hashtext('lt.outbox.relay:' || v_scope)) THEN
+    RETURN;
+  END IF;
+  IF v_txid IS NULL THEN
+    SELECT c.txid, c.seq INTO v_txid, v_seq FROM outbox_relay_cursors c WHERE c.scope = v_scope;
+  END IF;
+  v_txid := coalesce(v_txid, '0'::xid8);
+  v_seq := coalesce(v_seq, 0);
+  -- Taken before the read's own snapshot (a later statement): every transaction below it is over
+  -- in that snapshot too, so the rows below it that the read sees are all there will ever be.
+  v_xmin := pg_snapshot_xmin(pg_current_snapshot());
+  RETURN QUERY
+    SELECT o.id, o.txid, o.seq, (o.txid < v_xmin AND NOT p_mark_all), o.tenant_id, o.topic, o.key, o.type,
+           (extract(epoch FROM o.occurred_at) * 1000)::bigint, o.payload::text
+      FROM outbox o
+     WHERE (o.txid, o.seq) > (v_txid, v_seq) AND o.sent_at IS NULL
+       AND (p_tenant_ids IS NULL OR o.tenant_id = ANY(p_tenant_ids))
+     ORDER BY o.txid, o.seq
+     LIMIT least(greatest(p_limit, 1), 20000);
+END
+$$;
+
+REVOKE ALL ON FUNCTION app_outbox_next_rows(integer, xid8, bigint, boolean, uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_outbox_next_rows(integer, xid8, bigint, boolean, uuid[]) TO lt_app;
