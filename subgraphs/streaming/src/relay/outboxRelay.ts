@@ -110,7 +110,13 @@ function jsonType(type: string): string {
  * occurredAt, data): built around the payload's text (valid JSON: jsonb's output) instead of
  * parsing and re-serialising it. Ids are uuids (nothing to escape); the type is a JSON literal.
  */
-export function envelopeText(id: string, type: string, tenantId: string, occurredAtMs: number, payload: string): string {
+export function envelopeText(
+  id: string,
+  type: string,
+  tenantId: string,
+  occurredAtMs: number,
+  payload: string,
+): string {
   return (
     '{"id":"' +
     id +
