@@ -39,7 +39,7 @@ const payloads: Record<string, unknown>[] = [
   { s: 'controls \u0001 \u001e \u001f \u007f \n \r \t \b \f' },
   { s: '","data":{"x":1}},{"id":"x"', t: '\u001e\u001f|,;:\t' },
   { nested: [[1, [2, [3]]], { a: { b: { c: null } } }], t: true, f: false, z: null },
-  { n: 12345678901234567890, f: 0.1, e: 1e-7, big: 1e21, neg: -42.5 },
+  { n: Number.MAX_SAFE_INTEGER, m: -9007199254740991, f: 0.1, e: 1e-7, big: 1e21, neg: -42.5 },
   { big: 'a"\\é😀'.repeat(60_000) }, // ~420 KB of JSON text, no NUL (jsonb refuses \u0000)
   {},
 ];
