@@ -20,8 +20,13 @@ export interface OutboxRelayOptions {
   maxBatchesPerTx?: number;
   /** Idle poll interval when the outbox is empty, ms. Default 200. */
   pollIntervalMs?: number;
-  /** Poll interval while rows keep coming (the last batch had some but was not full), ms. Default 10. */
+  /**
+   * Poll interval while rows keep coming: after a batch that had rows but was not full, and for
+   * `activeWindowMs` after the last row was seen, ms. Default 10.
+   */
   busyPollIntervalMs?: number;
+  /** How long after the last row the relay keeps polling at the busy interval, ms. Default 1_000. */
+  activeWindowMs?: number;
   /** Backoff after a failed publish grows from this to `maxBackoffMs`, ms. Default 200 / 5_000. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -44,6 +49,8 @@ export interface OutboxRelay {
   /** Deletes sent rows older than the retention; returns how many. */
   cleanup(): Promise<number>;
   readonly published: number;
+  /** Transactions run (polls, empty ones included). */
+  readonly polls: number;
   /** Of those, rows marked sent one by one (published while an older transaction was open). */
   readonly markedOneByOne: number;
   stop(): Promise<void>;
@@ -183,6 +190,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const maxTxMs = 2_000;
   const pollMs = o.pollIntervalMs ?? 200;
   const busyPollMs = Math.min(o.busyPollIntervalMs ?? 10, pollMs);
+  const activeWindowMs = o.activeWindowMs ?? 1_000;
   const minBackoff = o.minBackoffMs ?? 200;
   const maxBackoff = o.maxBackoffMs ?? 5_000;
   let producer: LogProducer | undefined;
@@ -190,6 +198,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let loop: Promise<void> | undefined;
   const idler = createIdler();
   let published = 0;
+  let polls = 0;
   let markedOneByOne = 0;
   let cleanupTimer: NodeJS.Timeout | undefined;
 
@@ -273,38 +282,44 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   async function tick(): Promise<number> {
     let failure: unknown;
     const started = Date.now();
-    const n = await withRaw(o.db, null, async (c) => {
-      let sent = 0;
-      let afterTail = false;
-      // A send that never returns must not hold the lock and the rows forever.
-      await c.query(`SET LOCAL idle_in_transaction_session_timeout = '60s'`);
-      let cur = await read(c);
-      for (let i = 0; cur.n > 0; i++) {
-        const p = ensureProducer();
-        const sending = send(p, cur.requests).then(
-          () => undefined,
-          (err: unknown) => err ?? new Error('send failed'),
-        );
-        // Read ahead only while more rows are likely (a full batch) and the transaction is young.
-        // After a tail, rows of the open transaction may commit below the next batches, so the
-        // cursor must not pass them: their rows are marked one by one instead.
-        const more = cur.n >= batchSize && i + 1 < maxBatchesPerTx && Date.now() - started < maxTxMs;
-        afterTail ||= cur.tailIds.length > 0;
-        const next = more ? read(c, cur, afterTail) : undefined;
-        next?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-        const err = await sending;
-        if (err) {
-          await next?.catch(() => undefined);
-          failure = err;
-          break;
+    polls++;
+    // A send that never returns must not hold the lock and the rows forever (the bound is set with
+    // BEGIN, in the same round trip).
+    const n = await withRaw(
+      o.db,
+      null,
+      async (c) => {
+        let sent = 0;
+        let afterTail = false;
+        let cur = await read(c);
+        for (let i = 0; cur.n > 0; i++) {
+          const p = ensureProducer();
+          const sending = send(p, cur.requests).then(
+            () => undefined,
+            (err: unknown) => err ?? new Error('send failed'),
+          );
+          // Read ahead only while more rows are likely (a full batch) and the transaction is young.
+          // After a tail, rows of the open transaction may commit below the next batches, so the
+          // cursor must not pass them: their rows are marked one by one instead.
+          const more = cur.n >= batchSize && i + 1 < maxBatchesPerTx && Date.now() - started < maxTxMs;
+          afterTail ||= cur.tailIds.length > 0;
+          const next = more ? read(c, cur, afterTail) : undefined;
+          next?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+          const err = await sending;
+          if (err) {
+            await next?.catch(() => undefined);
+            failure = err;
+            break;
+          }
+          await recordSent(c, cur);
+          sent += cur.n;
+          if (!next) break;
+          cur = await next;
         }
-        await recordSent(c, cur);
-        sent += cur.n;
-        if (!next) break;
-        cur = await next;
-      }
-      return sent;
-    });
+        return sent;
+      },
+      { idleInTransactionMs: 60_000 },
+    );
     published += n;
     if (failure) throw failure;
     return n;
@@ -312,6 +327,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let backoff = minBackoff;
+    let lastRowsAt = -Infinity;
     while (!stopping) {
       let n = 0;
       try {
@@ -324,10 +340,14 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         backoff = Math.min(backoff * 2, maxBackoff);
         continue;
       }
-      // Under steady writes each batch is small: look again soon rather than after a full idle pause
-      // (the pause would add up to pollIntervalMs to every event's latency).
-      if (n === 0) await idler.idle(pollMs);
-      else if (n < batchSize) await idler.idle(busyPollMs);
+      // Under steady writes each batch is small and the next transaction commits soon: look again
+      // after the busy interval, for a while after the last row too (a full idle pause would add up
+      // to pollIntervalMs to every event's latency). An outbox that stays empty for the window
+      // gets the idle interval again: an idle relay polls 1000 / pollIntervalMs times a second.
+      const now = Date.now();
+      if (n > 0) lastRowsAt = now;
+      if (n >= batchSize) continue;
+      await idler.idle(n > 0 || now - lastRowsAt < activeWindowMs ? busyPollMs : pollMs);
     }
   }
 
@@ -345,6 +365,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   return {
     get published() {
       return published;
+    },
+    get polls() {
+      return polls;
     },
     get markedOneByOne() {
       return markedOneByOne;
