@@ -44,3 +44,24 @@ $$;
 
 REVOKE ALL ON FUNCTION app_outbox_next_rows(integer, xid8, bigint, boolean, uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app_outbox_next_rows(integer, xid8, bigint, boolean, uuid[]) TO lt_app;
+
+-- Whether the scope has rows to publish (unsent rows past its cursor): one cheap statement outside
+-- a transaction, so a relay polling an empty outbox does not open a transaction, take the lock and
+-- call app_outbox_next_rows every time. A row committed right after it is found by the next poll.
+CREATE FUNCTION app_outbox_pending(p_tenant_ids uuid[] DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS
+$$
+DECLARE
+  v_txid xid8;
+  v_seq bigint;
+BEGIN
+  SELECT c.txid, c.seq INTO v_txid, v_seq FROM outbox_relay_cursors c WHERE c.scope = app_outbox_scope(p_tenant_ids);
+  RETURN EXISTS (
+    SELECT 1 FROM outbox o
+     WHERE (o.txid, o.seq) > (coalesce(v_txid, '0'::xid8), coalesce(v_seq, 0)) AND o.sent_at IS NULL
+       AND (p_tenant_ids IS NULL OR o.tenant_id = ANY(p_tenant_ids)));
+END
+$$;
+
+REVOKE ALL ON FUNCTION app_outbox_pending(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_outbox_pending(uuid[]) TO lt_app;

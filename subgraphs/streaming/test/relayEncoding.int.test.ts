@@ -157,4 +157,27 @@ describe('outbox relay encoding', () => {
     expect(ahead.every((r) => !r.final)).toBe(true);
     await Promise.all([c1.query('ROLLBACK'), c2.query('ROLLBACK'), open.query('ROLLBACK')]);
   });
+
+  it("app_outbox_pending: true while the scope has unsent rows past its cursor, false once they are published, never for another scope's rows", async () => {
+    const [a, b] = [await createTestTenant(db, 'enc-pa'), await createTestTenant(db, 'enc-pb')];
+    const pending = async (tenantIds: string[]) =>
+      (await db.$queryRaw<{ p: boolean }[]>`SELECT app_outbox_pending(${tenantIds}::uuid[]) AS p`)[0]!.p;
+    expect(await pending([a.id])).toBe(false);
+    await withTenant(db, a.id, (tx) =>
+      appendOutbox(tx, [
+        { topic: Topic.LOCATION_UPDATES, type: 'location.recorded.v1', tenantId: a.id, entityId: 's', data: {} },
+      ]),
+    );
+    expect(await pending([a.id])).toBe(true);
+    expect(await pending([b.id])).toBe(false);
+    expect(await pending([a.id, b.id])).toBe(true);
+    const names = topicNames(uniqueName('enc-p') + '.');
+    const eventLog = createMemoryEventLog({ log });
+    cleanup.add(() => eventLog.stop());
+    await eventLog.ensureTopics([names.of(Topic.LOCATION_UPDATES)]);
+    const relay = createOutboxRelay({ db, eventLog, topics: names, log, tenantIds: [a.id] });
+    expect(await relay.tick()).toBe(1);
+    await relay.stop();
+    expect(await pending([a.id])).toBe(false);
+  });
 });

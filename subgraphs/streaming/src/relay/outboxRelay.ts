@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { withSystem, type Db } from '@lt/db';
-import { withRaw } from '../data/raw';
+import { rawQuery, withRaw } from '../data/raw';
 import type { Logger } from '@lt/logger';
 import type { EventLog, LogProducer, OutgoingMessage, TopicMessages } from '../eventLog';
 import type { TopicNames } from '../kafka/client';
@@ -49,7 +49,7 @@ export interface OutboxRelay {
   /** Deletes sent rows older than the retention; returns how many. */
   cleanup(): Promise<number>;
   readonly published: number;
-  /** Transactions run (polls, empty ones included). */
+  /** Polls: checks for rows to publish (app_outbox_pending) and publishing transactions. */
   readonly polls: number;
   /** Of those, rows marked sent one by one (published while an older transaction was open). */
   readonly markedOneByOne: number;
@@ -325,13 +325,22 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     return n;
   }
 
+  /** Whether the scope has rows to publish: one statement, no transaction, no lock. */
+  async function pending(): Promise<boolean> {
+    polls++;
+    const rows = await rawQuery<{ p: boolean }>(o.db, 'SELECT app_outbox_pending($1::uuid[]) AS p', [scope]);
+    return rows[0]?.p === true;
+  }
+
   async function run(): Promise<void> {
     let backoff = minBackoff;
     let lastRowsAt = -Infinity;
+    let full = false;
     while (!stopping) {
       let n = 0;
       try {
-        n = await tick();
+        // After a full batch more rows are likely: no check first.
+        n = full || (await pending()) ? await tick() : 0;
         backoff = minBackoff;
       } catch (err) {
         log.warn('outbox relay: publish failed; rows stay in the outbox', { err: String(err), retryInMs: backoff });
@@ -346,7 +355,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       // gets the idle interval again: an idle relay polls 1000 / pollIntervalMs times a second.
       const now = Date.now();
       if (n > 0) lastRowsAt = now;
-      if (n >= batchSize) continue;
+      full = n >= batchSize;
+      if (full) continue;
       await idler.idle(n > 0 || now - lastRowsAt < activeWindowMs ? busyPollMs : pollMs);
     }
   }
