@@ -158,7 +158,7 @@ describe('outbox relay encoding', () => {
     await Promise.all([c1.query('ROLLBACK'), c2.query('ROLLBACK'), open.query('ROLLBACK')]);
   });
 
-  it("app_outbox_pending: true while the scope has unsent rows past its cursor, false once they are published, never for another scope's rows", async () => {
+  it("app_outbox_pending: true while the scope has unsent rows past its cursor, false once they are published, never for another scope's rows or in another tenant's transaction", async () => {
     const [a, b] = [await createTestTenant(db, 'enc-pa'), await createTestTenant(db, 'enc-pb')];
     const pending = async (tenantIds: string[]) =>
       (await db.$queryRaw<{ p: boolean }[]>`SELECT app_outbox_pending(${tenantIds}::uuid[]) AS p`)[0]!.p;
@@ -171,6 +171,14 @@ describe('outbox relay encoding', () => {
     expect(await pending([a.id])).toBe(true);
     expect(await pending([b.id])).toBe(false);
     expect(await pending([a.id, b.id])).toBe(true);
+    // In another tenant's transaction neither function reaches A's rows, whatever scope is asked.
+    const asB = await withTenant(db, b.id, async (tx) => ({
+      pending: (await tx.$queryRaw<{ p: boolean }[]>`SELECT app_outbox_pending(${[a.id]}::uuid[]) AS p`)[0]!.p,
+      rows: await tx.$queryRaw<
+        { id: string }[]
+      >`SELECT id::text FROM app_outbox_next_rows(100, NULL, NULL, false, ${[a.id]}::uuid[])`,
+    }));
+    expect(asB).toEqual({ pending: false, rows: [] });
     const names = topicNames(uniqueName('enc-p') + '.');
     const eventLog = createMemoryEventLog({ log });
     cleanup.add(() => eventLog.stop());
