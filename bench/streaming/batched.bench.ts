@@ -5,7 +5,7 @@
 // Receivers verify every signature with `standardwebhooks`. Rounds of A and B are interleaved and
 // their medians printed. Knobs (env): BENCH_ROUNDS (3), BENCH_RELAY_ROWS (50000),
 // BENCH_BATCH_EVENTS (20000), BENCH_SINGLE_EVENTS (2000), BENCH_FANOUT_EVENTS (40 per tenant,
-// x 10 sinks x 5 tenants), BENCH_STEADY_SECONDS (15), BENCH_BACKLOG (100000), BENCH_ONLY (A,B,C,D,E),
+// x 10 sinks x 5 tenants), BENCH_STEADY_SECONDS (15), BENCH_BACKLOG (100000), BENCH_ONLY (A,B,C,D,E,F),
 // BENCH_DATABASE (lt_bench_streaming).
 //
 //   npx tsx bench/streaming/batched.bench.ts
@@ -19,6 +19,7 @@ import {
   createKafkaEventLog,
   createOutboxRelay,
   encryptSecret,
+  type EventLog,
   generateSecret,
   startStreamingPipeline,
   topicNames,
@@ -27,7 +28,7 @@ import {
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const ROUNDS = env('BENCH_ROUNDS', 3);
-const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'A,B,C,D,E').split(','));
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'A,B,C,D,E,F').split(','));
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const log = createLogger({ level: 'warn' });
 const key = randomBytes(32);
@@ -203,6 +204,115 @@ if (ONLY.has('A')) {
   }
   await eventLog.stop();
   results['A relay alone, rows/s'] = { median: median(perRound), rounds: perRound, markedOneByOne };
+}
+
+// F) The relay's share of the latency: steady 1,000 events/s (10 outbox transactions of 100 per
+//    second, as D) published by one relay with its default poll intervals (no in-process wake: in
+//    production the writers are other processes); outbox commit → acknowledged by Kafka (the
+//    relay's send resolved), per event. Then the relay idles: its transactions per second while
+//    the outbox stays empty.
+if (ONLY.has('F')) {
+  const seconds = env('BENCH_STEADY_SECONDS', 15);
+  const eventLog = createKafkaEventLog({ brokers, clientId: 'bench-relay-steady', log });
+  const tenant = await newTenant();
+  const topics = topicNames(`${tag()}.`);
+  await eventLog.ensureTopics([topics.of(Topic.LOCATION_UPDATES)], 12);
+  const committed = new Map<string, number>();
+  const acked = new Map<string, number>();
+  const lat: number[] = [];
+  // Whichever of commit (the writer's transaction returned) and ack comes second records the
+  // latency: the relay may publish a row before its writer has heard that the commit succeeded.
+  const settle = (id: string) => {
+    const c = committed.get(id);
+    const a = acked.get(id);
+    if (c === undefined || a === undefined) return;
+    lat.push(Math.max(0, a - c));
+    committed.delete(id);
+    acked.delete(id);
+  };
+  let sends = 0;
+  const timed: EventLog = {
+    ...eventLog,
+    producer() {
+      const p = eventLog.producer();
+      return {
+        ...p,
+        sendBatch: async (batch) => {
+          await p.sendBatch(batch);
+          sends++;
+          const at = performance.now();
+          for (const b of batch)
+            for (const m of b.messages) {
+              const id = (JSON.parse(m.value) as { id: string }).id;
+              acked.set(id, at);
+              settle(id);
+            }
+        },
+      };
+    },
+  };
+  const relay = createOutboxRelay({ db, eventLog: timed, topics, log, tenantIds: [tenant.id] });
+  relay.start();
+  const ss = Array.from({ length: 50 }, () => crypto.randomUUID());
+  const write = async (tick: number) => {
+    const envs = await withTenant(db, tenant.id, (tx) =>
+      appendOutbox(
+        tx,
+        Array.from({ length: 100 }, (_, j) => ({
+          topic: Topic.LOCATION_UPDATES,
+          type: 'location.recorded.v1' as const,
+          tenantId: tenant.id,
+          entityId: ss[j % 50],
+          data: { tick, j },
+        })),
+      ),
+    );
+    const at = performance.now();
+    for (const e of envs) {
+      committed.set(e.id, at);
+      settle(e.id);
+    }
+    return envs.length;
+  };
+  const until = async (n: number) => {
+    for (let i = 0; i < 600 && lat.length < n; i++) await new Promise((r) => setTimeout(r, 100));
+  };
+  // Warm-up, not measured: the producer connects and fetches the topic's metadata on its first send.
+  await until(await write(-1));
+  lat.length = 0;
+  const sendsFrom = sends;
+  const t0 = performance.now();
+  let written = 0;
+  for (let tick = 0; tick < seconds * 10; tick++) {
+    const due = t0 + tick * 100;
+    if (performance.now() < due) await new Promise((r) => setTimeout(r, due - performance.now()));
+    written += await write(tick);
+  }
+  const offered = written / ((performance.now() - t0) / 1_000);
+  await until(written);
+  const sendsBefore = sends - sendsFrom;
+  // Idle: the relay's polls (transactions) per second over 3 s with nothing to publish, from 2 s
+  // after the last row (past the busy window). A relay without the `polls` figure gives null.
+  await new Promise((r) => setTimeout(r, 2_000));
+  const polls = () => (relay as { polls?: number }).polls ?? NaN;
+  const idleFrom = polls();
+  await new Promise((r) => setTimeout(r, 3_000));
+  const idlePolls = (polls() - idleFrom) / 3;
+  await relay.stop();
+  await eventLog.stop();
+  results['F relay share of the latency, steady 1,000 events/s: commit → in Kafka'] = {
+    offeredEventsPerSecond: Math.round(offered),
+    events: written,
+    measured: lat.length,
+    sends: sendsBefore,
+    latencyMs: {
+      p50: pct(lat, 50).toFixed(1),
+      p90: pct(lat, 90).toFixed(1),
+      p99: pct(lat, 99).toFixed(1),
+      max: Math.max(...lat).toFixed(1),
+    },
+    idlePollsPerSecond: Number.isFinite(idlePolls) ? Number(idlePolls.toFixed(1)) : null,
+  };
 }
 
 // B) One sink, a backlog written first, then the pipeline drains it end to end: batched sink

@@ -194,3 +194,38 @@ describe('outbox relay on kafka', () => {
     await waitFor(async () => (await unsentCount(t.id)) === 0, { what: 'backlog drained' });
   });
 });
+
+describe('outbox relay polling', () => {
+  it('polls at the busy interval for the active window after a row, then at the idle interval', async () => {
+    const prefix = uniqueName('relayp') + '.';
+    const { names, eventLog, collector } = await setup(prefix, implementations[1]!.create);
+    const t = await createTestTenant(db, 'relay-poll');
+    const s = crypto.randomUUID();
+    await writePoints(t.id, s, 1);
+    const relay = createOutboxRelay({
+      db,
+      eventLog,
+      topics: names,
+      log,
+      tenantIds: [t.id],
+      pollIntervalMs: 5_000,
+      busyPollIntervalMs: 20,
+      activeWindowMs: 2_000,
+    });
+    relay.start();
+    cleanup.add(() => relay.stop());
+    await collector.waitForCount(1);
+    // A row committed inside the window goes out at the busy pace, not after the 5 s idle pause.
+    await new Promise((r) => setTimeout(r, 300));
+    const written = Date.now();
+    await writePoints(t.id, s, 1, 1);
+    await collector.waitForCount(2, 1_500);
+    expect(Date.now() - written).toBeLessThan(1_500);
+    expectOrdered(collector.messages, `${t.id}:${s}`, 2);
+    // Past the window with nothing to publish: one poll per idle interval at most.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const polls = relay.polls;
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(relay.polls - polls).toBeLessThanOrEqual(1);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { createKafka, ensureTopics, type KafkaOptions } from '../kafka/client';
+import { keyHashPartitioner } from '../kafka/partitioner';
 import type {
   ConsumeOptions,
   EventLog,
@@ -63,7 +64,13 @@ export function createKafkaEventLog(o: KafkaEventLogOptions): EventLog & { reado
     const connect = async (): Promise<Producer> => {
       if (stopped) throw stoppedError();
       if (p && connected) return p;
-      p ??= kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      // The default (Java-compatible) partitioning, hashed faster: see keyHashPartitioner.
+      p ??= kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+        createPartitioner: keyHashPartitioner,
+      });
       await p.connect();
       connected = true;
       return p;

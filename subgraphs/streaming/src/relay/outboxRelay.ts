@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { withSystem, type Db } from '@lt/db';
-import { withRaw } from '../data/raw';
+import { rawQuery, withRaw } from '../data/raw';
 import type { Logger } from '@lt/logger';
 import type { EventLog, LogProducer, OutgoingMessage, TopicMessages } from '../eventLog';
 import type { TopicNames } from '../kafka/client';
@@ -20,8 +20,13 @@ export interface OutboxRelayOptions {
   maxBatchesPerTx?: number;
   /** Idle poll interval when the outbox is empty, ms. Default 200. */
   pollIntervalMs?: number;
-  /** Poll interval while rows keep coming (the last batch had some but was not full), ms. Default 10. */
+  /**
+   * Poll interval while rows keep coming: after a batch that had rows but was not full, and for
+   * `activeWindowMs` after the last row was seen, ms. Default 10.
+   */
   busyPollIntervalMs?: number;
+  /** How long after the last row the relay keeps polling at the busy interval, ms. Default 1_000. */
+  activeWindowMs?: number;
   /** Backoff after a failed publish grows from this to `maxBackoffMs`, ms. Default 200 / 5_000. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -44,6 +49,8 @@ export interface OutboxRelay {
   /** Deletes sent rows older than the retention; returns how many. */
   cleanup(): Promise<number>;
   readonly published: number;
+  /** Polls: checks for rows to publish (app_outbox_pending) and publishing transactions. */
+  readonly polls: number;
   /** Of those, rows marked sent one by one (published while an older transaction was open). */
   readonly markedOneByOne: number;
   stop(): Promise<void>;
@@ -89,6 +96,80 @@ export function groupByTopic(rows: readonly ClaimedRow[], topics: TopicNames): M
 }
 
 /**
+ * A row of app_outbox_next_rows, as node-postgres returns it in array mode: id, txid, seq, final,
+ * tenant id, topic, key, type, occurred_at in epoch milliseconds, payload (jsonb as text).
+ */
+export type RowArray = [string, string, string, boolean, string, string, string, string, string, string];
+
+const typeJson = new Map<string, string>();
+/** A JSON string literal of an event type (few distinct values: memoised). */
+function jsonType(type: string): string {
+  let s = typeJson.get(type);
+  if (s === undefined) {
+    s = JSON.stringify(type);
+    if (typeJson.size < 1_000) typeJson.set(type, s);
+  }
+  return s;
+}
+
+/**
+ * The envelope every consumer reads, as JSON text, keys in a fixed order (id, type, tenantId,
+ * occurredAt, data): built around the payload's text (valid JSON: jsonb's output) instead of
+ * parsing and re-serialising it. Ids are uuids (nothing to escape); the type is a JSON literal.
+ */
+export function envelopeText(
+  id: string,
+  type: string,
+  tenantId: string,
+  occurredAtMs: number,
+  payload: string,
+): string {
+  return (
+    '{"id":"' +
+    id +
+    '","type":' +
+    jsonType(type) +
+    ',"tenantId":"' +
+    tenantId +
+    '","occurredAt":"' +
+    new Date(occurredAtMs).toISOString() +
+    '","data":' +
+    payload +
+    '}'
+  );
+}
+
+/**
+ * Rows of a batch as event-log requests, in relay order: each request at most `maxRequestBytes` of
+ * keys, values and headers (Kafka refuses a partition's record batch above its message.max.bytes,
+ * 1 MiB by default, so a 5,000-row batch is split), its messages grouped by topic, each topic's
+ * messages in relay order (so each key's order is kept across requests sent one after another).
+ */
+export function toSend(rows: readonly RowArray[], topics: TopicNames, maxRequestBytes: number): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let byTopic = new Map<string, OutgoingMessage[]>();
+  let bytes = 0;
+  const flush = () => {
+    if (byTopic.size) requests.push([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+    byTopic = new Map();
+    bytes = 0;
+  };
+  for (const [id, , , , tenantId, topic, key, type, occurredAtMs, payload] of rows) {
+    const value = envelopeText(id, type, tenantId, Number(occurredAtMs), payload);
+    const size = Buffer.byteLength(key) + Buffer.byteLength(value) + tenantId.length + Buffer.byteLength(type) + 32;
+    if (bytes > 0 && bytes + size > maxRequestBytes) flush();
+    bytes += size;
+    const name = topics.of(topic);
+    let list = byTopic.get(name);
+    if (!list) byTopic.set(name, (list = []));
+    // The tenant travels in a header too: consumers can route before parsing.
+    list.push({ key, value, headers: { 'tenant-id': tenantId, 'event-type': type } });
+  }
+  flush();
+  return requests;
+}
+
+/**
  * Publishes the outbox to the event log (Kafka) in relay order, (txid, seq): rows of one transaction
  * in seq order, transactions in the order they took their id, which is commit order for
  * transactions that do not overlap, so each key's order is kept. The cursor only passes rows of
@@ -109,6 +190,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const maxTxMs = 2_000;
   const pollMs = o.pollIntervalMs ?? 200;
   const busyPollMs = Math.min(o.busyPollIntervalMs ?? 10, pollMs);
+  const activeWindowMs = o.activeWindowMs ?? 1_000;
   const minBackoff = o.minBackoffMs ?? 200;
   const maxBackoff = o.maxBackoffMs ?? 5_000;
   let producer: LogProducer | undefined;
@@ -116,6 +198,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let loop: Promise<void> | undefined;
   const idler = createIdler();
   let published = 0;
+  let polls = 0;
   let markedOneByOne = 0;
   let cleanupTimer: NodeJS.Timeout | undefined;
 
@@ -135,70 +218,51 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     /** The last final row's (txid, seq): where the scope's cursor moves once the batch is sent. */
     final_txid: string | null;
     final_seq: string | null;
-    /** Rows of transactions newer than an open one, '{…}' (Postgres array text): marked sent one by one. */
-    tail_ids: string | null;
-    messages: string | null;
+    /** Ids of the rows of transactions newer than an open one (the tail): marked sent one by one. */
+    tailIds: string[];
+    /** The batch as event-log requests, in relay order. */
+    requests: TopicMessages[][];
   }
 
   /**
-   * The next batch as one row (app_outbox_next): after `after`, or after the scope's cursor.
-   * `markAll`: every row is to be marked sent (a read-ahead after a tail), none moves the cursor.
+   * The next batch (app_outbox_next_rows, one row per outbox row, in relay order): after `after`,
+   * or after the scope's cursor. `markAll`: every row is to be marked sent, none moves the cursor.
    */
   async function read(c: pg.PoolClient, after?: ReadBatch, markAll = false): Promise<ReadBatch> {
-    const { rows } = await c.query<ReadBatch>(
-      `SELECT n, last_txid::text AS txid, last_seq::text AS seq, final_txid::text AS final_txid,
-              final_seq::text AS final_seq, tail_ids::text AS tail_ids, messages
-         FROM app_outbox_next($1, $2::xid8, $3::bigint, $4, $5::uuid[])`,
-      [batchSize, after?.txid ?? null, after?.seq ?? null, markAll, scope],
-    );
-    return (
-      rows[0] ?? { n: 0, txid: null, seq: null, final_txid: null, final_seq: null, tail_ids: null, messages: null }
-    );
+    const { rows } = await c.query<RowArray>({
+      text: `SELECT id, txid::text, seq::text, final, tenant_id, topic, key, type, occurred_at_ms::text, payload
+               FROM app_outbox_next_rows($1, $2::xid8, $3::bigint, $4, $5::uuid[])`,
+      values: [batchSize, after?.txid ?? null, after?.seq ?? null, markAll, scope],
+      rowMode: 'array',
+    });
+    const b: ReadBatch = {
+      n: rows.length,
+      txid: null,
+      seq: null,
+      final_txid: null,
+      final_seq: null,
+      tailIds: [],
+      requests: toSend(rows, o.topics, maxRequestBytes),
+    };
+    for (const [id, txid, seq, final] of rows) {
+      if (final) {
+        b.final_txid = txid;
+        b.final_seq = seq;
+      } else b.tailIds.push(id);
+    }
+    const last = rows[rows.length - 1];
+    if (last) [, b.txid, b.seq] = last;
+    return b;
   }
 
   /** Records a sent batch: the cursor past its final rows (one row), its tail rows marked sent. */
   async function recordSent(c: pg.PoolClient, b: ReadBatch): Promise<void> {
     if (b.final_txid !== null)
       await c.query('SELECT app_outbox_advance($1::xid8, $2::bigint, $3::uuid[])', [b.final_txid, b.final_seq, scope]);
-    if (b.tail_ids !== null) {
-      await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [b.tail_ids]);
-      markedOneByOne += b.tail_ids.split(',').length; // '{id,id,…}'
+    if (b.tailIds.length > 0) {
+      await c.query('SELECT app_outbox_mark_sent($1::uuid[])', [b.tailIds]);
+      markedOneByOne += b.tailIds.length;
     }
-  }
-
-  /**
-   * A read batch as event-log requests, in relay order: each request at most `maxRequestBytes` of
-   * keys, values and headers (Kafka refuses a partition's record batch above its
-   * message.max.bytes, 1 MiB by default, so a 5,000-row batch is split), its messages grouped by
-   * topic, each topic's messages in relay order.
-   */
-  function toSend(b: ReadBatch): TopicMessages[][] {
-    const requests: TopicMessages[][] = [];
-    let byTopic = new Map<string, OutgoingMessage[]>();
-    let bytes = 0;
-    const flush = () => {
-      if (byTopic.size) requests.push([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-      byTopic = new Map();
-      bytes = 0;
-    };
-    for (const [topic, key, tenantId, type, value] of JSON.parse(b.messages!) as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ][]) {
-      const size = Buffer.byteLength(key) + Buffer.byteLength(value) + tenantId.length + type.length + 32;
-      if (bytes > 0 && bytes + size > maxRequestBytes) flush();
-      bytes += size;
-      const name = o.topics.of(topic);
-      let list = byTopic.get(name);
-      if (!list) byTopic.set(name, (list = []));
-      // The tenant travels in a header too: consumers can route before parsing.
-      list.push({ key, value, headers: { 'tenant-id': tenantId, 'event-type': type } });
-    }
-    flush();
-    return requests;
   }
 
   /** Sends the requests one after another (a key's messages stay in order across them). */
@@ -218,49 +282,65 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   async function tick(): Promise<number> {
     let failure: unknown;
     const started = Date.now();
-    const n = await withRaw(o.db, null, async (c) => {
-      let sent = 0;
-      let afterTail = false;
-      // A send that never returns must not hold the lock and the rows forever.
-      await c.query(`SET LOCAL idle_in_transaction_session_timeout = '60s'`);
-      let cur = await read(c);
-      for (let i = 0; cur.n > 0; i++) {
-        const p = ensureProducer();
-        const sending = send(p, toSend(cur)).then(
-          () => undefined,
-          (err: unknown) => err ?? new Error('send failed'),
-        );
-        // Read ahead only while more rows are likely (a full batch) and the transaction is young.
-        // After a tail, rows of the open transaction may commit below the next batches, so the
-        // cursor must not pass them: their rows are marked one by one instead.
-        const more = cur.n >= batchSize && i + 1 < maxBatchesPerTx && Date.now() - started < maxTxMs;
-        afterTail ||= cur.tail_ids !== null;
-        const next = more ? read(c, cur, afterTail) : undefined;
-        next?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-        const err = await sending;
-        if (err) {
-          await next?.catch(() => undefined);
-          failure = err;
-          break;
+    polls++;
+    // A send that never returns must not hold the lock and the rows forever (the bound is set with
+    // BEGIN, in the same round trip).
+    const n = await withRaw(
+      o.db,
+      null,
+      async (c) => {
+        let sent = 0;
+        let afterTail = false;
+        let cur = await read(c);
+        for (let i = 0; cur.n > 0; i++) {
+          const p = ensureProducer();
+          const sending = send(p, cur.requests).then(
+            () => undefined,
+            (err: unknown) => err ?? new Error('send failed'),
+          );
+          // Read ahead only while more rows are likely (a full batch) and the transaction is young.
+          // After a tail, rows of the open transaction may commit below the next batches, so the
+          // cursor must not pass them: their rows are marked one by one instead.
+          const more = cur.n >= batchSize && i + 1 < maxBatchesPerTx && Date.now() - started < maxTxMs;
+          afterTail ||= cur.tailIds.length > 0;
+          const next = more ? read(c, cur, afterTail) : undefined;
+          next?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+          const err = await sending;
+          if (err) {
+            await next?.catch(() => undefined);
+            failure = err;
+            break;
+          }
+          await recordSent(c, cur);
+          sent += cur.n;
+          if (!next) break;
+          cur = await next;
         }
-        await recordSent(c, cur);
-        sent += cur.n;
-        if (!next) break;
-        cur = await next;
-      }
-      return sent;
-    });
+        return sent;
+      },
+      { idleInTransactionMs: 60_000 },
+    );
     published += n;
     if (failure) throw failure;
     return n;
   }
 
+  /** Whether the scope has rows to publish: one statement, no transaction, no lock. */
+  async function pending(): Promise<boolean> {
+    polls++;
+    const rows = await rawQuery<{ p: boolean }>(o.db, 'SELECT app_outbox_pending($1::uuid[]) AS p', [scope]);
+    return rows[0]?.p === true;
+  }
+
   async function run(): Promise<void> {
     let backoff = minBackoff;
+    let lastRowsAt = -Infinity;
+    let full = false;
     while (!stopping) {
       let n = 0;
       try {
-        n = await tick();
+        // After a full batch more rows are likely: no check first.
+        n = full || (await pending()) ? await tick() : 0;
         backoff = minBackoff;
       } catch (err) {
         log.warn('outbox relay: publish failed; rows stay in the outbox', { err: String(err), retryInMs: backoff });
@@ -269,10 +349,15 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         backoff = Math.min(backoff * 2, maxBackoff);
         continue;
       }
-      // Under steady writes each batch is small: look again soon rather than after a full idle pause
-      // (the pause would add up to pollIntervalMs to every event's latency).
-      if (n === 0) await idler.idle(pollMs);
-      else if (n < batchSize) await idler.idle(busyPollMs);
+      // Under steady writes each batch is small and the next transaction commits soon: look again
+      // after the busy interval, for a while after the last row too (a full idle pause would add up
+      // to pollIntervalMs to every event's latency). An outbox that stays empty for the window
+      // gets the idle interval again: an idle relay polls 1000 / pollIntervalMs times a second.
+      const now = Date.now();
+      if (n > 0) lastRowsAt = now;
+      full = n >= batchSize;
+      if (full) continue;
+      await idler.idle(n > 0 || now - lastRowsAt < activeWindowMs ? busyPollMs : pollMs);
     }
   }
 
@@ -290,6 +375,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   return {
     get published() {
       return published;
+    },
+    get polls() {
+      return polls;
     },
     get markedOneByOne() {
       return markedOneByOne;
