@@ -358,8 +358,11 @@ export function createDirectDispatcher(o: DirectDispatcherOptions): DirectDispat
       o.log.warn('journal lease renewal failed', { err: String(err) });
       return;
     }
+    // Only a batch still held now counts: one delivered (its rows deleted) or converted meanwhile
+    // is simply gone from the journal.
+    const stillHeld = (s: SinkState, id: string) => [s.inflight, ...s.queue, s.open].some((b) => b?.id === id);
     const lost = new Set<SinkState>();
-    for (const [id, s] of held) if (!renewed.has(id)) lost.add(s);
+    for (const [id, s] of held) if (!renewed.has(id) && stillHeld(s, id)) lost.add(s);
     for (const s of lost) {
       // Swept (this process stalled past the lease): the leased path owns those events now.
       o.log.warn('direct batches lost their lease', { sinkId: s.id });
