@@ -59,14 +59,17 @@ afterAll(() => cleanup.run());
 
 /** The sink's journal rows (direct batches held in memory), in seq order, as its tenant reads them. */
 const journalOf = (tenantId: string, sinkId: string) =>
-  withRaw(db, tenantId, async (c) =>
-    (
-      await c.query<{ batch_id: string; event_ids: string[]; seqs: string[] }>(
-        `SELECT batch_id::text, event_ids::text[], seqs::text[] FROM webhook_batch_parts WHERE sink_id = $1
+  withRaw(
+    db,
+    tenantId,
+    async (c) =>
+      (
+        await c.query<{ batch_id: string; event_ids: string[]; seqs: string[] }>(
+          `SELECT batch_id::text, event_ids::text[], seqs::text[] FROM webhook_batch_parts WHERE sink_id = $1
           ORDER BY seqs[1]`,
-        [sinkId],
-      )
-    ).rows,
+          [sinkId],
+        )
+      ).rows,
   );
 const directDelivered = async (tenantId: string, sinkId: string) =>
   withRaw(db, tenantId, async (c) =>

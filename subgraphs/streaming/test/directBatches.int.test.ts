@@ -93,13 +93,16 @@ async function emitTogether(tenantId: string, sessions: string[], n: number, fro
 }
 
 const journalOf = (tenantId: string, sinkId: string) =>
-  withRaw(db, tenantId, async (c) =>
-    (
-      await c.query<{ batch_id: string; event_ids: string[] }>(
-        `SELECT batch_id::text, event_ids::text[] FROM webhook_batch_parts WHERE sink_id = $1 ORDER BY seqs[1]`,
-        [sinkId],
-      )
-    ).rows,
+  withRaw(
+    db,
+    tenantId,
+    async (c) =>
+      (
+        await c.query<{ batch_id: string; event_ids: string[] }>(
+          `SELECT batch_id::text, event_ids::text[] FROM webhook_batch_parts WHERE sink_id = $1 ORDER BY seqs[1]`,
+          [sinkId],
+        )
+      ).rows,
   );
 const deliveriesOf = (tenantId: string, sinkId: string) =>
   withTenant(db, tenantId, (tx) => tx.delivery.findMany({ where: { sinkId }, orderBy: { seq: 'asc' } }));
@@ -129,7 +132,17 @@ describe('batched sinks dispatched straight from the consumer', () => {
     r.setSecrets([s.secret]);
     const sessions = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
     for (let k = 0; k < 6; k++) await emitTogether(tn.id, sessions, 6, k * 2);
-    await r.until(() => new Set(r.accepted().flatMap(eventsOf).map((e) => e.id)).size >= 36, 30_000, '36 events');
+    await r.until(
+      () =>
+        new Set(
+          r
+            .accepted()
+            .flatMap(eventsOf)
+            .map((e) => e.id),
+        ).size >= 36,
+      30_000,
+      '36 events',
+    );
     expect(r.all.every((q) => q.verified)).toBe(true);
 
     // The refused batch went out again under its id with byte for byte the same body.
@@ -156,7 +169,13 @@ describe('batched sinks dispatched straight from the consumer', () => {
     const before = rows.length;
     const more = await emitTogether(tn.id, sessions, 9, 12);
     await r.until(
-      () => new Set(r.accepted().flatMap(eventsOf).map((e) => e.id)).size >= 45,
+      () =>
+        new Set(
+          r
+            .accepted()
+            .flatMap(eventsOf)
+            .map((e) => e.id),
+        ).size >= 45,
       30_000,
       '9 more events',
     );
@@ -249,7 +268,8 @@ describe('batched sinks dispatched straight from the consumer', () => {
     // Each fast event arrived well within a second of its commit, while the slow sink had had at
     // most one answer (2 s each, one batch in flight per sink).
     for (const rcv of [fast, fastOther])
-      for (const q of rcv.accepted()) for (const e of eventsOf(q)) expect(q.at - emittedAt.get(e.id)!).toBeLessThan(1_000);
+      for (const q of rcv.accepted())
+        for (const e of eventsOf(q)) expect(q.at - emittedAt.get(e.id)!).toBeLessThan(1_000);
     expect(slow.accepted().length).toBeLessThanOrEqual(1);
     await slow.until(() => slow.accepted().flatMap(eventsOf).length >= 40, 30_000, 'slow sink got 40');
     expect(
@@ -299,9 +319,9 @@ describe('batched sinks dispatched straight from the consumer', () => {
     expect(await journalOf(b.id, s.sink.id)).toEqual([]);
     await withRaw(db, b.id, async (c) => {
       expect((await c.query('SELECT 1 FROM webhook_batch_parts')).rowCount).toBe(0);
-      expect((await c.query(`UPDATE webhook_batch_parts SET owner = 'b' WHERE sink_id = $1`, [s.sink.id])).rowCount).toBe(
-        0,
-      );
+      expect(
+        (await c.query(`UPDATE webhook_batch_parts SET owner = 'b' WHERE sink_id = $1`, [s.sink.id])).rowCount,
+      ).toBe(0);
       expect((await c.query('DELETE FROM webhook_batch_parts WHERE sink_id = $1', [s.sink.id])).rowCount).toBe(0);
     });
     // …nor write a row for tenant A (WITH CHECK).

@@ -180,12 +180,16 @@ export function createDirectDispatcher(o: DirectDispatcherOptions): DirectDispat
         const items = doneQueue;
         doneQueue = [];
         try {
-          await rawQuery(o.db, 'SELECT app_webhook_parts_delivered($1::uuid[], $2::uuid[], $3::uuid[], $4::integer[])', [
-            items.map((i) => i.tenantId),
-            items.map((i) => i.sinkId),
-            items.map((i) => i.batchId),
-            items.map((i) => i.n),
-          ]);
+          await rawQuery(
+            o.db,
+            'SELECT app_webhook_parts_delivered($1::uuid[], $2::uuid[], $3::uuid[], $4::integer[])',
+            [
+              items.map((i) => i.tenantId),
+              items.map((i) => i.sinkId),
+              items.map((i) => i.batchId),
+              items.map((i) => i.n),
+            ],
+          );
         } catch (err) {
           // Not renewed any more: the sweeper converts them once their lease ran out and they go
           // out again under the same webhook-ids (at least once).
@@ -343,8 +347,7 @@ export function createDirectDispatcher(o: DirectDispatcherOptions): DirectDispat
     const started = Date.now();
     const held = new Map<string, SinkState>();
     for (const s of sinks.values())
-      for (const b of [s.inflight, ...s.queue, s.open])
-        if (b && b.openedAt < started) held.set(b.id, s);
+      for (const b of [s.inflight, ...s.queue, s.open]) if (b && b.openedAt < started) held.set(b.id, s);
     if (held.size === 0) return;
     let renewed: Set<string>;
     try {
