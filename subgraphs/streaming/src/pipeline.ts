@@ -4,6 +4,7 @@ import type { Logger } from '@lt/logger';
 import { WEBHOOK_CONSUMER, createEventConsumer, type EventConsumer } from './consumers/eventConsumer';
 import { createBatchDispatcher } from './delivery/batchDispatcher';
 import { createDeliveredRecorder } from './delivery/deliveredRecorder';
+import { createAttempter } from './delivery/attempt';
 import { createDirectDispatcher } from './delivery/directDispatcher';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher';
 import { defaultDeliveryPolicy, type DeliveryPolicy } from './delivery/schedule';
@@ -95,7 +96,9 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
   // for them (successes delete journal rows, many per statement), otherwise PARKED: one leased
   // batch per request (batch dispatcher), each success one statement.
   const single = createDispatcher({ ...dispatcherOptions, recorder: createDeliveredRecorder(o.db) });
-  const batched = createBatchDispatcher(dispatcherOptions);
+  // One breaker per batched sink, whichever path sends its batch.
+  const attempter = createAttempter(dispatcherOptions);
+  const batched = createBatchDispatcher({ ...dispatcherOptions, attempter });
   const direct =
     o.directBatches === false
       ? undefined
@@ -104,6 +107,7 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
           log: log.child({ component: 'direct' }),
           ...(o.directLeaseMs ? { leaseMs: o.directLeaseMs } : {}),
           onConverted: () => batched.wake(),
+          attempter,
         });
   const dispatcher: Dispatcher = {
     start() {
@@ -115,12 +119,12 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
       single.wake();
       batched.wake();
     },
-    breakerState: (sinkId) =>
-      direct?.breakerState(sinkId) ?? batched.breakerState(sinkId) ?? single.breakerState(sinkId),
+    breakerState: (sinkId) => batched.breakerState(sinkId) ?? single.breakerState(sinkId),
     async stop() {
       // The direct path first: what it still holds becomes deliveries rows (due now).
       await direct?.stop();
       await Promise.all([single.stop(), batched.stop()]);
+      attempter.close();
     },
   };
   const consumer = createEventConsumer({

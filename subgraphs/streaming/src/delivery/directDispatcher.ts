@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { withTenant, type Db } from '@lt/db';
 import type { Logger } from '@lt/logger';
 import { rawQuery } from '../data/raw';
-import { createAttempter, sinkOf, type Attempted, type BreakerState, type LeasedSink } from './attempt';
+import { createAttempter, sinkOf, type Attempted, type Attempter, type BreakerState, type LeasedSink } from './attempt';
 import { recordOutcome } from './recordOutcome';
 import type { DeliveryPolicy } from './schedule';
 import type { UrlPolicy } from './urlPolicy';
@@ -93,6 +93,8 @@ export interface DirectDispatcherOptions {
   maxBytesInMemory?: number;
   /** Journal rows became deliveries rows: the leased path has work. */
   onConverted?: () => void;
+  /** Shared with the batch dispatcher (one breaker per sink); closed by its owner. Default: own. */
+  attempter?: Attempter;
 }
 
 export interface DirectDispatcher {
@@ -148,7 +150,7 @@ export function createDirectDispatcher(o: DirectDispatcherOptions): DirectDispat
   const boundOf = o.maxEventsInMemory ?? ((max: number) => Math.max(2 * max, 5_000));
   const maxBytes = o.maxBytesInMemory ?? 32 * 1024 * 1024;
   const scope = o.tenantIds ? [...o.tenantIds] : null;
-  const attempter = createAttempter(o);
+  const attempter = o.attempter ?? createAttempter(o);
   const sinks = new Map<string, SinkState>();
   const batchedTenants = new Set<string>();
   const locks = new Map<string, Promise<unknown>>();
@@ -533,7 +535,7 @@ export function createDirectDispatcher(o: DirectDispatcherOptions): DirectDispat
           );
       }
       await doneRunning;
-      attempter.close();
+      if (!o.attempter) attempter.close();
     },
   };
 }
