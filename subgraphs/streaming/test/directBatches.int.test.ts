@@ -36,7 +36,7 @@ const eventsOf = (r: Received): Envelope[] => (r.body as unknown as { data: { ev
 beforeAll(async () => {
   db = createDb({ url: testEnv().databaseUrl });
   cleanup.add(() => db.$disconnect());
-  for (let i = 0; i < 6; i++) t.push(await createTestTenant(db, `direct${i}`));
+  for (let i = 0; i < 7; i++) t.push(await createTestTenant(db, `direct${i}`));
   pipeline = await startStreamingPipeline({
     db,
     log,
@@ -192,6 +192,43 @@ describe('batched sinks dispatched straight from the consumer', () => {
     ).toEqual(new Set(more.map((e) => e.id)));
     for (const [, is] of firstArrivalOrder(r.accepted())) expect(is).toEqual([...Array(15).keys()]);
     await waitFor(async () => (await journalOf(tn.id, s.sink.id)).length === 0, { what: 'journal emptied' });
+  });
+
+  it('rows parked behind direct batches still in memory wait for them: the leased path skips a sink with live journal rows', async () => {
+    const tn = t[6]!;
+    const r = await receiver(() => ({ status: 200, afterMs: 300 }));
+    const s = await sink(tn.id, r.url, { maxEvents: 5, maxWaitMs: 0 });
+    r.setSecrets([s.secret]);
+    const session = crypto.randomUUID();
+    const direct = await emitTogether(tn.id, [session], 15);
+    await waitFor(async () => new Set((await journalOf(tn.id, s.sink.id)).map((p) => p.batch_id)).size === 3, {
+      what: 'three direct batches journaled',
+    });
+    // Another process parks a later event of the session (a PENDING row, a later seq), due now…
+    const lateId = crypto.randomUUID();
+    await withRaw(db, tn.id, (c) =>
+      c.query(
+        `INSERT INTO deliveries (id, tenant_id, sink_id, event_id, topic, type, payload, ordering_key, next_attempt_at,
+                                 updated_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, 'LOCATION_UPDATES', 'location.recorded.v1', $4::jsonb, 'k', now(), now())`,
+        [
+          tn.id,
+          s.sink.id,
+          lateId,
+          JSON.stringify({ id: lateId, tenantId: tn.id, type: 'location.recorded.v1', data: { s: session, i: 15 } }),
+        ],
+      ),
+    );
+    // …and this process's next events are parked behind it (the sink has a PENDING row).
+    const parked = await emitTogether(tn.id, [session], 5, 16);
+    await r.until(() => r.accepted().flatMap(eventsOf).length >= 21, 30_000, '21 events');
+    expect(
+      r
+        .accepted()
+        .flatMap(eventsOf)
+        .map((e) => e.id),
+    ).toEqual([...direct.map((e) => e.id), lateId, ...parked.map((e) => e.id)]);
+    expect(r.all.every((q) => q.verified)).toBe(true);
   });
 
   it('a journal batch whose owner stopped renewing its lease is converted and sent with its webhook-id and body', async () => {
