@@ -70,14 +70,18 @@ $$ WITH x AS (SELECT * FROM unnest(p_tenant_ids, p_sink_ids, p_batch_ids, p_coun
       RETURNING 1)
    SELECT count(*)::integer FROM d $$;
 
--- The owner renews the leases of the batches it holds; returns the ones it still has (a batch
--- missing here was converted by a sweeper after its lease ran out: the owner drops it).
+-- The owner renews the leases of the batches it holds; returns the ones it may keep sending. A
+-- batch missing here was converted by a sweeper after its lease ran out, or its sink was deleted,
+-- paused or disabled meanwhile: the owner drops it (a paused sink's rows are then converted once
+-- their lease runs out and wait, PENDING, as the leased path's do).
 CREATE FUNCTION app_webhook_parts_renew(p_owner text, p_batch_ids uuid[], p_lease_ms integer)
 RETURNS TABLE (batch_id uuid)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public AS
 $$ UPDATE webhook_batch_parts p
       SET lease_until = now() + make_interval(secs => greatest(p_lease_ms, 1) / 1000.0)
+     FROM stream_sinks k
     WHERE p.owner = p_owner AND p.batch_id = ANY(p_batch_ids)
+      AND k.id = p.sink_id AND k.tenant_id = p.tenant_id AND k.status = 'ACTIVE'
    RETURNING p.batch_id $$;
 
 -- Converts journal batches of one sink into PENDING deliveries rows (one per event, with the seq

@@ -369,8 +369,9 @@ export function createDirectDispatcher(o: DirectDispatcherOptions): DirectDispat
     const lost = new Set<SinkState>();
     for (const [id, s] of held) if (!renewed.has(id) && stillHeld(s, id)) lost.add(s);
     for (const s of lost) {
-      // Swept (this process stalled past the lease): the leased path owns those events now.
-      o.log.warn('direct batches lost their lease', { sinkId: s.id });
+      // Swept (this process stalled past the lease: the leased path owns those events now), or the
+      // sink was paused, disabled or deleted: what is in memory is dropped, not sent.
+      o.log.warn('direct batches no longer renewable', { sinkId: s.id });
       await withTenantLock(s.tenantId, async () => {
         takeAll(s);
       });
