@@ -283,12 +283,22 @@ export function createDirectDispatcher(o: DirectDispatcherOptions): DirectDispat
   }
 
   async function convert(s: SinkState, batches: Batch[], keep: string[]) {
-    // A kept (failed) batch is held for the lease until its outcome sets its retry time.
-    return rawQuery<{ batch_id: string; delivery_ids: string; events: string; newest: Date }>(
-      o.db,
-      'SELECT * FROM app_webhook_parts_convert($1::uuid, $2::uuid, $3::uuid[], $4::uuid[], $5)',
-      [s.tenantId, s.id, batches.map((b) => b.id), keep, leaseMs],
-    );
+    // A kept (failed) batch is held for the lease until its outcome sets its retry time. Up to 3
+    // tries (a transient error would otherwise leave the rows to the sweeper, and the sink's
+    // leased path waiting, for a whole lease).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await rawQuery<{ batch_id: string; delivery_ids: string; events: string; newest: Date }>(
+          o.db,
+          'SELECT * FROM app_webhook_parts_convert($1::uuid, $2::uuid, $3::uuid[], $4::uuid[], $5)',
+          [s.tenantId, s.id, batches.map((b) => b.id), keep, leaseMs],
+        );
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        o.log.warn('direct batch conversion failed, trying again', { sinkId: s.id, attempt, err: String(err) });
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   }
 
   /** A direct batch failed (under the tenant's lock): the sink's journal becomes deliveries rows. */
