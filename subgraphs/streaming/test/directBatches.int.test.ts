@@ -4,7 +4,9 @@
  * failed direct batch becomes deliveries rows and is retried by the leased path under the same
  * webhook-id with the same body, sessions stay in order through the switch and back; a journal row
  * whose owner stopped renewing it is converted and sent with its batch id and body; a slow sink
- * leaves fast ones alone; a sink's memory is bounded; the journal is isolated between tenants.
+ * leaves fast ones alone; a sink's memory is bounded; rows parked behind direct batches still in
+ * memory wait for them; the journal is isolated between tenants. The kill -9 case is
+ * crash.int.test.ts (its batched sink runs on this path).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
