@@ -4,6 +4,8 @@ import type { Logger } from '@lt/logger';
 import { WEBHOOK_CONSUMER, createEventConsumer, type EventConsumer } from './consumers/eventConsumer';
 import { createBatchDispatcher } from './delivery/batchDispatcher';
 import { createDeliveredRecorder } from './delivery/deliveredRecorder';
+import { createAttempter } from './delivery/attempt';
+import { createDirectDispatcher } from './delivery/directDispatcher';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher';
 import { defaultDeliveryPolicy, type DeliveryPolicy } from './delivery/schedule';
 import type { UrlPolicy } from './delivery/urlPolicy';
@@ -35,6 +37,13 @@ export interface StreamingPipelineOptions {
   dispatcherPollIntervalMs?: number;
   /** Only these tenants (tests sharing one database). Default: all. */
   tenantIds?: readonly string[];
+  /**
+   * Batched sinks straight from the consumer while they have no PENDING deliveries row (the
+   * DIRECT state). Default true; false: every event is parked as a deliveries row.
+   */
+  directBatches?: boolean;
+  /** Lease of the direct path's journal rows, ms (tests). Default attemptTimeoutMs × 2 + 5 s. */
+  directLeaseMs?: number;
 }
 
 export interface StreamingStatusProbe {
@@ -83,13 +92,28 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     ...(o.tenantIds ? { tenantIds: o.tenantIds } : {}),
   };
   // Unbatched sinks: one delivery per request (dispatcher), successes recorded together in one
-  // statement; batched sinks: one batch per request, each success one statement.
+  // statement; batched sinks: DIRECT from the consumer's memory while Postgres holds no PENDING row
+  // for them (successes delete journal rows, many per statement), otherwise PARKED: one leased
+  // batch per request (batch dispatcher), each success one statement.
   const single = createDispatcher({ ...dispatcherOptions, recorder: createDeliveredRecorder(o.db) });
-  const batched = createBatchDispatcher(dispatcherOptions);
+  // One breaker per batched sink, whichever path sends its batch.
+  const attempter = createAttempter(dispatcherOptions);
+  const batched = createBatchDispatcher({ ...dispatcherOptions, attempter });
+  const direct =
+    o.directBatches === false
+      ? undefined
+      : createDirectDispatcher({
+          ...dispatcherOptions,
+          log: log.child({ component: 'direct' }),
+          ...(o.directLeaseMs ? { leaseMs: o.directLeaseMs } : {}),
+          onConverted: () => batched.wake(),
+          attempter,
+        });
   const dispatcher: Dispatcher = {
     start() {
       single.start();
       batched.start();
+      direct?.start();
     },
     wake() {
       single.wake();
@@ -97,7 +121,10 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     },
     breakerState: (sinkId) => batched.breakerState(sinkId) ?? single.breakerState(sinkId),
     async stop() {
+      // The direct path first: what it still holds becomes deliveries rows (due now).
+      await direct?.stop();
       await Promise.all([single.stop(), batched.stop()]);
+      attempter.close();
     },
   };
   const consumer = createEventConsumer({
@@ -107,6 +134,7 @@ export async function startStreamingPipeline(o: StreamingPipelineOptions): Promi
     groupId: o.groupId,
     log: log.child({ component: 'consumer' }),
     onParked: () => dispatcher.wake(),
+    ...(direct ? { direct } : {}),
   });
   const relay =
     o.relay === false

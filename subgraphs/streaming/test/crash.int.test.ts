@@ -13,6 +13,7 @@ import { createDb, setupDatabase, withTenant, type Db, MIGRATIONS_DIR } from '@l
 import { appendOutbox, Topic } from '@lt/events';
 import { Cleanup, createTestTenant, freePort, testEnv, uniqueName, waitFor } from '@lt/testing';
 import { encryptSecret, generateSecret } from '../src/crypto/secrets';
+import { withRaw } from '../src/data/raw';
 import { insertSink } from '../src/data/sinks';
 import { startReceiver, type Received } from './support/receiver';
 
@@ -86,6 +87,13 @@ async function startProcess(): Promise<{ child: ChildProcess; output: () => stri
   return { child, output: () => output };
 }
 
+/** Journal rows of the tenant (direct batches held in some process's memory). */
+const journalRows = async (tenantId: string) =>
+  Number(
+    (await withRaw(db, tenantId, (c) => c.query<{ n: string }>('SELECT count(*)::text AS n FROM webhook_batch_parts')))
+      .rows[0]!.n,
+  );
+
 interface Envelope {
   id: string;
   data: { s: number; i: number };
@@ -99,9 +107,10 @@ describe('kill -9 of the streaming process mid-stream', () => {
     const single = await startReceiver();
     cleanup.add(() => batched.stop());
     cleanup.add(() => single.stop());
+    let batchedSinkId = '';
     const mk = async (url: string, batch: boolean) => {
       const secret = generateSecret();
-      await withTenant(db, tenant.id, (tx) =>
+      const created = await withTenant(db, tenant.id, (tx) =>
         insertSink(tx, {
           tenantId: tenant.id,
           name: batch ? 'batched' : 'single',
@@ -111,6 +120,7 @@ describe('kill -9 of the streaming process mid-stream', () => {
           ...(batch ? { batchMaxEvents: 25, batchMaxWaitMs: 20 } : {}),
         }),
       );
+      if (batch) batchedSinkId = created.id;
       return secret;
     };
     batched.setSecrets([await mk(batched.url, true)]);
@@ -145,6 +155,10 @@ describe('kill -9 of the streaming process mid-stream', () => {
     first.child.kill('SIGKILL');
     await killed;
     expect(first.child.signalCode).toBe('SIGKILL');
+    // The batched sink was on the direct path: batches went out without deliveries rows, and the
+    // dead process left journal rows behind (its batches in memory), which the next one converts.
+    const journalAtKill = await journalRows(tenant.id);
+    expect(journalAtKill).toBeGreaterThan(0);
     // Killed mid-load: the batched sink had only part of the stream.
     expect(batched.accepted().flatMap(batchEvents).length).toBeLessThan(TXS * PER_TX);
     await writer;
@@ -181,6 +195,11 @@ describe('kill -9 of the streaming process mid-stream', () => {
       }
     }
     expect(single.accepted().every((r) => r.id === r.body.id)).toBe(true);
+    expect(await journalRows(tenant.id)).toBe(0);
+    const progress = await withRaw(db, tenant.id, (c) =>
+      c.query<{ n: string }>('SELECT direct_delivered::text AS n FROM stream_sinks WHERE id = $1', [batchedSinkId]),
+    );
+    expect(Number(progress.rows[0]!.n)).toBeGreaterThan(0);
 
     // Each session in order (first arrival of each event).
     const firstOrder = (events: Envelope[]) => {

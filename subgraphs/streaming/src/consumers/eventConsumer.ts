@@ -2,6 +2,7 @@ import type { Db } from '@lt/db';
 import { withRaw } from '../data/raw';
 import type { Logger } from '@lt/logger';
 import type { ParkItem } from '../data/deliveries';
+import type { DirectDispatcher, DirectPlan, DirectSinkRow } from '../delivery/directDispatcher';
 import type { EventLog, LogConsumer, LogMessage } from '../eventLog';
 import { STREAM_TOPICS, type StreamTopic, type TopicNames } from '../kafka/client';
 import { parseEnvelope } from './parseEnvelope';
@@ -20,6 +21,11 @@ export interface EventConsumerOptions {
   consumerName?: string;
   /** Messages per database transaction. Default 1_000. */
   chunkSize?: number;
+  /**
+   * The direct path of batched sinks: without it every sink's events are parked as deliveries
+   * rows (the leased path).
+   */
+  direct?: DirectDispatcher;
 }
 
 export interface EventConsumer {
@@ -32,7 +38,8 @@ type Parsed = ParkItem;
 /**
  * Reads the domain topics and parks one PENDING delivery per ACTIVE subscribed sink of each
  * event's tenant, in that tenant's transaction, together with the processed_events rows that make a
- * redelivered message a no-op. Offsets are resolved only after their chunk is committed to the
+ * redelivered message a no-op; a batched sink in the DIRECT state instead gets one journal row per
+ * batch the chunk feeds and the events in memory (the direct dispatcher sends them). Offsets are resolved only after their chunk is committed to the
  * database: an event is committed to Kafka once it is parked (the dispatcher owns it), never before.
  * A batch is handled in chunks, one transaction per tenant per chunk (a transaction per message
  * costs ~10 ms of round trips and capped throughput at ~40 events/s).
@@ -44,14 +51,23 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
   const consumerName = o.consumerName ?? WEBHOOK_CONSUMER;
   const chunkSize = o.chunkSize ?? 1_000;
   let consumer: LogConsumer | undefined;
+  let assignment = '';
 
   /**
    * One transaction of the tenant on node-postgres (the arrays of a 1,000-message chunk cost the
    * Prisma client more than Postgres takes to run the statements): processed_events for the new
-   * ids, the tenant's ACTIVE subscribed sinks, and one PENDING delivery per (event, sink) in
-   * message order (each (sink, session) chain and each batched sink's run get increasing seq).
+   * ids, the tenant's ACTIVE subscribed sinks, one PENDING delivery per (event, parked sink) in
+   * message order (each (sink, session) chain and each batched sink's run get increasing seq), and
+   * for each DIRECT batched sink (only when the caller holds the tenant's lock) one journal row per
+   * batch the chunk feeds. Returns the rows parked and the direct plan to apply once committed.
    */
-  async function parkTenant(tenantId: string, topic: StreamTopic, items: Parsed[]): Promise<number> {
+  async function parkTenant(
+    tenantId: string,
+    topic: StreamTopic,
+    items: Parsed[],
+    locked: boolean,
+  ): Promise<{ parked: number; plan?: DirectPlan }> {
+    const direct = o.direct;
     return withRaw(o.db, tenantId, async (c) => {
       const fresh = await c.query<{ event_id: string }>(
         `INSERT INTO processed_events (consumer, event_id, tenant_id)
@@ -59,35 +75,85 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
          ON CONFLICT DO NOTHING RETURNING event_id::text`,
         [consumerName, tenantId, items.map((p) => p.event.id)],
       );
-      if (fresh.rowCount === 0) return 0;
+      if (fresh.rowCount === 0) return { parked: 0 };
       const isNew = new Set(fresh.rows.map((r) => r.event_id));
-      const sinks = await c.query<{ id: string }>(
-        `SELECT id::text FROM stream_sinks WHERE status = 'ACTIVE' AND $1 = ANY(topics)`,
-        [topic],
-      );
-      if (sinks.rowCount === 0) return 0;
+      const sinks = direct
+        ? await c.query<DirectSinkRow & { id: string }>(
+            `SELECT s.id::text, s.id::text AS sink_id, s.tenant_id::text, s.url, s.secret_enc, s.previous_secret_enc,
+                    s.previous_secret_expires_at, s.failing_since, s.batch_max_events, s.batch_max_wait_ms,
+                    s.batch_max_events IS NOT NULL AND EXISTS (
+                      SELECT 1 FROM deliveries d WHERE d.sink_id = s.id AND d.status = 'PENDING') AS has_pending,
+                    s.batch_max_events IS NOT NULL AND EXISTS (
+                      SELECT 1 FROM webhook_batch_parts p
+                       WHERE p.sink_id = s.id AND p.owner <> $2 AND p.lease_until > now()) AS foreign_parts
+               FROM stream_sinks s WHERE s.status = 'ACTIVE' AND $1 = ANY(s.topics)`,
+            [topic, direct.owner],
+          )
+        : await c.query<{ id: string }>(
+            `SELECT id::text FROM stream_sinks WHERE status = 'ACTIVE' AND $1 = ANY(topics)`,
+            [topic],
+          );
+      if (sinks.rowCount === 0) return { parked: 0 };
       const park = items.filter((p) => isNew.has(p.event.id));
-      const r = await c.query(
-        `INSERT INTO deliveries (id, tenant_id, sink_id, event_id, topic, type, payload, ordering_key,
-                                 next_attempt_at, updated_at)
-         SELECT gen_random_uuid(), $1::uuid, s.sink_id, e.event_id, $2, e.type, e.payload::jsonb,
-                e.ordering_key, now(), now()
-           FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[])
-                  WITH ORDINALITY AS e(event_id, type, payload, ordering_key, n)
-          CROSS JOIN unnest($7::uuid[]) WITH ORDINALITY AS s(sink_id, m)
-          ORDER BY e.n, s.m
-         ON CONFLICT (tenant_id, sink_id, event_id) DO NOTHING`,
-        [
-          tenantId,
-          topic,
-          park.map((i) => i.event.id),
-          park.map((i) => i.event.type),
-          park.map((i) => i.json),
-          park.map((i) => i.orderingKey),
-          sinks.rows.map((s) => s.id),
-        ],
+      let directIds: string[] = [];
+      if (direct) {
+        const batched = (sinks.rows as unknown as DirectSinkRow[]).filter((r) => r.batch_max_events !== null);
+        if (batched.length > 0 && !locked) {
+          // Seen for the first time here: again under the tenant's lock (rolled back, nothing written).
+          direct.noteBatched(tenantId);
+          throw new NeedsTenantLock();
+        }
+        if (locked) directIds = direct.decide(tenantId, batched);
+      }
+      const parkSinks = sinks.rows.filter((s) => !directIds.includes(s.id)).map((s) => s.id);
+      let parked = 0;
+      if (parkSinks.length > 0) {
+        const r = await c.query(
+          `INSERT INTO deliveries (id, tenant_id, sink_id, event_id, topic, type, payload, ordering_key,
+                                   next_attempt_at, updated_at)
+           SELECT gen_random_uuid(), $1::uuid, s.sink_id, e.event_id, $2, e.type, e.payload::jsonb,
+                  e.ordering_key, now(), now()
+             FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[])
+                    WITH ORDINALITY AS e(event_id, type, payload, ordering_key, n)
+            CROSS JOIN unnest($7::uuid[]) WITH ORDINALITY AS s(sink_id, m)
+            ORDER BY e.n, s.m
+           ON CONFLICT (tenant_id, sink_id, event_id) DO NOTHING`,
+          [
+            tenantId,
+            topic,
+            park.map((i) => i.event.id),
+            park.map((i) => i.event.type),
+            park.map((i) => i.json),
+            park.map((i) => i.orderingKey),
+            parkSinks,
+          ],
+        );
+        parked = r.rowCount ?? 0;
+      }
+      if (!direct || directIds.length === 0) return { parked };
+      const plan = direct.plan(
+        directIds,
+        park.map((i) => ({ id: i.event.id, type: i.event.type, orderingKey: i.orderingKey, json: i.json })),
       );
-      return r.rowCount ?? 0;
+      await direct.write(c, tenantId, topic, plan);
+      return { parked, plan };
+    });
+  }
+
+  /** A tenant's share of a chunk; under its lock when it has batched sinks (the direct path). */
+  async function handleTenant(tenantId: string, topic: StreamTopic, items: Parsed[]): Promise<number> {
+    const direct = o.direct;
+    if (!direct?.hasBatched(tenantId)) {
+      try {
+        return (await parkTenant(tenantId, topic, items, false)).parked;
+      } catch (err) {
+        if (!(err instanceof NeedsTenantLock)) throw err;
+      }
+    }
+    return direct!.withTenantLock(tenantId, async () => {
+      const r = await parkTenant(tenantId, topic, items, true);
+      if (r.plan) await direct!.apply(r.plan);
+      return r.parked;
     });
   }
 
@@ -105,7 +171,7 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
       byTenant.set(event.tenantId, list);
     }
     let parked = 0;
-    for (const [tenantId, items] of byTenant) parked += await parkTenant(tenantId, streamTopic!, items);
+    for (const [tenantId, items] of byTenant) parked += await handleTenant(tenantId, streamTopic!, items);
     if (parked > 0) o.onParked?.();
   }
 
@@ -119,6 +185,13 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
         // not hold up the others' partitions.
         partitionsConcurrently: 9,
         eachBatch: async (batch, { resolveOffset, heartbeat, isRunning }) => {
+          // After a rebalance a partition may come from a member that still holds its older events
+          // in memory: every direct sink is checked against Postgres again.
+          const assigned = JSON.stringify(consumer?.assignment() ?? {});
+          if (assigned !== assignment) {
+            assignment = assigned;
+            o.direct?.rebalanced();
+          }
           for (let i = 0; i < batch.messages.length; i += chunkSize) {
             if (!isRunning()) return;
             const chunk = batch.messages.slice(i, i + chunkSize);
@@ -134,3 +207,6 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
     },
   };
 }
+
+/** A tenant's batched sinks were first seen in a transaction that did not hold the tenant's lock. */
+class NeedsTenantLock extends Error {}

@@ -10,7 +10,10 @@ export interface ParkItem {
   orderingKey: string;
 }
 
-/** Counts by status and the last success, for `StreamSink.stats`. */
+/**
+ * Counts by status and the last success, for `StreamSink.stats`. `delivered` includes the events
+ * of batches sent straight from the consumer (counted on the sink, they have no deliveries row).
+ */
 export async function sinkStats(tx: Tx, sinkId: string) {
   const groups = await tx.delivery.groupBy({ by: ['status'], where: { sinkId }, _count: { _all: true } });
   const count = (s: DeliveryStatus) => groups.find((g) => g.status === s)?._count._all ?? 0;
@@ -19,12 +22,15 @@ export async function sinkStats(tx: Tx, sinkId: string) {
     orderBy: { deliveredAt: 'desc' },
     select: { deliveredAt: true },
   });
+  const [direct] = await tx.$queryRaw<{ n: bigint; at: Date | null }[]>`
+    SELECT direct_delivered AS n, direct_delivered_at AS at FROM stream_sinks WHERE id = ${sinkId}::uuid`;
+  const lastAt = [last?.deliveredAt, direct?.at].filter((d): d is Date => !!d).sort((a, b) => +b - +a)[0];
   return {
-    delivered: count('DELIVERED'),
+    delivered: count('DELIVERED') + Number(direct?.n ?? 0),
     pending: count('PENDING'),
     failed: count('FAILED'),
     dead: count('DEAD'),
-    lastDeliveredAt: last?.deliveredAt ?? null,
+    lastDeliveredAt: lastAt ?? null,
   };
 }
 

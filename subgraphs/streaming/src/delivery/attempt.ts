@@ -114,6 +114,9 @@ export function sinkOf(l: LeasedSink): StreamSinkModel {
   } as unknown as StreamSinkModel;
 }
 
+/** One attempter: what the batch dispatcher and the direct path share for batched sinks. */
+export type Attempter = ReturnType<typeof createAttempter>;
+
 class AttemptFailed extends Error {
   constructor(readonly outcome: Extract<AttemptOutcome, { kind: 'failed' | 'refused' }>) {
     super(outcome.error);

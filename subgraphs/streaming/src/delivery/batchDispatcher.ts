@@ -1,7 +1,7 @@
 import { withTenant, type Db } from '@lt/db';
 import { rawQuery } from '../data/raw';
 import type { Logger } from '@lt/logger';
-import { createAttempter, sinkOf, type BreakerState, type LeasedSink } from './attempt';
+import { createAttempter, sinkOf, type Attempter, type BreakerState, type LeasedSink } from './attempt';
 import { createLeaseLoop } from './leaseLoop';
 import type { DeliveryPolicy } from './schedule';
 import type { UrlPolicy } from './urlPolicy';
@@ -19,6 +19,11 @@ export interface BatchDispatcherOptions {
   pollIntervalMs?: number;
   /** Only these tenants (tests). Default: every tenant. */
   tenantIds?: readonly string[];
+  /**
+   * The attempter (breakers per sink) shared with the direct path, so a batched sink has one
+   * breaker whichever path sends it; closed by its owner. Default: one of its own.
+   */
+  attempter?: Attempter;
 }
 
 export interface BatchDispatcher {
@@ -60,7 +65,7 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
   const pollMs = o.pollIntervalMs ?? 500;
   const leaseMs = o.policy.attemptTimeoutMs * 2 + 5_000;
   const scope = o.tenantIds ? [...o.tenantIds] : null;
-  const attempter = createAttempter(o);
+  const attempter = o.attempter ?? createAttempter(o);
   const loop = createLeaseLoop<LeaseRow>({
     concurrency: o.concurrency ?? 32,
     pollMs,
@@ -136,7 +141,7 @@ export function createBatchDispatcher(o: BatchDispatcherOptions): BatchDispatche
     breakerState: (sinkId) => attempter.breakerState(sinkId),
     async stop() {
       await loop.stop();
-      attempter.close();
+      if (!o.attempter) attempter.close();
     },
   };
 }

@@ -5,6 +5,8 @@ import { listenOnFreePort } from '@lt/testing';
 export interface Received {
   id: string;
   body: { id: string; type: string; tenantId: string; data: Record<string, unknown> };
+  /** The request body exactly as received. */
+  raw: string;
   headers: IncomingHttpHeaders;
   /** The `standardwebhooks` package (an independent implementation) accepted the signature. */
   verified: boolean;
@@ -13,8 +15,15 @@ export interface Received {
   at: number;
 }
 
-/** Decides the answer to one request: a status code, or 'hang' (never answers). */
-export type Behaviour = (r: { id: string; nth: number; body: Received['body'] }) => number | 'hang';
+/**
+ * Decides the answer to one request: a status code, 'hang' (never answers), or a status code sent
+ * after a delay.
+ */
+export type Behaviour = (r: {
+  id: string;
+  nth: number;
+  body: Received['body'];
+}) => number | 'hang' | { status: number; afterMs: number };
 
 /**
  * A local webhook receiver on 127.0.0.1 port 0 that verifies every request with `standardwebhooks`
@@ -44,13 +53,16 @@ export async function startReceiver(behaviour: Behaviour = () => 200) {
       attemptsById.set(id, nth);
       const body = JSON.parse(raw) as Received['body'];
       const answer = verified ? behaviour({ id, nth, body }) : 401;
-      if (answer !== 'hang') {
-        all.push({ id, body, headers: req.headers, verified, status: answer, at: Date.now() });
-        res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer >= 300 ? 'x'.repeat(5_000) : 'ok');
-      } else {
-        all.push({ id, body, headers: req.headers, verified, status: 0, at: Date.now() });
-      }
-      for (const l of listeners) l();
+      const respond = (status: number): void => {
+        all.push({ id, body, raw, headers: req.headers, verified, status, at: Date.now() });
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 300 ? 'x'.repeat(5_000) : 'ok');
+        for (const l of listeners) l();
+      };
+      if (answer === 'hang') {
+        all.push({ id, body, raw, headers: req.headers, verified, status: 0, at: Date.now() });
+        for (const l of listeners) l();
+      } else if (typeof answer === 'number') respond(answer);
+      else setTimeout(() => respond(answer.status), answer.afterMs);
     });
   });
   server.keepAliveTimeout = 1_000;
