@@ -86,6 +86,13 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
   const pointKey = await tx.locationPointKey.create({
     data: { tenantId, sessionId: session.id, idempotencyKey: 'k', recordedAt: point.recordedAt },
   });
+  // The direct path's batch journal has no Prisma model (node-postgres writes it).
+  const batchId = randomUUID();
+  await tx.$executeRaw`
+    INSERT INTO webhook_batch_parts (tenant_id, sink_id, batch_id, part, topic, event_ids, types, ordering_keys,
+                                     payloads, seqs, owner, lease_until, created_at)
+    VALUES (${tenantId}::uuid, ${sink.id}::uuid, ${batchId}::uuid, 0, 'session-events', ARRAY[${outbox.id}]::uuid[],
+            ARRAY['session.started.v1'], ARRAY['k'], ARRAY['{}'], ARRAY[1]::bigint[], 'test', now(), now())`;
   return {
     tenants: tenantId,
     users: user.id,
@@ -103,6 +110,7 @@ async function seed(tx: Tx, tenantId: string): Promise<Record<string, string>> {
     devices: device.id,
     session_summaries: summary.sessionId,
     location_point_keys: pointKey.sessionId,
+    webhook_batch_parts: batchId,
   };
 }
 
@@ -123,12 +131,14 @@ const TABLES = [
   'devices',
   'session_summaries',
   'location_point_keys',
+  'webhook_batch_parts',
 ];
 const ID_COLUMNS: Record<string, string> = {
   processed_events: 'event_id',
   geofence_tenant_state: 'tenant_id',
   session_summaries: 'session_id',
   location_point_keys: 'session_id',
+  webhook_batch_parts: 'batch_id',
 };
 const idColumn = (t: string): string => ID_COLUMNS[t] ?? 'id';
 
