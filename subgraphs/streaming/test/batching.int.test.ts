@@ -8,11 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor, type TestTenant } from '@lt/testing';
-import { encryptSecret, generateSecret } from '../src/crypto/secrets';
+import { Cleanup, createTestTenant, testEnv, waitFor, type TestTenant } from '@lt/testing';
 import { withRaw } from '../src/data/raw';
-import { insertSink } from '../src/data/sinks';
-import { startStreamingPipeline, type StreamingPipeline } from '../src/pipeline';
+import type { StreamingPipeline } from '../src/pipeline';
+import {
+  eventsOf as eventsOfBatch,
+  insertBatchedSink,
+  journalOf as journalOfSink,
+  startBatchedTestPipeline,
+} from './support/batched';
 import { emit, testSecretKey } from './support/fixtures';
 import { startReceiver, type Behaviour, type Received } from './support/receiver';
 
@@ -28,49 +32,26 @@ interface Envelope {
   tenantId: string;
   data: Record<string, unknown>;
 }
-interface BatchBody {
-  type: string;
-  timestamp: string;
-  data: { events: Envelope[] };
-}
-const eventsOf = (r: Received): Envelope[] => (r.body as unknown as BatchBody).data.events;
+const eventsOf = (r: Received): Envelope[] => eventsOfBatch<Envelope>(r);
 
 beforeAll(async () => {
   db = createDb({ url: testEnv().databaseUrl });
   cleanup.add(() => db.$disconnect());
   for (let i = 0; i < 4; i++) t.push(await createTestTenant(db, `batch${i}`));
-  pipeline = await startStreamingPipeline({
+  pipeline = await startBatchedTestPipeline({
     db,
     log,
-    brokers: testEnv().kafkaBrokers,
-    groupId: uniqueName('batch'),
-    topicPrefix: uniqueName('batch') + '.',
-    secretKey: key,
-    urlPolicy: { allowLoopback: true },
+    key,
+    name: 'batch',
+    tenantIds: t.map((x) => x.id),
     // Long enough that the slow receiver below is still unanswered when the fast ones are done.
     delivery: { retryScheduleMs: [30, 60], attemptTimeoutMs: 20_000, breakerThreshold: 50 },
-    relayPollIntervalMs: 20,
-    dispatcherPollIntervalMs: 50,
-    tenantIds: t.map((x) => x.id),
   });
   cleanup.add(() => pipeline.stop());
 }, 60_000);
 afterAll(() => cleanup.run());
 
-/** The sink's journal rows (direct batches held in memory), in seq order, as its tenant reads them. */
-const journalOf = (tenantId: string, sinkId: string) =>
-  withRaw(
-    db,
-    tenantId,
-    async (c) =>
-      (
-        await c.query<{ batch_id: string; event_ids: string[]; seqs: string[] }>(
-          `SELECT batch_id::text, event_ids::text[], seqs::text[] FROM webhook_batch_parts WHERE sink_id = $1
-          ORDER BY seqs[1]`,
-          [sinkId],
-        )
-      ).rows,
-  );
+const journalOf = (tenantId: string, sinkId: string) => journalOfSink(db, tenantId, sinkId);
 const directDelivered = async (tenantId: string, sinkId: string) =>
   withRaw(db, tenantId, async (c) =>
     Number(
@@ -85,25 +66,12 @@ async function receiver(behaviour?: Behaviour) {
   return r;
 }
 
-async function sink(
+const sink = (
   tenantId: string,
   url: string,
   batch: { maxEvents: number; maxWaitMs: number } | null,
   topics: ('LOCATION_UPDATES' | 'SESSION_EVENTS')[] = ['LOCATION_UPDATES'],
-) {
-  const secret = generateSecret();
-  const s = await withTenant(db, tenantId, (tx) =>
-    insertSink(tx, {
-      tenantId,
-      name: 'batched',
-      url,
-      topics,
-      secretEnc: encryptSecret(secret, key),
-      ...(batch ? { batchMaxEvents: batch.maxEvents, batchMaxWaitMs: batch.maxWaitMs } : {}),
-    }),
-  );
-  return { sink: s, secret };
-}
+) => insertBatchedSink(db, key, tenantId, url, batch, topics);
 
 /** `n` location events of one session in ONE outbox transaction (so they are parked together). */
 async function emitTogether(tenantId: string, session: string, n: number) {
@@ -142,7 +110,7 @@ describe('batched webhook delivery', () => {
     ).toEqual(sent.map((e) => e.id));
     const first = r.accepted()[0]!;
     expect(first.body).toMatchObject({ type: 'batch', data: { events: expect.any(Array) } });
-    expect(Date.parse((first.body as unknown as BatchBody).timestamp)).not.toBeNaN();
+    expect(Date.parse((first.body as unknown as { timestamp: string }).timestamp)).not.toBeNaN();
     expect(eventsOf(first)[0]).toMatchObject({ id: sent[0]!.id, tenantId: tn.id, type: 'location.recorded.v1' });
     // webhook-id names the batch: one per request, none of them an event id.
     const ids = r.accepted().map((x) => x.id);

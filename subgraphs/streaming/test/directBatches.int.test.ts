@@ -12,12 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, withTenant, type Db } from '@lt/db';
 import { appendOutbox, Topic } from '@lt/events';
 import { createLogger } from '@lt/logger';
-import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor, type TestTenant } from '@lt/testing';
-import { encryptSecret, generateSecret } from '../src/crypto/secrets';
+import { Cleanup, createTestTenant, testEnv, waitFor, type TestTenant } from '@lt/testing';
 import { withRaw } from '../src/data/raw';
-import { insertSink } from '../src/data/sinks';
 import { directBatchBody } from '../src/delivery/directDispatcher';
-import { startStreamingPipeline, type StreamingPipeline } from '../src/pipeline';
+import type { StreamingPipeline } from '../src/pipeline';
+import {
+  eventsOf as eventsOfBatch,
+  insertBatchedSink,
+  journalOf as journalOfSink,
+  startBatchedTestPipeline,
+} from './support/batched';
 import { testSecretKey } from './support/fixtures';
 import { startReceiver, type Behaviour, type Received } from './support/receiver';
 
@@ -33,24 +37,19 @@ interface Envelope {
   tenantId: string;
   data: { s: string; i: number };
 }
-const eventsOf = (r: Received): Envelope[] => (r.body as unknown as { data: { events: Envelope[] } }).data.events;
+const eventsOf = (r: Received): Envelope[] => eventsOfBatch<Envelope>(r);
 
 beforeAll(async () => {
   db = createDb({ url: testEnv().databaseUrl });
   cleanup.add(() => db.$disconnect());
   for (let i = 0; i < 7; i++) t.push(await createTestTenant(db, `direct${i}`));
-  pipeline = await startStreamingPipeline({
+  pipeline = await startBatchedTestPipeline({
     db,
     log,
-    brokers: testEnv().kafkaBrokers,
-    groupId: uniqueName('direct'),
-    topicPrefix: uniqueName('direct') + '.',
-    secretKey: key,
-    urlPolicy: { allowLoopback: true },
-    delivery: { retryScheduleMs: [30, 60, 90], attemptTimeoutMs: 20_000, breakerThreshold: 50 },
-    relayPollIntervalMs: 20,
-    dispatcherPollIntervalMs: 50,
+    key,
+    name: 'direct',
     tenantIds: t.map((x) => x.id),
+    delivery: { retryScheduleMs: [30, 60, 90], attemptTimeoutMs: 20_000, breakerThreshold: 50 },
   });
   cleanup.add(() => pipeline.stop());
 }, 60_000);
@@ -62,21 +61,8 @@ async function receiver(behaviour?: Behaviour) {
   return r;
 }
 
-async function sink(tenantId: string, url: string, batch: { maxEvents: number; maxWaitMs: number }) {
-  const secret = generateSecret();
-  const s = await withTenant(db, tenantId, (tx) =>
-    insertSink(tx, {
-      tenantId,
-      name: 'direct',
-      url,
-      topics: ['LOCATION_UPDATES'],
-      secretEnc: encryptSecret(secret, key),
-      batchMaxEvents: batch.maxEvents,
-      batchMaxWaitMs: batch.maxWaitMs,
-    }),
-  );
-  return { sink: s, secret };
-}
+const sink = (tenantId: string, url: string, batch: { maxEvents: number; maxWaitMs: number }) =>
+  insertBatchedSink(db, key, tenantId, url, batch, ['LOCATION_UPDATES'], 'direct');
 
 /** `n` location events in ONE outbox transaction, sessions taking turns. */
 async function emitTogether(tenantId: string, sessions: string[], n: number, from = 0) {
@@ -94,18 +80,7 @@ async function emitTogether(tenantId: string, sessions: string[], n: number, fro
   );
 }
 
-const journalOf = (tenantId: string, sinkId: string) =>
-  withRaw(
-    db,
-    tenantId,
-    async (c) =>
-      (
-        await c.query<{ batch_id: string; event_ids: string[] }>(
-          `SELECT batch_id::text, event_ids::text[] FROM webhook_batch_parts WHERE sink_id = $1 ORDER BY seqs[1]`,
-          [sinkId],
-        )
-      ).rows,
-  );
+const journalOf = (tenantId: string, sinkId: string) => journalOfSink(db, tenantId, sinkId);
 const deliveriesOf = (tenantId: string, sinkId: string) =>
   withTenant(db, tenantId, (tx) => tx.delivery.findMany({ where: { sinkId }, orderBy: { seq: 'asc' } }));
 
