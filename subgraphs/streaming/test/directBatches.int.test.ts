@@ -18,6 +18,7 @@ import { directBatchBody } from '../src/delivery/directDispatcher';
 import type { StreamingPipeline } from '../src/pipeline';
 import {
   eventsOf as eventsOfBatch,
+  firstArrivalOrder,
   insertBatchedSink,
   journalOf as journalOfSink,
   startBatchedTestPipeline,
@@ -83,18 +84,6 @@ async function emitTogether(tenantId: string, sessions: string[], n: number, fro
 const journalOf = (tenantId: string, sinkId: string) => journalOfSink(db, tenantId, sinkId);
 const deliveriesOf = (tenantId: string, sinkId: string) =>
   withTenant(db, tenantId, (tx) => tx.delivery.findMany({ where: { sinkId }, orderBy: { seq: 'asc' } }));
-
-/** Each session's `i` values in order of first arrival. */
-function firstArrivalOrder(accepted: Received[]): Map<string, number[]> {
-  const seen = new Set<string>();
-  const by = new Map<string, number[]>();
-  for (const e of accepted.flatMap(eventsOf)) {
-    if (seen.has(e.id)) continue;
-    seen.add(e.id);
-    by.set(e.data.s, [...(by.get(e.data.s) ?? []), e.data.i]);
-  }
-  return by;
-}
 
 describe('batched sinks dispatched straight from the consumer', () => {
   it('a failed direct batch is retried by the leased path under the same webhook-id and body; order kept; then DIRECT again', async () => {

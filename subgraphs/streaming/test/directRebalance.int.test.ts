@@ -12,7 +12,7 @@ import { createLogger } from '@lt/logger';
 import { Cleanup, createTestTenant, testEnv, uniqueName, waitFor, type TestTenant } from '@lt/testing';
 import type { DeliveryPolicy } from '../src/delivery/schedule';
 import { startStreamingPipeline } from '../src/pipeline';
-import { eventsOf as eventsOfBatch, insertBatchedSink, journalOf } from './support/batched';
+import { eventsOf as eventsOfBatch, firstArrivalOrder, insertBatchedSink, journalOf } from './support/batched';
 import { testSecretKey } from './support/fixtures';
 import { startReceiver, type Behaviour, type Received } from './support/receiver';
 
@@ -83,18 +83,6 @@ const deliveriesOf = (tenantId: string, sinkId: string) =>
   withTenant(db, tenantId, (tx) => tx.delivery.findMany({ where: { sinkId }, orderBy: { seq: 'asc' } }));
 
 const seenIds = (accepted: Received[]) => new Set(accepted.flatMap(eventsOf).map((e) => e.id));
-
-/** Each session's `i` values in order of first arrival. */
-function firstArrivalOrder(accepted: Received[]): Map<string, number[]> {
-  const seen = new Set<string>();
-  const by = new Map<string, number[]>();
-  for (const e of accepted.flatMap(eventsOf)) {
-    if (seen.has(e.id)) continue;
-    seen.add(e.id);
-    by.set(e.data.s, [...(by.get(e.data.s) ?? []), e.data.i]);
-  }
-  return by;
-}
 
 /** A repeated event only inside a repeat of its batch: one webhook-id per event, one body per webhook-id. */
 function expectRepeatsOnlyUnderSameId(accepted: Received[]): void {

@@ -1,5 +1,6 @@
 import type { Db } from '@lt/db';
 import { rawQuery } from '../data/raw';
+import { createCoalescer } from '../util/coalescer';
 
 /** One successful attempt's delivery, to be marked DELIVERED. */
 export interface Delivered {
@@ -21,37 +22,13 @@ export interface DeliveredRecorder {
  * is one statement. Failures are recorded elsewhere (recordOutcome); batches by the batch dispatcher.
  */
 export function createDeliveredRecorder(db: Db): DeliveredRecorder {
-  let queue: { rows: readonly Delivered[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  let running = false;
-
-  async function drain(): Promise<void> {
-    running = true;
-    while (queue.length > 0) {
-      const items = queue;
-      queue = [];
-      const rows = items.flatMap((i) => i.rows);
-      try {
-        await rawQuery(db, 'SELECT app_deliveries_delivered($1::uuid[], $2::uuid[], $3::integer[], $4::text[])', [
-          rows.map((r) => r.deliveryId),
-          rows.map((r) => r.tenantId),
-          rows.map((r) => r.status),
-          rows.map((r) => r.body),
-        ]);
-        for (const i of items) i.resolve();
-      } catch (err) {
-        for (const i of items) i.reject(err);
-      }
-    }
-    running = false;
-  }
-
-  return {
-    record(rows) {
-      if (rows.length === 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ rows, resolve, reject });
-        if (!running) void drain();
-      });
-    },
-  };
+  const statements = createCoalescer<Delivered>(async (rows) => {
+    await rawQuery(db, 'SELECT app_deliveries_delivered($1::uuid[], $2::uuid[], $3::integer[], $4::text[])', [
+      rows.map((r) => r.deliveryId),
+      rows.map((r) => r.tenantId),
+      rows.map((r) => r.status),
+      rows.map((r) => r.body),
+    ]);
+  });
+  return { record: (rows) => statements.add(rows) };
 }

@@ -5,6 +5,7 @@ import { withTenant, type Db } from '@lt/db';
 import type { Logger } from '@lt/logger';
 import { rawQuery } from '../data/raw';
 import { createAttempter, sinkOf, type Attempted, type Attempter, type BreakerState, type LeasedSink } from './attempt';
+import { createCoalescer } from '../util/coalescer';
 import { recordOutcome } from './recordOutcome';
 import type { DeliveryPolicy } from './schedule';
 import type { UrlPolicy } from './urlPolicy';
@@ -173,33 +174,22 @@ export function createDirectDispatcher(o: DirectDispatcherOptions): DirectDispat
   }
 
   // ── successes: journal rows deleted together ──
-  let doneQueue: { tenantId: string; sinkId: string; batchId: string; n: number }[] = [];
-  let doneRunning: Promise<void> | undefined;
+  const done = createCoalescer<{ tenantId: string; sinkId: string; batchId: string; n: number }>(async (items) => {
+    try {
+      await rawQuery(o.db, 'SELECT app_webhook_parts_delivered($1::uuid[], $2::uuid[], $3::uuid[], $4::integer[])', [
+        items.map((i) => i.tenantId),
+        items.map((i) => i.sinkId),
+        items.map((i) => i.batchId),
+        items.map((i) => i.n),
+      ]);
+    } catch (err) {
+      // Not renewed any more: the sweeper converts them once their lease ran out and they go
+      // out again under the same webhook-ids (at least once).
+      o.log.warn('direct batches delivered but not recorded', { batches: items.length, err: String(err) });
+    }
+  });
   function recordDone(s: SinkState, b: Batch): void {
-    doneQueue.push({ tenantId: s.tenantId, sinkId: s.id, batchId: b.id, n: b.events.length });
-    doneRunning ??= (async () => {
-      while (doneQueue.length > 0) {
-        const items = doneQueue;
-        doneQueue = [];
-        try {
-          await rawQuery(
-            o.db,
-            'SELECT app_webhook_parts_delivered($1::uuid[], $2::uuid[], $3::uuid[], $4::integer[])',
-            [
-              items.map((i) => i.tenantId),
-              items.map((i) => i.sinkId),
-              items.map((i) => i.batchId),
-              items.map((i) => i.n),
-            ],
-          );
-        } catch (err) {
-          // Not renewed any more: the sweeper converts them once their lease ran out and they go
-          // out again under the same webhook-ids (at least once).
-          o.log.warn('direct batches delivered but not recorded', { batches: items.length, err: String(err) });
-        }
-      }
-      doneRunning = undefined;
-    })();
+    void done.add([{ tenantId: s.tenantId, sinkId: s.id, batchId: b.id, n: b.events.length }]);
   }
 
   function stateOf(tenantId: string, r: DirectSinkRow): SinkState {
@@ -545,7 +535,7 @@ export function createDirectDispatcher(o: DirectDispatcherOptions): DirectDispat
             o.log.warn('direct batches left to the sweeper at stop', { sinkId: s.id, err: String(err) }),
           );
       }
-      await doneRunning;
+      await done.idle();
       if (!o.attempter) attempter.close();
     },
   };

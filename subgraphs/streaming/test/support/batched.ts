@@ -80,3 +80,15 @@ export const journalOf = (db: Db, tenantId: string, sinkId: string) =>
         )
       ).rows,
   );
+
+/** Each session's `i` values (events with `data: { s, i }`) in order of first arrival. */
+export function firstArrivalOrder(accepted: Received[]): Map<string, number[]> {
+  const seen = new Set<string>();
+  const by = new Map<string, number[]>();
+  for (const e of accepted.flatMap((r) => eventsOf<{ id: string; data: { s: string; i: number } }>(r))) {
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    by.set(e.data.s, [...(by.get(e.data.s) ?? []), e.data.i]);
+  }
+  return by;
+}
