@@ -75,19 +75,12 @@ export interface ClaimedRow {
 export function groupByTopic(rows: readonly ClaimedRow[], topics: TopicNames): Map<string, OutgoingMessage[]> {
   const byTopic = new Map<string, OutgoingMessage[]>();
   for (const r of rows) {
-    const envelope = {
-      id: r.id,
-      type: r.type,
-      tenantId: r.tenant_id,
-      occurredAt: r.occurred_at.toISOString(),
-      data: r.payload,
-    };
     const topic = topics.of(r.topic);
     const list = byTopic.get(topic) ?? [];
     // The tenant travels in a header too (tenant first, as in the key): consumers can route before parsing.
     list.push({
       key: r.key,
-      value: JSON.stringify(envelope),
+      value: envelopeText(r.id, r.type, r.tenant_id, r.occurred_at.getTime(), JSON.stringify(r.payload)),
       headers: { 'tenant-id': r.tenant_id, 'event-type': r.type },
     });
     byTopic.set(topic, list);
